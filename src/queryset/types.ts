@@ -1,0 +1,53 @@
+// The pre-encoded query set: every query is encoded to DNS wire format once, before the run,
+// into SharedArrayBuffers that all worker threads read without copying. On the hot path a
+// worker copies one message into its own send slot and patches only the 2-byte ID.
+
+/** How each query is encoded (flags that apply to every query of the run). */
+export interface EncodeOptions {
+  /** RD bit. queryperf's -R clears it; dnsperf always sets it. */
+  recursionDesired: boolean;
+  /** Add an OPT RR (RFC 6891) when not null. */
+  edns: EdnsOptions | null;
+}
+
+export interface EdnsOptions {
+  /** Advertised UDP payload size (dnsperf/queryperf -e use 4096). */
+  udpSize: number;
+  /** DO bit (RFC 3225), -D. */
+  dnssecOk: boolean;
+  /** EDNS options in the order given (-E code:hex, repeatable). */
+  options: readonly EdnsOption[];
+}
+
+export interface EdnsOption {
+  code: number;
+  data: Uint8Array;
+}
+
+/** One parsed line of a query file, before encoding. */
+export interface QuerySpec {
+  /** Wire-format QNAME (length-prefixed labels, terminated by the root label). */
+  qname: Uint8Array;
+  qtype: number;
+  /** Line number in the source file, for messages. */
+  line: number;
+}
+
+export interface QuerySet {
+  /** File name as given, or '<stdin>'. */
+  readonly source: string;
+  readonly count: number;
+  /** Concatenated wire messages, each with ID 0. */
+  readonly wire: SharedArrayBuffer;
+  /** Uint32Array view: message i is wire[offsets[i] .. offsets[i+1]). Length count + 1. */
+  readonly offsets: SharedArrayBuffer;
+  /**
+   * Uint16Array view: byte length of message i's question section (QNAME + QTYPE + QCLASS),
+   * which always starts at byte 12. Responses are checked against these bytes.
+   */
+  readonly questionLengths: SharedArrayBuffer;
+  /** Largest single message, to size per-slot send buffers. */
+  readonly maxMessageLength: number;
+  /** SHA-256 of the source text, so merged or compared runs can tell if they used the same set. */
+  readonly sha256: string;
+}
