@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Entry point: parse argv, run the command, map typed errors to exit codes. The only place that
+// prints errors or chooses an exit code (see errors.ts and README "Exit codes").
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
+import { buildProgram, type Parsed } from './cli.js';
+import { DnsbenchError, ExitCode, InputError } from './errors.js';
+import { processConsole, type Console } from './commands/console.js';
+
+export async function main(argv: string[], con: Console = processConsole()): Promise<number> {
+  let parsed: Parsed | undefined;
+  const program = buildProgram((p) => (parsed = p))
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => con.out(s), writeErr: () => {} });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return ExitCode.ok; // --help, --version
+      con.err(`dnsbench: ${e.message.replace(/^error: /, '')} (see dnsbench --help)\n`);
+      return ExitCode.usage;
+    }
+    throw e;
+  }
+  if (parsed === undefined) return ExitCode.ok;
+  try {
+    return await dispatch(parsed, argv, con);
+  } catch (e) {
+    if (e instanceof InputError) {
+      con.err(`dnsbench: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof DnsbenchError) {
+      con.err(`dnsbench: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as NodeJS.ErrnoException;
+    // An unexpected failure still gets one line; DNSBENCH_DEBUG=1 shows the stack for bug reports.
+    con.err(`dnsbench: internal error: ${err?.message ?? String(e)}${process.env['DNSBENCH_DEBUG'] ? `\n${err?.stack}` : ' (set DNSBENCH_DEBUG=1 for details)'}\n`);
+    return ExitCode.runFailed;
+  }
+}
+
+async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number> {
+  switch (p.command) {
+    case 'run': {
+      const { runCommand } = await import('./commands/run.js');
+      return (await runCommand(p.options, ['dnsbench', ...argv], con)).exitCode;
+    }
+    case 'serve': {
+      const { serveCommand } = await import('./commands/serve.js');
+      return serveCommand(p.options, con);
+    }
+    case 'demo': {
+      const { demoCommand } = await import('./commands/demo.js');
+      return demoCommand(p.options, con);
+    }
+  }
+}
+
+// Run when executed (also through npm's bin symlink), not when imported by tests.
+const entry = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (entry === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`dnsbench: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+      process.exitCode = ExitCode.runFailed;
+    },
+  );
+}

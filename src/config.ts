@@ -1,0 +1,272 @@
+// Raw CLI options -> a validated, readonly BenchConfig. Every check happens here, before a query
+// file is read or a packet is sent; each failure is a UsageError naming the flag and what it
+// accepts (exit code 2).
+import { lookup } from 'node:dns/promises';
+import { existsSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from './errors.js';
+import type { EdnsOption, EncodeOptions } from './queryset/types.js';
+
+export interface TargetSpec {
+  label: string;
+  host: string;
+  port: number;
+  family: 4 | 6;
+  /** The -s value as given. */
+  spec: string;
+}
+
+export interface BenchConfig {
+  targets: TargetSpec[];
+  mode: 'sequential' | 'interleave';
+  queryFile: string;
+  /** -l: stop sending after this many seconds. */
+  timeLimitSec: number | null;
+  /** -n: passes through the query file. Neither -l nor -n means one pass. */
+  passes: number | null;
+  threads: number;
+  sockets: number;
+  outstanding: number;
+  maxQps: number | null;
+  timeoutSec: number;
+  /** -S: print interval statistics every N seconds. */
+  statsIntervalSec: number | null;
+  /** Granularity of the interval series in the report (-S, or 1 s). */
+  intervalSec: number;
+  encode: EncodeOptions;
+  bufferKB: number | null;
+  localAddress: string | null;
+  localPort: number | null;
+  verbose: boolean;
+  quiet: boolean;
+  json: string | null;
+  title: string | null;
+}
+
+/** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
+export interface RawRunOptions {
+  server?: string[];
+  port?: string;
+  datafile?: string;
+  timeLimit?: string;
+  runs?: string;
+  clients?: string;
+  threads?: string;
+  outstanding?: string;
+  maxQps?: string;
+  timeout?: string;
+  statsInterval?: string;
+  edns?: boolean;
+  dnssec?: boolean;
+  ednsOption?: string[];
+  bufferSize?: string;
+  localAddr?: string;
+  localPort?: string;
+  recurse?: boolean;
+  family?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+  json?: string;
+  title?: string;
+  interleave?: boolean;
+}
+
+// --- number parsing ---------------------------------------------------------------------------
+
+function num(flag: string, value: string, o: { min: number; max: number; integer: boolean; what: string }): number {
+  const s = value.trim();
+  const n = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s) ? Number(s) : NaN;
+  const ok = Number.isFinite(n) && n >= o.min && n <= o.max && (!o.integer || Number.isInteger(n));
+  if (!ok) throw new UsageError(`${flag}: expected ${o.what} from ${o.min} to ${o.max}, got "${value}"`);
+  return n;
+}
+
+const int = (flag: string, value: string, min: number, max: number, what = 'a whole number'): number =>
+  num(flag, value, { min, max, integer: true, what });
+const seconds = (flag: string, value: string, min: number, max: number): number =>
+  num(flag, value, { min, max, integer: false, what: 'seconds (fractions allowed)' });
+
+// --- targets -------------------------------------------------------------------------------------
+
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+
+/** `host`, `host:port`, `[v6]`, `[v6]:port`, bare IPv6, each optionally prefixed `label=`. */
+export function parseServerSpec(spec: string, defaultPort: number): { label: string | null; host: string; port: number } {
+  let rest = spec.trim();
+  let label: string | null = null;
+  const eq = rest.indexOf('=');
+  if (eq >= 0) {
+    label = rest.slice(0, eq);
+    rest = rest.slice(eq + 1);
+    if (!LABEL.test(label)) {
+      throw new UsageError(`-s ${spec}: label "${label}" must be 1-32 letters, digits, '.', '_' or '-' and start with a letter or digit`);
+    }
+  }
+  let host = rest;
+  let port = defaultPort;
+  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(rest);
+  if (bracket) {
+    host = bracket[1]!;
+    if (bracket[2] !== undefined) port = int(`-s ${spec}`, bracket[2], 1, 65535, 'a port');
+  } else if ((rest.match(/:/g) ?? []).length === 1) {
+    const i = rest.indexOf(':');
+    host = rest.slice(0, i);
+    port = int(`-s ${spec}`, rest.slice(i + 1), 1, 65535, 'a port');
+  }
+  if (host === '' || /[\s/]/.test(host) || (host.includes(':') && isIP(host) !== 6)) {
+    throw new UsageError(`-s ${spec}: expected host, host:port, [IPv6]:port or label=..., got "${spec}"`);
+  }
+  return { label, host, port };
+}
+
+async function resolveTarget(spec: string, defaultPort: number, family: 0 | 4 | 6, index: number): Promise<TargetSpec> {
+  const p = parseServerSpec(spec, defaultPort);
+  let host = p.host;
+  let fam = isIP(host);
+  if (fam === 0) {
+    try {
+      const r = await lookup(host, { family });
+      host = r.address;
+      fam = r.family;
+    } catch (e) {
+      throw new UsageError(`-s ${spec}: cannot resolve "${p.host}" (${(e as NodeJS.ErrnoException).code ?? 'lookup failed'})`);
+    }
+  }
+  if (family !== 0 && fam !== family) throw new UsageError(`-s ${spec}: not an IPv${family} address, but -f asks for IPv${family}`);
+  const label = p.label ?? (index === 0 ? p.host : `${p.host}#${index + 1}`);
+  return { label, host, port: p.port, family: fam as 4 | 6, spec };
+}
+
+// --- EDNS ----------------------------------------------------------------------------------------
+
+/** -E code:hexvalue (dnsperf), e.g. 10:0011223344556677 (a client cookie). */
+export function parseEdnsOption(value: string): EdnsOption {
+  const m = /^(\d{1,5}):([0-9a-fA-F]*)$/.exec(value.trim());
+  const code = m ? Number(m[1]) : NaN;
+  if (!m || code > 65535 || m[2]!.length % 2 !== 0) {
+    throw new UsageError(`-E: expected code:hexvalue with a code from 0 to 65535 and an even number of hex digits, got "${value}"`);
+  }
+  return { code, data: Uint8Array.from(Buffer.from(m[2]!, 'hex')) };
+}
+
+// --- the whole config ----------------------------------------------------------------------------
+
+export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: boolean } = { stdinIsTTY: false }): Promise<BenchConfig> {
+  const defaultPort = raw.port === undefined ? 53 : int('-p/--port', raw.port, 1, 65535, 'a port');
+  const family = raw.family === undefined ? 0 : ({ inet: 4, inet6: 6, any: 0 } as const)[raw.family as 'inet' | 'inet6' | 'any'];
+  if (family === undefined) throw new UsageError(`-f/--family: expected inet, inet6 or any, got "${raw.family}"`);
+
+  const timeLimitSec = raw.timeLimit === undefined ? null : seconds('-l/--time-limit', raw.timeLimit, 0.001, 31_536_000);
+  const passes = raw.runs === undefined ? null : int('-n/--runs', raw.runs, 1, 1_000_000_000);
+  const cores = Math.max(1, os.availableParallelism());
+  const clientsGiven = raw.clients !== undefined;
+  const threadsGiven = raw.threads !== undefined;
+  const threadsRaw = threadsGiven ? int('-T/--threads', raw.threads!, 1, 256) : cores;
+  // dnsperf caps clients at 256 per thread; each of our sockets keeps a 65536-slot ID table (~2 MB).
+  const sockets = clientsGiven ? int('-c/--clients', raw.clients!, 1, 1024) : threadsRaw;
+  const threads = clientsGiven && !threadsGiven ? Math.min(cores, sockets) : threadsRaw;
+  if (threads > sockets) {
+    throw new UsageError(`-T/--threads ${threads} is more than -c/--clients ${sockets}: every worker thread needs at least one socket`);
+  }
+  const outstanding = raw.outstanding === undefined ? 100 : int('-q/--outstanding', raw.outstanding, 1, 10_000_000);
+  if (outstanding < sockets) {
+    throw new UsageError(`-q/--outstanding ${outstanding} is less than -c/--clients ${sockets}: every socket needs at least one outstanding query`);
+  }
+  if (Math.ceil(outstanding / sockets) > 65535) {
+    throw new UsageError(`-q/--outstanding ${outstanding} over ${sockets} socket(s) is more than 65535 per socket (the DNS ID space); raise -c/--clients`);
+  }
+  const maxQps = raw.maxQps === undefined ? null : int('-Q/--max-qps', raw.maxQps, 1, 100_000_000, 'queries per second');
+  if (maxQps !== null && maxQps < threads) {
+    throw new UsageError(`-Q/--max-qps ${maxQps} is less than -T/--threads ${threads}: every worker needs at least 1 qps; lower -T`);
+  }
+  const timeoutSec = raw.timeout === undefined ? 5 : seconds('-t/--timeout', raw.timeout, 0.001, 3600);
+  const statsIntervalSec = raw.statsInterval === undefined ? null : seconds('-S/--stats-interval', raw.statsInterval, 0.1, 86_400);
+
+  const ednsOptions = (raw.ednsOption ?? []).map(parseEdnsOption);
+  const wantEdns = raw.edns === true || raw.dnssec === true || ednsOptions.length > 0;
+  const encode: EncodeOptions = {
+    recursionDesired: raw.recurse !== false,
+    edns: wantEdns ? { udpSize: 4096, dnssecOk: raw.dnssec === true, options: ednsOptions } : null,
+  };
+
+  const bufferKB = raw.bufferSize === undefined ? null : int('-b/--buffer-size', raw.bufferSize, 1, 1_048_576, 'kilobytes');
+  let localAddress: string | null = null;
+  if (raw.localAddr !== undefined) {
+    if (isIP(raw.localAddr) === 0) throw new UsageError(`-a/--local-addr: expected an IPv4 or IPv6 address, got "${raw.localAddr}"`);
+    localAddress = raw.localAddr;
+  }
+  const localPort = raw.localPort === undefined ? null : int('-x/--local-port', raw.localPort, 1, 65535, 'a port');
+
+  const datafile = raw.datafile ?? '-';
+  if (datafile === '-' && opts.stdinIsTTY) {
+    throw new UsageError('-d/--datafile: no query file given and stdin is a terminal; give -d FILE or pipe queries in (see --help)');
+  }
+  if (datafile !== '-' && !existsSync(datafile)) throw new UsageError(`-d/--datafile: no such file "${datafile}"`);
+  if (datafile !== '-' && statSync(datafile).isDirectory()) throw new UsageError(`-d/--datafile: "${datafile}" is a directory, expected a query file`);
+
+  const json = raw.json ?? null;
+  if (json !== null && json !== '-') checkWritableDir('--json', json);
+
+  const specs = raw.server && raw.server.length > 0 ? raw.server : ['127.0.0.1'];
+  const targets: TargetSpec[] = [];
+  for (const [i, s] of specs.entries()) targets.push(await resolveTarget(s, defaultPort, family, i));
+  const labels = new Set<string>();
+  for (const t of targets) {
+    if (labels.has(t.label)) throw new UsageError(`-s: label "${t.label}" is used twice; give each target its own label=`);
+    labels.add(t.label);
+  }
+  if (localAddress !== null) {
+    const fam = isIP(localAddress);
+    const bad = targets.find((t) => t.family !== fam);
+    if (bad) throw new UsageError(`-a/--local-addr ${localAddress} is IPv${fam} but -s ${bad.spec} is IPv${bad.family}`);
+  }
+  if (localPort !== null && localPort + sockets * targets.length - 1 > 65535) {
+    throw new UsageError(`-x/--local-port ${localPort}: ${sockets * targets.length} sockets need consecutive ports up to ${localPort + sockets * targets.length - 1}, above 65535`);
+  }
+
+  return {
+    targets,
+    mode: raw.interleave ? 'interleave' : 'sequential',
+    queryFile: datafile,
+    timeLimitSec,
+    passes: timeLimitSec === null && passes === null ? 1 : passes,
+    threads,
+    sockets,
+    outstanding,
+    maxQps,
+    timeoutSec,
+    statsIntervalSec,
+    intervalSec: statsIntervalSec ?? 1,
+    encode,
+    bufferKB,
+    localAddress,
+    localPort,
+    verbose: raw.verbose === true,
+    quiet: raw.quiet === true,
+    json,
+    title: raw.title ?? null,
+  };
+}
+
+/** Fail before the run, not after it, when an output file cannot be written. */
+export function checkWritableDir(flag: string, file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${file}: directory "${dir}" does not exist`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a directory, expected a file name`);
+}
+
+/** The config as JSON for the report (nothing secret in it yet; TSIG secrets are redacted here). */
+export function configForReport(c: BenchConfig): Record<string, unknown> {
+  return {
+    ...c,
+    encode: {
+      ...c.encode,
+      edns: c.encode.edns && {
+        ...c.encode.edns,
+        options: c.encode.edns.options.map((o) => ({ code: o.code, data: Buffer.from(o.data).toString('hex') })),
+      },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// Every counter is additive, so results from workers, targets or whole processes merge by
+// summing (dnsperf's sum_stats). Nothing here is an average; averages are derived at report time.
+
+export interface Counters {
+  /** Queries put on the wire. Invariant: sent = completed + lost + interrupted. */
+  sent: number;
+  /** Answered with a well-formed, matching, untruncated response. */
+  completed: number;
+  /** No usable answer: timedOut + truncated (a TC=1 answer without TCP fallback is not an answer). */
+  lost: number;
+  /** Outstanding when the run was stopped by Ctrl-C. */
+  interrupted: number;
+  /** Part of lost: no response within the timeout. */
+  timedOut: number;
+  /** Part of lost: the answer had TC=1 (and was not retried over TCP). */
+  truncated: number;
+  /** Responses that arrived after their query had timed out (already counted as lost). */
+  late: number;
+  /** Responses whose ID matched no outstanding query, or whose question differed from the query's. */
+  mismatched: number;
+  /** Responses that could not be parsed (short, QR=0, bad question section). */
+  malformed: number;
+  /** Socket errors reported by the kernel, e.g. ICMP port unreachable (nothing listening there). */
+  socketErrors: number;
+  /** Wire bytes of queries sent and of completed responses (for "Average packet size"). */
+  requestBytes: number;
+  responseBytes: number;
+}
+
+export const COUNTER_KEYS = [
+  'sent', 'completed', 'lost', 'interrupted', 'timedOut', 'truncated',
+  'late', 'mismatched', 'malformed', 'socketErrors', 'requestBytes', 'responseBytes',
+] as const satisfies readonly (keyof Counters)[];
+
+export function zeroCounters(): Counters {
+  return {
+    sent: 0, completed: 0, lost: 0, interrupted: 0, timedOut: 0, truncated: 0,
+    late: 0, mismatched: 0, malformed: 0, socketErrors: 0, requestBytes: 0, responseBytes: 0,
+  };
+}
+
+export function addCounters(into: Counters, from: Readonly<Counters>): Counters {
+  for (const k of COUNTER_KEYS) into[k] += from[k];
+  return into;
+}
+
+export function subtractCounters(a: Readonly<Counters>, b: Readonly<Counters>): Counters {
+  const out = zeroCounters();
+  for (const k of COUNTER_KEYS) out[k] = a[k] - b[k];
+  return out;
+}
+
+/** Response codes by mnemonic; additive like every counter. */
+export type RcodeCounts = Record<string, number>;
+
+export function addRcodes(into: RcodeCounts, from: Readonly<RcodeCounts>): RcodeCounts {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  return into;
+}
+
+// RFC 1035 4.1.1 + RFC 6895 2.3 (header RCODE is 4 bits; extended RCODEs need the OPT RR).
+const RCODE_NAMES = [
+  'NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET',
+  'NXRRSET', 'NOTAUTH', 'NOTZONE', 'DSOTYPENI', 'RCODE12', 'RCODE13', 'RCODE14', 'RCODE15',
+] as const;
+
+export function rcodeName(code: number): string {
+  return RCODE_NAMES[code] ?? `RCODE${code}`;
+}
+
+/** Convert the per-code array a worker keeps on its hot path into named counts (non-zero only). */
+export function rcodesFromArray(counts: ArrayLike<number>): RcodeCounts {
+  const out: RcodeCounts = {};
+  for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) out[rcodeName(i)] = counts[i]!;
+  return out;
+}
