@@ -40,7 +40,7 @@ describe('encodeQuery', () => {
     const packet = decode(message);
     expect(packet.id).toBe(0);
     expect(packet.type).toBe('query');
-    expect(packet.opcode).toBe('QUERY');
+    expect((packet as { opcode?: string }).opcode).toBe('QUERY'); // missing from @types/dns-packet
     expect(packet.flags).toBe(dnsPacket.RECURSION_DESIRED);
     expect(packet.questions).toEqual([{ name: 'www.example.com', type: 'AAAA', class: 'IN' }]);
     expect(packet.answers).toEqual([]);

@@ -1,0 +1,148 @@
+// Query file -> QuerySet. The whole file is read once into memory (stdin too, so `-n 2` and `-l`
+// can replay it, which dnsperf cannot), scanned byte-wise for LFs, and every line is encoded
+// straight into one byte array; no per-line strings or objects on the way. Every bad line is
+// collected so the user fixes the file in one go rather than one error per run.
+
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { InputError, type LineProblem } from '../errors.js';
+import { QueryEncoder, questionLength } from './encode.js';
+import { LineKind, LineScanner } from './parse.js';
+import type { EncodeOptions, QuerySet } from './types.js';
+
+const LF = 0x0a;
+const MAX_SHOWN_PROBLEMS = 10;
+
+/**
+ * Loads a query file (`-` = the whole of stdin). Throws InputError when the file cannot be read,
+ * has bad lines (all counted, the first 10 listed) or has no queries.
+ */
+export async function loadQuerySet(
+  path: string,
+  opts: EncodeOptions,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<QuerySet> {
+  if (path === '-') return buildQuerySet(await readStream(stdin), '<stdin>', opts);
+  return buildQuerySet(await readQueryFile(path), path, opts);
+}
+
+async function readQueryFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      throw new InputError(`cannot read query file "${path}": it is a directory, not a file`);
+    }
+    // One line, no stack: the Node message already says e.g. "ENOENT: no such file or directory".
+    const detail = err instanceof Error ? err.message.replace(/, open '.*'$/, '') : String(err);
+    throw new InputError(`cannot read query file "${path}": ${detail}`);
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) {
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    }
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new InputError(`cannot read query file from stdin: ${detail}`);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses and encodes raw query-file bytes; `source` names the file in messages. */
+export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptions): QuerySet {
+  const encoder = new QueryEncoder(opts);
+  // Sizes from an upper bound, so the loop never grows anything: a line of L bytes holds a name of
+  // at most L - 2 bytes (it needs a blank and a type), whose wire form is at most 2 bytes longer.
+  const maxLines = countLines(raw);
+  const wireBound = raw.length + maxLines * encoder.messageLength(1);
+  // Offsets are Uint32 (types.ts); check before allocating, which would fail first with RangeError.
+  if (wireBound > 0xffffffff) {
+    throw new InputError(
+      `query file "${source}" is too large (${maxLines} lines): split it into files under about 2 GB`,
+    );
+  }
+  const wire = new Uint8Array(wireBound);
+  const offsets = new Uint32Array(maxLines + 1);
+  const questionLengths = new Uint16Array(maxLines);
+
+  const scanner = new LineScanner();
+  const problems: LineProblem[] = [];
+  let totalProblems = 0;
+  let count = 0;
+  let at = 0;
+  let maxMessageLength = 0;
+  let line = 0;
+  // A UTF-8 byte order mark (Windows editors add one) is not part of the first name.
+  let pos = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
+  while (pos < raw.length) {
+    let lineEnd = raw.indexOf(LF, pos);
+    if (lineEnd < 0) lineEnd = raw.length;
+    line++;
+    const kind = scanner.scan(raw, pos, lineEnd);
+    pos = lineEnd + 1;
+    if (kind === LineKind.skip) continue;
+    if (kind === LineKind.bad) {
+      totalProblems++;
+      if (problems.length < MAX_SHOWN_PROBLEMS) {
+        problems.push({ file: source, line, reason: scanner.reason });
+      }
+      continue;
+    }
+    if (totalProblems > 0) continue; // The set will be rejected; only keep counting problems.
+    offsets[count] = at;
+    questionLengths[count] = questionLength(scanner.nameLength);
+    const next = encoder.write(wire, at, scanner.name, scanner.nameLength, scanner.qtype);
+    if (next - at > maxMessageLength) maxMessageLength = next - at;
+    at = next;
+    count++;
+  }
+
+  if (totalProblems > 0) throw badLinesError(source, problems, totalProblems);
+  if (count === 0) {
+    const what = line === 0 ? 'it is empty' : 'only blank lines and comments';
+    throw new InputError(`query file "${source}" has no queries (${what})`);
+  }
+  offsets[count] = at;
+
+  return {
+    source,
+    count,
+    wire: toShared(wire.subarray(0, at)),
+    offsets: toShared(new Uint8Array(offsets.buffer, 0, (count + 1) * 4)),
+    questionLengths: toShared(new Uint8Array(questionLengths.buffer, 0, count * 2)),
+    maxMessageLength,
+    sha256: createHash('sha256').update(raw).digest('hex'),
+  };
+}
+
+/** Number of lines, counting a last line without LF. */
+function countLines(raw: Uint8Array): number {
+  let lines = 0;
+  let pos = 0;
+  for (;;) {
+    const lf = raw.indexOf(LF, pos);
+    if (lf < 0) break;
+    lines++;
+    pos = lf + 1;
+  }
+  return pos < raw.length ? lines + 1 : lines;
+}
+
+function toShared(bytes: Uint8Array): SharedArrayBuffer {
+  const shared = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(shared).set(bytes);
+  return shared;
+}
+
+function badLinesError(source: string, problems: LineProblem[], total: number): InputError {
+  const lines = problems.map((p) => `${p.file}:${p.line}: ${p.reason}`);
+  const shown = total > problems.length ? ` (first ${problems.length} shown)` : '';
+  const noun = total === 1 ? 'bad line' : 'bad lines';
+  lines.push(`${source}: ${total} ${noun}${shown}; fix or remove them`);
+  return new InputError(lines.join('\n'), problems, total);
+}
