@@ -2,7 +2,7 @@
 // counters it only warned about. Pure: Report in, string out (cli-table3 renders; no colour so
 // the output is the same in a pipe and in a file).
 import Table from 'cli-table3';
-import type { Report, TargetReport } from '../results/report.js';
+import type { TargetReport } from '../results/report.js';
 import { formatCount, formatPct, formatUs } from './format.js';
 
 const plain = { style: { head: [], border: [] } };
@@ -41,6 +41,6 @@ export function renderCounterTable(t: TargetReport): string {
   return out;
 }
 
-export function renderTables(report: Report, t: TargetReport): string {
-  return renderLatencyTable(t) + renderCounterTable(t) + (report.notes.length > 0 ? report.notes.map((n) => `Note: ${n}\n`).join('') : '');
+export function renderTables(t: TargetReport): string {
+  return renderLatencyTable(t) + renderCounterTable(t);
 }

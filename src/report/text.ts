@@ -30,29 +30,52 @@ export function renderStatistics(t: TargetReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** dnsperf's "[Status]" preamble, for one target. */
-export function renderStatusHeader(report: Report, t: TargetReport): string {
-  const lines = [
-    `DNS Performance Testing Tool`,
-    `dnsbench ${report.tool.version}`,
-    '',
-    `[Status] Command line: ${report.command.join(' ')}`,
-    `[Status] Sending queries (to ${t.server})`,
-    `[Status] Started at: ${new Date(t.timing.startedAtMs).toString()}`,
-  ];
+export interface StatusInfo {
+  version: string;
+  command: readonly string[];
+  server: string;
+  startedAtMs: number;
+  timeLimitSec: number | null;
+  passes: number | null;
+}
+
+export function statusInfo(report: Report, t: TargetReport): StatusInfo {
   const limit = report.config['timeLimitSec'];
   const passes = report.config['passes'];
-  if (typeof limit === 'number') lines.push(`[Status] Stopping after ${limit.toFixed(6)} seconds${typeof passes === 'number' ? ` or ${passes} passes through file` : ''}`);
-  else if (typeof passes === 'number') lines.push(`[Status] Stopping after ${passes} pass${passes === 1 ? '' : 'es'} through file`);
+  return {
+    version: report.tool.version,
+    command: report.command,
+    server: t.server,
+    startedAtMs: t.timing.startedAtMs,
+    timeLimitSec: typeof limit === 'number' ? limit : null,
+    passes: typeof passes === 'number' ? passes : null,
+  };
+}
+
+/** dnsperf's "[Status]" preamble, printed when a target's run starts. */
+export function renderStatusHeader(s: StatusInfo): string {
+  const lines = [
+    'DNS Performance Testing Tool',
+    `dnsbench ${s.version}`,
+    '',
+    `[Status] Command line: ${s.command.join(' ')}`,
+    `[Status] Sending queries (to ${s.server})`,
+    `[Status] Started at: ${new Date(s.startedAtMs).toString()}`,
+  ];
+  if (s.timeLimitSec !== null) {
+    lines.push(`[Status] Stopping after ${s.timeLimitSec.toFixed(6)} seconds${s.passes !== null ? ` or ${s.passes} passes through file` : ''}`);
+  } else if (s.passes !== null) {
+    lines.push(`[Status] Stopping after ${s.passes} pass${s.passes === 1 ? '' : 'es'} through file`);
+  }
   return lines.join('\n') + '\n';
 }
 
-/** How the run ended, from the counters (dnsperf: "[Status] Testing complete (time limit)"). */
-export function renderStatusFooter(report: Report, t: TargetReport): string {
+/** How the run ended (dnsperf: "[Status] Testing complete (time limit)"). */
+export function renderStatusFooter(t: TargetReport, timeLimitSec: number | null): string {
   const reason =
-    t.counters.interrupted > 0 || report.notes.some((n) => n.startsWith('Interrupted'))
+    t.counters.interrupted > 0
       ? 'interruption'
-      : typeof report.config['timeLimitSec'] === 'number' && t.runTimeSec + 0.05 >= (report.config['timeLimitSec'] as number)
+      : timeLimitSec !== null && t.runTimeSec + 0.05 >= timeLimitSec
         ? 'time limit'
         : 'end of file';
   return `[Status] Testing complete (${reason})\n\n`;

@@ -1,0 +1,40 @@
+// Where a finished Report goes: the human view on stdout (unless --quiet or --json -), and the
+// files asked for. Renderers are pure; this is the only module that writes report files.
+import type { BenchConfig } from '../config.js';
+import type { Report } from '../results/report.js';
+import { renderStatistics, renderStatusFooter, renderStatusHeader, statusInfo } from '../report/text.js';
+import { renderTables } from '../report/table.js';
+import { renderJson } from '../report/json.js';
+import { writeFileAtomic } from '../io.js';
+import type { Console } from './console.js';
+
+/**
+ * The human view of a report. A live run has already printed each target's status header when
+ * it started (before any -S lines, as dnsperf does); a re-rendered report prints it here.
+ */
+export function renderHuman(report: Report, o: { headers: boolean } = { headers: true }): string {
+  let out = '';
+  const limit = typeof report.config['timeLimitSec'] === 'number' ? (report.config['timeLimitSec'] as number) : null;
+  for (const t of report.targets) {
+    if (o.headers) out += targetBanner(report, t) + renderStatusHeader(statusInfo(report, t));
+    out += renderStatusFooter(t, limit) + renderStatistics(t);
+    out += renderTables(t) + '\n';
+  }
+  for (const n of report.notes) out += `Note: ${n}\n`;
+  return out;
+}
+
+/** "=== label (server) ===" before each target when there are several. */
+export function targetBanner(report: { targets: readonly unknown[] }, t: { label: string; server: string }): string {
+  return report.targets.length > 1 || t.label !== t.server.replace(/:\d+$/, '') ? `=== ${t.label} (${t.server}) ===\n` : '';
+}
+
+export function emitOutputs(report: Report, config: Pick<BenchConfig, 'quiet' | 'json'>, con: Console): void {
+  const human = !config.quiet && config.json !== '-';
+  if (human) con.out(renderHuman(report, { headers: false }));
+  if (config.json === '-') con.out(renderJson(report));
+  else if (config.json !== null) {
+    writeFileAtomic(config.json, renderJson(report));
+    if (!config.quiet) con.err(`dnsbench: wrote ${config.json}\n`);
+  }
+}
