@@ -52,6 +52,10 @@ async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number
       const { serveCommand } = await import('./commands/serve.js');
       return serveCommand(p.options, con);
     }
+    case 'report': {
+      const { reportCommand } = await import('./commands/report.js');
+      return reportCommand(p.files, p.options, con);
+    }
     case 'demo': {
       const { demoCommand } = await import('./commands/demo.js');
       return demoCommand(p.options, con);

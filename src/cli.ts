@@ -4,11 +4,13 @@
 import { Command, Option } from 'commander';
 import type { RawRunOptions } from './config.js';
 import { VERSION } from './version.js';
+import type { RawReportOptions } from './commands/report.js';
 
 export type Parsed =
   | { command: 'run'; options: RawRunOptions }
   | { command: 'serve'; options: RawServeOptions }
-  | { command: 'demo'; options: RawDemoOptions };
+  | { command: 'demo'; options: RawDemoOptions }
+  | { command: 'report'; files: string[]; options: RawReportOptions };
 
 export interface RawServeOptions {
   address?: string;
@@ -107,6 +109,15 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .option('-l, --time-limit <secs>', 'length of the benchmark (default: 5)')
     .option('--out <dir>', 'where to write the reports (default: reports)')
     .action((options: RawDemoOptions) => onParsed({ command: 'demo', options }));
+
+  program
+    .command('report')
+    .description('re-render saved JSON reports (several files are shown side by side)')
+    .argument('<files...>', 'JSON reports written by --json')
+    .option('--json <file>', 'write the combined report as JSON (- for stdout)')
+    .option('--quiet', 'print nothing but errors')
+    .addHelpText('after', '\nExample:\n  dnsbench report reports/last-week.json reports/today.json')
+    .action((files: string[], options: RawReportOptions) => onParsed({ command: 'report', files, options }));
 
   return program;
 }

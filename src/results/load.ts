@@ -1,0 +1,27 @@
+// Load a saved JSON report (written by --json or `dnsbench merge`), checking that it is one.
+import { readFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { SCHEMA_VERSION, type Report } from './report.js';
+
+export function loadReport(file: string): Report {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read report "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${file}: not JSON (${(e as Error).message})`);
+  }
+  const r = data as Partial<Report> | null;
+  if (r === null || typeof r !== 'object' || r.tool?.name !== 'dnsbench' || !Array.isArray(r.targets)) {
+    throw new InputError(`${file}: not a dnsbench report (expected the JSON written by --json)`);
+  }
+  if (r.schemaVersion !== SCHEMA_VERSION) {
+    throw new InputError(`${file}: report schema version ${String(r.schemaVersion)} is not supported (this dnsbench reads version ${SCHEMA_VERSION})`);
+  }
+  return r as Report;
+}
