@@ -1,5 +1,6 @@
 // Smoke test of the test rig itself: each real server starts on a free loopback port, answers
 // www.test.com A = 2.2.2.2 from test/fixtures/db.test, and is really gone after stop().
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addresses, dnsQuery } from './support/dnsquery.js';
 import { skipWithout, startDnsdist, startKnot, startNamed, type RunningServer } from './support/servers.js';
@@ -61,6 +62,17 @@ view "default" { match-clients { any; }; zone "view.test" { type primary; file "
     );
     expect(addresses(await dnsQuery(named.port, 'www.view.test'))).toEqual(['203.0.113.1']);
     expect(addresses(await dnsQuery(named.port, 'www.view.test', { localAddress: '127.0.0.77' }))).toEqual(['198.51.100.1']);
+  });
+
+  it('fails fast with the log tail when named cannot start', async () => {
+    const t = performance.now();
+    const err: unknown = await startNamed({ extraConf: 'no-such-statement yes;' }).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/named on 127\.0\.0\.1:\d+ exited/);
+    expect(String(err)).toContain('no-such-statement');
+    expect(performance.now() - t).toBeLessThan(5000);
+    const dir = /--- (\S+)\/log/.exec(String(err))?.[1] ?? '';
+    expect(dir).toMatch(/dnsbench-named-/);
+    expect(existsSync(dir)).toBe(false); // nothing left behind
   });
 });
 
