@@ -12,7 +12,7 @@ export const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp:
 const BADVERS = 16;
 
 const QR = 0x8000;
-const AA = 0x0400;
+export const AA = 0x0400;
 export const TC = 0x0200;
 
 /** Payload size we advertise: the DNS Flag Day 2020 value, safe from fragmentation. */

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RunError, UsageError } from '../errors.js';
-import { RCODE, TC, buildAnswer, buildBare, buildHeaderOnly, responseLimit } from './answer.js';
+import { AA, RCODE, TC, buildAnswer, buildBare, buildHeaderOnly, responseLimit } from './answer.js';
 import { FaultAction, makeFaultPlan, randomSeed, validateFaults, type FaultPlan, type Faults } from './faults.js';
 import { QueryStatus, newParsedQuery, parseQuery } from './query.js';
 import type { Zone } from './zone.js';
@@ -181,7 +181,7 @@ class Handler {
         break;
       case FaultAction.truncate:
         this.stats.truncated++;
-        reply = patchHeader(buildBare(msg, q, 0x0400 | TC, RCODE.noError), msg);
+        reply = patchHeader(buildBare(msg, q, AA | TC, RCODE.noError), msg);
         break;
       case FaultAction.garbage:
         this.stats.garbage++;

@@ -43,13 +43,7 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
   const faults = validateFaults(opts.faults);
   const zonePath = opts.zonePath ?? DEMO_ZONE;
   const zone = loadZoneFile(zonePath);
-  const responder = await startResponder({
-    address: opts.address,
-    port: opts.port,
-    zone,
-    faults,
-    ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-  });
+  const responder = await startResponder({ address: opts.address, port: opts.port, zone, faults, seed: opts.seed });
 
   const where = responder.address.includes(':') ? `[${responder.address}]:${responder.port}` : `${responder.address}:${responder.port}`;
   log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined)} on ${where} (udp)`);

@@ -168,7 +168,7 @@ function buildIndex(placed: readonly Placed[], report: (line: number, reason: st
   const apex = soas[0]!.key;
 
   const nodes = new Map<string, Map<number, Answer[]>>();
-  const lines = new Map<string, number>(); // key -> first CNAME line, for the conflict message
+  const cnameLines = new Map<string, number>(); // owner key -> line of its first CNAME, for messages
   for (const { record, key, line } of placed) {
     if (key !== apex && apex !== '' && !key.endsWith(`.${apex}`)) {
       report(line, `'${record.name}.' is outside the zone '${soa.name}.'`);
@@ -180,11 +180,11 @@ function buildIndex(placed: readonly Placed[], report: (line: number, reason: st
     let rrset = node.get(code);
     if (!rrset) node.set(code, (rrset = []));
     rrset.push(record);
-    if (record.type === 'CNAME' && !lines.has(key)) lines.set(key, line);
+    if (record.type === 'CNAME' && !cnameLines.has(key)) cnameLines.set(key, line);
   }
 
   // RFC 1034 3.6.2 / RFC 2181 10.1: a CNAME is alone at its name and there is only one.
-  for (const [key, line] of lines) {
+  for (const [key, line] of cnameLines) {
     const node = nodes.get(key)!;
     if (node.size > 1) report(line, `CNAME at '${key}.' cannot coexist with other records there`);
     if ((node.get(RRTYPE.CNAME)?.length ?? 0) > 1) report(line, `more than one CNAME at '${key}.'`);
