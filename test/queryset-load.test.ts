@@ -83,10 +83,12 @@ describe('loadQuerySet from a file', () => {
     expect(offsets[qs.count]).toBe(qs.wire.byteLength);
     // www.example.com: 17-octet name + type + class; without EDNS a message is header + question.
     expect(qlens[0]).toBe(21);
-    expect([...qlens].map((q, i) => (offsets[i + 1] ?? 0) - (offsets[i] ?? 0) - 12 - q)).toEqual([0, 0, 0, 0, 0, 0]);
+    // Other columns are ignored, but mx.example.com's `ecs=` column adds an OPT RR (11 octets)
+    // carrying a client-subnet option for a /24 (4 + 4 + 3 octets).
+    expect([...qlens].map((q, i) => (offsets[i + 1] ?? 0) - (offsets[i] ?? 0) - 12 - q)).toEqual([0, 0, 22, 0, 0, 0]);
     const lengths = messages(qs).map(({ raw }) => raw.length);
     expect(qs.maxMessageLength).toBe(Math.max(...lengths));
-    expect(qs.maxMessageLength).toBe(12 + 22 + 4); // indented.example.com
+    expect(qs.maxMessageLength).toBe(12 + 16 + 4 + 22); // mx.example.com with its subnet
     expect(qs.sha256).toBe(createHash('sha256').update(text).digest('hex'));
   });
 

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { InputError, type LineProblem } from '../errors.js';
 import { QueryEncoder, questionLength } from './encode.js';
 import { LineKind, LineScanner } from './parse.js';
+import { ecsColumn, encodeEcsList, MAX_ECS_GROWTH } from './ecs.js';
 import type { EncodeOptions, QuerySet } from './types.js';
 
 const LF = 0x0a;
@@ -56,10 +57,14 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
 /** Parses and encodes raw query-file bytes; `source` names the file in messages. */
 export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptions): QuerySet {
   const encoder = new QueryEncoder(opts);
+  const rotation = encodeEcsList(opts.ecs ?? []);
+  if (typeof rotation === 'string') throw new InputError(`--ecs: ${rotation}`);
   // Sizes from an upper bound, so the loop never grows anything: a line of L bytes holds a name of
   // at most L - 2 bytes (it needs a blank and a type), whose wire form is at most 2 bytes longer.
+  // An ECS option (rotated, or a line's `ecs=` column) adds at most MAX_ECS_GROWTH bytes.
   const maxLines = countLines(raw);
-  const wireBound = raw.length + maxLines * encoder.messageLength(1);
+  const ecsLines = rotation.length > 0 ? maxLines : countOccurrences(raw, ECS_TOKEN);
+  const wireBound = raw.length + maxLines * encoder.messageLength(1) + ecsLines * MAX_ECS_GROWTH;
   // Offsets are Uint32 (types.ts); check before allocating, which would fail first with RangeError.
   if (wireBound > 0xffffffff) {
     throw new InputError(
@@ -93,10 +98,21 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
       }
       continue;
     }
+    // Columns after the type are ignored, except a client subnet `ecs=ADDR/PREFIX`.
+    let ecs = rotation.length > 0 ? rotation[count % rotation.length]! : null;
+    if (scanner.restStart < scanner.lineEnd) {
+      const own = ecsColumn(raw, scanner.restStart, scanner.lineEnd);
+      if (typeof own === 'string') {
+        totalProblems++;
+        if (problems.length < MAX_SHOWN_PROBLEMS) problems.push({ file: source, line, reason: own });
+        continue;
+      }
+      if (own !== null) ecs = own;
+    }
     if (totalProblems > 0) continue; // The set will be rejected; only keep counting problems.
     offsets[count] = at;
     questionLengths[count] = questionLength(scanner.nameLength);
-    const next = encoder.write(wire, at, scanner.name, scanner.nameLength, scanner.qtype);
+    const next = encoder.write(wire, at, scanner.name, scanner.nameLength, scanner.qtype, ecs);
     if (next - at > maxMessageLength) maxMessageLength = next - at;
     at = next;
     count++;
@@ -118,6 +134,15 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
     maxMessageLength,
     sha256: createHash('sha256').update(raw).digest('hex'),
   };
+}
+
+const ECS_TOKEN = Buffer.from('ecs=');
+
+function countOccurrences(raw: Uint8Array, token: Uint8Array): number {
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+  let n = 0;
+  for (let at = buf.indexOf(token); at >= 0; at = buf.indexOf(token, at + token.length)) n++;
+  return n;
 }
 
 /** Number of lines, counting a last line without LF. */

@@ -8,6 +8,11 @@ export interface EncodeOptions {
   recursionDesired: boolean;
   /** Add an OPT RR (RFC 6891) when not null. */
   edns: EdnsOptions | null;
+  /**
+   * --ecs: client subnets (RFC 7871) rotated over the queries at load time, query i getting
+   * subnet i mod k; a line's own `ecs=` column wins. Empty or absent: none.
+   */
+  ecs?: readonly string[];
 }
 
 export interface EdnsOptions {
