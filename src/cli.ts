@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import type { RawRunOptions } from './config.js';
 import { VERSION } from './version.js';
 import type { RawReportOptions } from './commands/report.js';
+import { addTransportOptions, TRANSPORT_EXAMPLES } from './cli-transport.js';
 
 export type Parsed =
   | { command: 'run'; options: RawRunOptions }
@@ -41,7 +42,7 @@ Examples:
   dnsbench -s 127.0.0.1 -d queries.txt -l 30 -Q 50000 --json run.json
       open-loop 50k qps; latency also reported from the scheduled send time
   cat queries.txt | dnsbench -s ::1 -n 3
-      three passes through stdin
+      three passes through stdin${TRANSPORT_EXAMPLES}
 
 Totals are global: -c, -q and -Q are split across the -T workers in equal shares, the remainder
 going one each to the first workers (-q 100 over 3 sockets = 34+33+33). -v prints the split.
@@ -50,13 +51,13 @@ Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
             3 the run failed (e.g. nothing answered), 130 stopped by a second Ctrl-C.`;
 
 export function addRunOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('-s, --server <addr>', 'server: host, host:port, [v6]:port, optionally label=...; repeatable (default: 127.0.0.1)', collect)
-    .option('-p, --port <port>', 'default server port (default: 53)')
+    .option('-p, --port <port>', 'default server port (default: 53; 853 with -m dot, 443 with -m doh)')
     .option('-d, --datafile <file>', 'query file, "name type" per line; - for stdin (default: -)')
     .option('-l, --time-limit <secs>', 'stop sending after this many seconds (fractions allowed)')
     .option('-n, --runs <n>', 'passes through the query file; with -l, whichever ends first (default without -l: 1)')
-    .option('-c, --clients <n>', 'UDP sockets in total (default: one per worker thread)')
+    .option('-c, --clients <n>', 'UDP sockets (or TCP/DoT/DoH connections) in total (default: one per worker thread)')
     .option('-T, --threads <n>', 'worker threads (default: CPU cores, at most -c)')
     .option('-q, --outstanding <n>', 'outstanding queries in total, split across sockets (default: 100)')
     .option('-Q, --max-qps <n>', 'global rate limit in queries per second (open loop; split across workers)')
@@ -66,7 +67,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('-D, --dnssec', 'set the DO bit (implies -e)')
     .option('-E, --edns-option <code:hex>', 'add an EDNS option, e.g. 10:0011223344556677; repeatable (implies -e)', collect)
     .option('-b, --buffer-size <KB>', 'socket send/receive buffer size in KB (default: the OS default)')
-    .option('-a, --local-addr <addr>', 'local address to send from')
+    .option('-a, --local-addr <addr[,addr...]>', 'local address(es) to send from, spread round-robin over the sockets')
     .option('-x, --local-port <port>', 'first local port; sockets use consecutive ports')
     .option('-R, --no-recurse', 'clear the RD bit (queryperf -R)')
     .addOption(new Option('-f, --family <family>', 'address family for host names').choices(['inet', 'inet6', 'any']))
@@ -74,6 +75,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--json <file>', 'write the JSON report (the source of truth) to FILE; - for stdout')
     .option('--title <text>', 'name this run in every output')
     .option('--quiet', 'print nothing but errors (use with --json)');
+  return addTransportOptions(cmd);
 }
 
 export function buildProgram(onParsed: (p: Parsed) => void): Command {

@@ -8,6 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from './errors.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
+import {
+  DEFAULT_PORTS, OPTION_NSID, parseEcsList, parseEdnsSize, parseLocalAddresses, resolveTransport,
+  type RawTransportOptions, type TransportConfig,
+} from './transport-config.js';
 
 export interface TargetSpec {
   label: string;
@@ -37,8 +41,11 @@ export interface BenchConfig {
   intervalSec: number;
   encode: EncodeOptions;
   bufferKB: number | null;
-  localAddress: string | null;
+  /** -a: local addresses, spread round-robin over the sockets; empty = the kernel's choice. */
+  localAddresses: string[];
   localPort: number | null;
+  /** -m and everything about the wire beyond plain UDP: TCP, DoT, DoH, fallback, TSIG, NSID. */
+  transport: TransportConfig;
   verbose: boolean;
   quiet: boolean;
   json: string | null;
@@ -46,7 +53,7 @@ export interface BenchConfig {
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
-export interface RawRunOptions {
+export interface RawRunOptions extends RawTransportOptions {
   server?: string[];
   port?: string;
   datafile?: string;
@@ -154,7 +161,8 @@ export function parseEdnsOption(value: string): EdnsOption {
 // --- the whole config ----------------------------------------------------------------------------
 
 export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: boolean } = { stdinIsTTY: false }): Promise<BenchConfig> {
-  const defaultPort = raw.port === undefined ? 53 : int('-p/--port', raw.port, 1, 65535, 'a port');
+  const transport = resolveTransport(raw);
+  const defaultPort = raw.port === undefined ? DEFAULT_PORTS[transport.mode] : int('-p/--port', raw.port, 1, 65535, 'a port');
   const family = raw.family === undefined ? 0 : ({ inet: 4, inet6: 6, any: 0 } as const)[raw.family as 'inet' | 'inet6' | 'any'];
   if (family === undefined) throw new UsageError(`-f/--family: expected inet, inet6 or any, got "${raw.family}"`);
 
@@ -185,17 +193,20 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
   const statsIntervalSec = raw.statsInterval === undefined ? null : seconds('-S/--stats-interval', raw.statsInterval, 0.1, 86_400);
 
   const ednsOptions = (raw.ednsOption ?? []).map(parseEdnsOption);
-  const wantEdns = raw.edns === true || raw.dnssec === true || ednsOptions.length > 0;
+  const ednsSize = parseEdnsSize(raw.ednsSize);
+  const ecs = parseEcsList(raw.ecs, ednsOptions);
+  if (transport.nsid) ednsOptions.push({ code: OPTION_NSID, data: new Uint8Array(0) });
+  const wantEdns = raw.edns === true || raw.dnssec === true || ednsOptions.length > 0 || ednsSize !== null || ecs.length > 0;
   const encode: EncodeOptions = {
     recursionDesired: raw.recurse !== false,
-    edns: wantEdns ? { udpSize: 4096, dnssecOk: raw.dnssec === true, options: ednsOptions } : null,
+    edns: wantEdns ? { udpSize: ednsSize ?? 4096, dnssecOk: raw.dnssec === true, options: ednsOptions } : null,
+    ...(ecs.length > 0 ? { ecs } : {}),
   };
 
   const bufferKB = raw.bufferSize === undefined ? null : int('-b/--buffer-size', raw.bufferSize, 1, 1_048_576, 'kilobytes');
-  let localAddress: string | null = null;
-  if (raw.localAddr !== undefined) {
-    if (isIP(raw.localAddr) === 0) throw new UsageError(`-a/--local-addr: expected an IPv4 or IPv6 address, got "${raw.localAddr}"`);
-    localAddress = raw.localAddr;
+  const localAddresses = parseLocalAddresses(raw.localAddr);
+  if (localAddresses.length > sockets) {
+    throw new UsageError(`-a/--local-addr: ${localAddresses.length} addresses but only ${sockets} socket(s) to spread them over; raise -c/--clients`);
   }
   const localPort = raw.localPort === undefined ? null : int('-x/--local-port', raw.localPort, 1, 65535, 'a port');
 
@@ -217,7 +228,7 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     if (labels.has(t.label)) throw new UsageError(`-s: label "${t.label}" is used twice; give each target its own label=`);
     labels.add(t.label);
   }
-  if (localAddress !== null) {
+  for (const localAddress of localAddresses) {
     const fam = isIP(localAddress);
     const bad = targets.find((t) => t.family !== fam);
     if (bad) throw new UsageError(`-a/--local-addr ${localAddress} is IPv${fam} but -s ${bad.spec} is IPv${bad.family}`);
@@ -241,8 +252,9 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     intervalSec: statsIntervalSec ?? 1,
     encode,
     bufferKB,
-    localAddress,
+    localAddresses,
     localPort,
+    transport,
     verbose: raw.verbose === true,
     quiet: raw.quiet === true,
     json,
@@ -257,10 +269,11 @@ export function checkWritableDir(flag: string, file: string): void {
   if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a directory, expected a file name`);
 }
 
-/** The config as JSON for the report (nothing secret in it yet; TSIG secrets are redacted here). */
+/** The config as JSON for the report; the TSIG secret is redacted here. */
 export function configForReport(c: BenchConfig): Record<string, unknown> {
   return {
     ...c,
+    transport: { ...c.transport, tsig: c.transport.tsig && { ...c.transport.tsig, secret: '<redacted>' } },
     encode: {
       ...c.encode,
       edns: c.encode.edns && {

@@ -11,6 +11,7 @@ import { mergeIntervals, mergeRunData } from '../results/merge.js';
 import { formatServer, machineInfo, SCHEMA_ID, SCHEMA_VERSION, targetReport, type Report, type TargetReport } from '../results/report.js';
 import { VERSION } from '../version.js';
 import { redactArgv } from '../redact.js';
+import { workerTransport } from '../transport-config.js';
 import type { Console } from './console.js';
 import { renderStatusHeader } from '../report/text.js';
 import { targetBanner } from './outputs.js';
@@ -109,8 +110,9 @@ export function engineOptions(config: BenchConfig, querySet: QuerySet, plans: Wo
     timeoutMs: config.timeoutSec * 1000,
     intervalMs: config.intervalSec * 1000,
     bufferBytes: config.bufferKB === null ? null : config.bufferKB * 1024,
-    localAddress: config.localAddress,
+    localAddresses: config.localAddresses,
     localPort: config.localPort,
+    transport: workerTransport(config.transport),
     verbose: config.verbose,
     encode: config.encode,
   };

@@ -4,6 +4,7 @@ import type { BenchConfig } from '../config.js';
 import type { Report } from '../results/report.js';
 import { renderStatistics, renderStatusFooter, renderStatusHeader, statusInfo } from '../report/text.js';
 import { renderTables } from '../report/table.js';
+import { renderConnectionStatistics, renderTransportNotes } from '../report/transport.js';
 import { renderJson } from '../report/json.js';
 import { writeFileAtomic } from '../io.js';
 import type { Console } from './console.js';
@@ -17,8 +18,8 @@ export function renderHuman(report: Report, o: { headers: boolean } = { headers:
   const limit = typeof report.config['timeLimitSec'] === 'number' ? (report.config['timeLimitSec'] as number) : null;
   for (const t of report.targets) {
     if (o.headers) out += targetBanner(report, t) + renderStatusHeader(statusInfo(report, t));
-    out += renderStatusFooter(t, limit) + renderStatistics(t);
-    out += renderTables(t) + '\n';
+    out += renderStatusFooter(t, limit) + renderStatistics(t) + renderConnectionStatistics(t);
+    out += renderTables(t) + renderTransportNotes(t) + '\n';
   }
   for (const n of report.notes) out += `Note: ${n}\n`;
   return out;

@@ -1,9 +1,10 @@
 // What every transport shares: the ID table, the window, and the checks a response must pass
 // before it counts. A transport (UDP, TCP, DoT, DoH) subclasses DnsChannel and implements only
 // `transmit` (put these bytes on the wire) and calls `deliver` with each DNS message it receives.
-import { FREE, IdTable, INFLIGHT, TIMED_OUT } from './idtable.js';
+import { FALLBACK, FREE, IdTable, INFLIGHT, TIMED_OUT } from './idtable.js';
 import type { Recorder } from './recorder.js';
 import { clock } from './clock.js';
+import type { ChannelFeatures } from './features.js';
 
 export interface QueryViews {
   wire: Buffer;
@@ -19,15 +20,32 @@ export interface ChannelOwner {
   verbose?(channel: DnsChannel, outcome: string, queryIndex: number, latencyMs: number): void;
 }
 
+/** Where --tcp-fallback sends a query whose UDP answer had TC=1. */
+export interface FallbackLeg {
+  /** Send query `id` of `channel` over TCP; false when it cannot (then the TC answer is a loss). */
+  take(channel: DnsChannel, id: number): boolean;
+}
+
 export abstract class DnsChannel {
   readonly table: IdTable = new IdTable();
+  /**
+   * Outstanding queries the engine may keep on this channel now: the window, or 0 while a
+   * connection (TCP, DoT, DoH) is down and being re-established.
+   */
+  limit: number;
+  /** TSIG and NSID, or null: a plain run pays one null check per sent query and per answer. */
+  features: ChannelFeatures | null = null;
+  /** --tcp-fallback, or null; only looked at when an answer has TC=1. */
+  fallback: FallbackLeg | null = null;
 
   constructor(
     readonly window: number,
     protected readonly q: QueryViews,
     readonly recorder: Recorder,
     protected readonly owner: ChannelOwner,
-  ) {}
+  ) {
+    this.limit = window;
+  }
 
   /** Local -> remote endpoints, for the report. */
   abstract endpoints(): { local: string; remote: string };
@@ -56,8 +74,10 @@ export abstract class DnsChannel {
     const c = this.recorder.c;
     c.sent++;
     c.requestBytes += len;
+    // Signed before the clock is read, so the HMAC is not charged to the server's latency.
+    const out = this.features === null ? buf : this.features.prepare(buf, id);
     t.sentAt[id] = clock();
-    this.transmit(buf);
+    this.transmit(out);
   }
 
   /** Time out queries older than timeoutMs, oldest first; returns how many were freed. */
@@ -72,6 +92,36 @@ export abstract class DnsChannel {
       if (this.owner.verbose) this.owner.verbose(this, 'timeout', t.query[id]!, now - t.sentAt[id]!);
     }
     return freed;
+  }
+
+  /**
+   * The connection carrying every outstanding query is gone (closed or reset by the server): each
+   * is lost at once, counted as aborted. Resending would hide the failure and send twice.
+   */
+  protected abortAll(): void {
+    const t = this.table;
+    const c = this.recorder.c;
+    let freed = 0;
+    for (let id = t.oldest(); id !== -1; id = t.oldest()) {
+      t.release(id, FREE);
+      c.aborted++;
+      c.lost++;
+      freed++;
+      if (this.owner.verbose) this.owner.verbose(this, 'aborted', t.query[id]!, clock() - t.sentAt[id]!);
+    }
+    if (freed > 0) this.owner.slotFreed(this);
+  }
+
+  /** One outstanding query's stream failed (DoH), or its fallback connection did. */
+  abortQuery(id: number): void {
+    const t = this.table;
+    const state = t.state[id];
+    if (state !== INFLIGHT && state !== FALLBACK) return;
+    t.release(id, FREE);
+    this.recorder.c.aborted++;
+    this.recorder.c.lost++;
+    if (this.owner.verbose) this.owner.verbose(this, 'aborted', t.query[id]!, clock() - t.sentAt[id]!);
+    this.owner.slotFreed(this);
   }
 
   /** Ctrl-C: every outstanding query becomes "interrupted". */
@@ -100,6 +150,16 @@ export abstract class DnsChannel {
       else rec.c.mismatched++;
       return;
     }
+    this.answer(msg, id, now);
+  }
+
+  /**
+   * The checks a response to outstanding query `id` must pass, and its outcome. Also reached from
+   * the TCP leg of --tcp-fallback, whose message carries the leg's own ID.
+   */
+  answer(msg: Buffer, id: number, now: number): void {
+    const rec = this.recorder;
+    const t = this.table;
     const qi = t.query[id]!;
     const qlen = this.q.questionLengths[qi]!;
     // QDCOUNT must be 1 and the question must be the one we asked (RFC 5452 9.1: match ID,
@@ -113,17 +173,30 @@ export abstract class DnsChannel {
       rec.c.mismatched++;
       return;
     }
+    // TSIG verification and NSID (RFC 8945, RFC 5001); a response that fails verification is
+    // counted and dropped, and the query stays outstanding.
+    if (this.features !== null && !this.features.accept(msg, id)) return;
+    if ((msg[2]! & 0x02) !== 0) return this.truncatedAnswer(id, qi, now);
     t.release(id, FREE);
-    if ((msg[2]! & 0x02) !== 0) {
-      // TC=1: the server wants the client to retry over TCP; without fallback it is no answer.
-      rec.c.truncated++;
-      rec.c.lost++;
-      if (this.owner.verbose) this.owner.verbose(this, 'truncated', qi, now - t.sentAt[id]!);
-    } else {
-      const rcode = msg[3]! & 0x0f;
-      rec.complete(now, t.sentAt[id]!, t.intendedAt[id]!, rcode, msg.length);
-      if (this.owner.verbose) this.owner.verbose(this, String(rcode), qi, now - t.sentAt[id]!);
+    const rcode = msg[3]! & 0x0f;
+    rec.complete(now, t.sentAt[id]!, t.intendedAt[id]!, rcode, msg.length);
+    if (this.owner.verbose) this.owner.verbose(this, String(rcode), qi, now - t.sentAt[id]!);
+    this.owner.slotFreed(this);
+  }
+
+  /** TC=1: the server wants the client to retry over TCP (RFC 7766 5); without fallback it is no answer. */
+  private truncatedAnswer(id: number, qi: number, now: number): void {
+    const t = this.table;
+    const c = this.recorder.c;
+    // The slot stays outstanding in FALLBACK state until the TCP answer (or its timeout) ends it.
+    if (this.fallback !== null && t.state[id] === INFLIGHT && this.fallback.take(this, id)) {
+      c.tcpFallbacks++;
+      return;
     }
+    t.release(id, FREE);
+    c.truncated++;
+    c.lost++;
+    if (this.owner.verbose) this.owner.verbose(this, 'truncated', qi, now - t.sentAt[id]!);
     this.owner.slotFreed(this);
   }
 }

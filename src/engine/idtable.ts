@@ -11,6 +11,11 @@ export const FREE = 0;
 export const INFLIGHT = 1;
 /** Released by a timeout; a response for it now is "late" until the ID is reused. */
 export const TIMED_OUT = 2;
+/**
+ * Still outstanding, but its TC=1 answer handed it to the TCP leg (--tcp-fallback): only the TCP
+ * answer can complete it, and it times out from its original send like any query.
+ */
+export const FALLBACK = 3;
 
 const SIZE = 65536;
 

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { RunError } from '../errors.js';
 import type { QuerySet } from '../queryset/types.js';
-import type { FromWorker, WorkerInterval, WorkerPartial, WorkerSetup, WorkerTarget } from './protocol.js';
+import type { FromWorker, WorkerInterval, WorkerPartial, WorkerSetup, WorkerTarget, WorkerTransport } from './protocol.js';
 import type { WorkerPlan } from './split.js';
 
 export interface EngineOptions {
@@ -17,8 +17,9 @@ export interface EngineOptions {
   timeoutMs: number;
   intervalMs: number;
   bufferBytes: number | null;
-  localAddress: string | null;
+  localAddresses: string[];
   localPort: number | null;
+  transport: WorkerTransport;
   verbose: boolean;
   encode: WorkerSetup['encode'];
 }
@@ -49,8 +50,10 @@ export async function runEngine(o: EngineOptions, hooks: EngineHooks = {}, signa
       totalQueries: o.passes === null ? null : o.passes * o.querySet.count,
       intervalMs: o.intervalMs,
       bufferBytes: o.bufferBytes,
-      localAddress: o.localAddress,
+      localAddresses: o.localAddresses,
+      firstSocket: plan.firstSocket,
       localPort: o.localPort === null ? null : o.localPort + plan.firstSocket * o.targets.length,
+      transport: o.transport,
       verbose: o.verbose,
       encode: o.encode,
       queries: {

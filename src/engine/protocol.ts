@@ -2,6 +2,10 @@
 // structured-clone data; histograms travel as compressed base64 strings.
 import type { Counters, RcodeCounts } from '../results/counters.js';
 import type { EncodeOptions } from '../queryset/types.js';
+import type { TransportConfig } from '../transport-config.js';
+
+/** The transport config as a worker needs it: the --tls-ca file already read (PEM text). */
+export type WorkerTransport = Omit<TransportConfig, 'tls'> & { tls: TransportConfig['tls'] & { ca: string | null } };
 
 export interface LatencySums {
   count: number;
@@ -37,6 +41,12 @@ export interface WorkerPartial {
   /** 0 when nothing completed. */
   lastCompletionAt: number;
   endedAt: number;
+  /** TCP/DoT/DoH connection setup latency, microseconds (count 0 over UDP). Absent in old reports. */
+  connect?: LatencySums;
+  /** --nsid: completed answers per server identity. */
+  nsid?: Record<string, number>;
+  /** Distinct local address:port pairs this worker used (sockets and connections). */
+  sourcePairs?: number;
 }
 
 export interface WorkerTarget {
@@ -61,9 +71,13 @@ export interface WorkerSetup {
   totalQueries: number | null;
   intervalMs: number;
   bufferBytes: number | null;
-  localAddress: string | null;
+  /** -a: socket k of the run (counted over all workers) binds to localAddresses[k mod n]. */
+  localAddresses: string[];
+  /** Index of this worker's first socket among all sockets of the run. */
+  firstSocket: number;
   /** First local port of this worker's sockets (consecutive), or null for ephemeral ports. */
   localPort: number | null;
+  transport: WorkerTransport;
   verbose: boolean;
   encode: EncodeOptions;
   queries: {

@@ -19,6 +19,12 @@ export class Recorder {
   private intervalRcodes = new Float64Array(16);
   readonly intervals: WorkerInterval[] = [];
   lastCompletionAt = 0;
+  /** Setup latency (us) of each TCP, DoT or DoH connection established (dnsperf's connection statistics). */
+  readonly connect: LatencySums = { count: 0, min: Infinity, max: 0, sum: 0, sumSquares: 0 };
+  /** --nsid: completed answers per server identity (RFC 5001). */
+  readonly nsid = new Map<string, number>();
+  /** Distinct local address:port pairs used: every socket, and every TCP connection made. */
+  readonly sources = new Set<string>();
 
   constructor(readonly paced: boolean) {
     this.correctedHist = paced ? newHistogram() : null;
@@ -42,6 +48,14 @@ export class Recorder {
       addSample(this.corrected, cus);
       this.correctedHist.recordValue(cus < 1 ? 1 : Math.round(cus));
     }
+  }
+
+  /** A connection (TCP, TLS, HTTP/2) was established after `ms` milliseconds, from `local`. */
+  connected(ms: number, local: string, reconnect: boolean): void {
+    this.c.connSuccesses++;
+    if (reconnect) this.c.reconnects++;
+    addSample(this.connect, ms * 1000);
+    this.sources.add(local);
   }
 
   /** Close the current interval (indexed from the run start) and remember it for the report. */
@@ -82,6 +96,9 @@ export class Recorder {
       sendEndedAt: times.sendEndedAt,
       lastCompletionAt: this.lastCompletionAt === 0 ? 0 : toEpoch(this.lastCompletionAt),
       endedAt: times.endedAt,
+      connect: { ...this.connect },
+      nsid: Object.fromEntries(this.nsid),
+      sourcePairs: this.sources.size,
     };
   }
 }

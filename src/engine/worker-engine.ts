@@ -5,14 +5,17 @@ import { clock, fromEpochMs, toEpochMs } from './clock.js';
 import type { FromWorker, WorkerSetup } from './protocol.js';
 import { Recorder } from './recorder.js';
 import type { ChannelOwner, DnsChannel, QueryViews } from './channel.js';
-import { UdpChannel } from './udp-channel.js';
 import { describeQuery } from './describe.js';
+import { openChannels } from './open-channels.js';
+import type { TcpFallback } from './fallback.js';
 
 /** Queries taken from the shared sequence at a time (one atomic add per chunk, not per query). */
 const CHUNK = 64;
 
 export class WorkerEngine implements ChannelOwner {
   private readonly channels: DnsChannel[] = [];
+  /** --tcp-fallback TCP legs. */
+  private legs: TcpFallback[] = [];
   private readonly recorders: Recorder[];
   private readonly q: QueryViews;
   private readonly sequence: BigInt64Array;
@@ -51,16 +54,9 @@ export class WorkerEngine implements ChannelOwner {
 
   /** Open, bind and connect every socket before the start signal, so setup is not timed. */
   async open(): Promise<Array<{ local: string; remote: string }>> {
-    const s = this.setup;
-    let port = s.localPort;
-    for (let t = 0; t < s.targets.length; t++) {
-      const target = s.targets[t]!;
-      for (const window of s.socketWindows) {
-        const open = { ...target, localAddress: s.localAddress, localPort: port, bufferBytes: s.bufferBytes };
-        this.channels.push(await UdpChannel.open(open, window, this.q, this.recorders[t]!, this));
-        if (port !== null) port++;
-      }
-    }
+    const opened = await openChannels(this.setup, this.q, this.recorders, this);
+    this.channels.push(...opened.channels);
+    this.legs = opened.legs;
     return this.channels.map((ch) => ch.endpoints());
   }
 
@@ -101,6 +97,7 @@ export class WorkerEngine implements ChannelOwner {
     if (this.finished) return;
     const now = clock();
     for (const ch of this.channels) ch.sweep(now, this.setup.timeoutMs);
+    for (const leg of this.legs) leg.sweep(now, this.setup.timeoutMs);
     if (this.sending && now >= this.endAt) this.stopSending(now);
     if (this.sending) {
       if (this.setup.rate === null) for (const ch of this.channels) this.fill(ch);
@@ -118,7 +115,7 @@ export class WorkerEngine implements ChannelOwner {
     // usually a single query (one answer frees one slot).
     const now = clock();
     if (now >= this.endAt) return this.stopSending(now);
-    while (ch.inflight < ch.window) {
+    while (ch.inflight < ch.limit) {
       const qi = this.nextQuery();
       if (qi < 0) return;
       ch.send(qi, 0);
@@ -134,7 +131,7 @@ export class WorkerEngine implements ChannelOwner {
       let ch: DnsChannel | undefined;
       for (let i = 0; i < n; i++) {
         const c = this.channels[(this.rr + i) % n]!;
-        if (c.inflight < c.window) {
+        if (c.inflight < c.limit) {
           ch = c;
           this.rr = (this.rr + i + 1) % n;
           break;
@@ -195,6 +192,7 @@ export class WorkerEngine implements ChannelOwner {
     this.closeInterval(now - (this.startAt + this.interval * this.setup.intervalMs));
     this.flushVerbose();
     for (const ch of this.channels) ch.close();
+    for (const leg of this.legs) leg.close();
     const times = { startedAt: toEpochMs(this.startAt), sendEndedAt: toEpochMs(this.sendEndedAt), endedAt: toEpochMs(now) };
     this.post({ type: 'done', partials: this.recorders.map((r) => r.partial(times, toEpochMs)) });
   }

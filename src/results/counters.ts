@@ -6,7 +6,10 @@ export interface Counters {
   sent: number;
   /** Answered with a well-formed, matching, untruncated response. */
   completed: number;
-  /** No usable answer: timedOut + truncated (a TC=1 answer without TCP fallback is not an answer). */
+  /**
+   * No usable answer: timedOut + truncated + aborted (a TC=1 answer without TCP fallback is not an
+   * answer).
+   */
   lost: number;
   /** Outstanding when the run was stopped by Ctrl-C. */
   interrupted: number;
@@ -25,28 +28,58 @@ export interface Counters {
   /** Wire bytes of queries sent and of completed responses (for "Average packet size"). */
   requestBytes: number;
   responseBytes: number;
+  // --- transports (TCP, DoT, DoH, --tcp-fallback) and TSIG; 0 in plain UDP runs -------------
+  /**
+   * Part of lost: the TCP/TLS connection or HTTP/2 stream carrying the query closed, was reset or
+   * failed (an HTTP status other than 200) before its answer came. Counted at once rather than
+   * resent: a resend would hide the server's failure and send the query twice.
+   */
+  aborted: number;
+  /** TC=1 answers retried over TCP (--tcp-fallback); their outcome is counted like any query's. */
+  tcpFallbacks: number;
+  /**
+   * Responses that failed TSIG verification (unsigned, bad MAC, wrong key, time off, or a TSIG
+   * error from the server). Like mismatched responses they are never completed: the query stays
+   * outstanding (RFC 8945 5.3) and is lost if nothing valid arrives in time.
+   */
+  tsigFailed: number;
+  /** Part of tsigFailed: the server's TSIG error was BADKEY, BADSIG or BADTIME (RFC 8945 5.3.2). */
+  tsigBadKey: number;
+  tsigBadSig: number;
+  tsigBadTime: number;
+  /** DoH responses with an HTTP status other than 200 (their queries are counted in aborted). */
+  httpErrors: number;
+  /** Connections (TCP, DoT, DoH) tried, established, and established to replace a closed one. */
+  connAttempts: number;
+  connSuccesses: number;
+  reconnects: number;
 }
 
 export const COUNTER_KEYS = [
   'sent', 'completed', 'lost', 'interrupted', 'timedOut', 'truncated',
   'late', 'mismatched', 'malformed', 'socketErrors', 'requestBytes', 'responseBytes',
+  'aborted', 'tcpFallbacks', 'tsigFailed', 'tsigBadKey', 'tsigBadSig', 'tsigBadTime', 'httpErrors',
+  'connAttempts', 'connSuccesses', 'reconnects',
 ] as const satisfies readonly (keyof Counters)[];
 
 export function zeroCounters(): Counters {
   return {
     sent: 0, completed: 0, lost: 0, interrupted: 0, timedOut: 0, truncated: 0,
     late: 0, mismatched: 0, malformed: 0, socketErrors: 0, requestBytes: 0, responseBytes: 0,
+    aborted: 0, tcpFallbacks: 0, tsigFailed: 0, tsigBadKey: 0, tsigBadSig: 0, tsigBadTime: 0, httpErrors: 0,
+    connAttempts: 0, connSuccesses: 0, reconnects: 0,
   };
 }
 
 export function addCounters(into: Counters, from: Readonly<Counters>): Counters {
-  for (const k of COUNTER_KEYS) into[k] += from[k];
+  // `?? 0`: reports saved before a counter existed still merge.
+  for (const k of COUNTER_KEYS) into[k] += from[k] ?? 0;
   return into;
 }
 
 export function subtractCounters(a: Readonly<Counters>, b: Readonly<Counters>): Counters {
   const out = zeroCounters();
-  for (const k of COUNTER_KEYS) out[k] = a[k] - b[k];
+  for (const k of COUNTER_KEYS) out[k] = (a[k] ?? 0) - (b[k] ?? 0);
   return out;
 }
 

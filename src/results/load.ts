@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { SCHEMA_VERSION, type Report } from './report.js';
+import { zeroCounters } from './counters.js';
 
 export function loadReport(file: string): Report {
   let text: string;
@@ -22,6 +23,11 @@ export function loadReport(file: string): Report {
   }
   if (r.schemaVersion !== SCHEMA_VERSION) {
     throw new InputError(`${file}: report schema version ${String(r.schemaVersion)} is not supported (this dnsbench reads version ${SCHEMA_VERSION})`);
+  }
+  // Counters added since the report was written (e.g. the transport ones) read as 0.
+  for (const t of r.targets) {
+    t.counters = { ...zeroCounters(), ...t.counters };
+    for (const iv of t.intervals ?? []) iv.counters = { ...zeroCounters(), ...iv.counters };
   }
   return r as Report;
 }

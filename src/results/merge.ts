@@ -4,6 +4,7 @@
 import type { LatencySums, WorkerInterval, WorkerPartial } from '../engine/protocol.js';
 import { addCounters, addRcodes, zeroCounters } from './counters.js';
 import { encodeHistogram, mergeEncoded } from './histogram.js';
+import { mergeTransport } from './transport.js';
 
 /** The additive form of one target's results (what a worker reports; what merges). */
 export type RunData = WorkerPartial;
@@ -73,5 +74,6 @@ export function mergeRunData(parts: readonly RunData[], intervalKey?: (i: Worker
     sendEndedAt: Math.max(...parts.map((p) => p.sendEndedAt)),
     lastCompletionAt: completions.length === 0 ? 0 : Math.max(...completions),
     endedAt: Math.max(...parts.map((p) => p.endedAt)),
+    ...mergeTransport(parts),
   };
 }

@@ -7,6 +7,7 @@ import type { LatencySums, WorkerInterval } from '../engine/protocol.js';
 import type { Counters, RcodeCounts } from './counters.js';
 import { decodeHistogram, percentiles, type PercentileKey } from './histogram.js';
 import type { RunData } from './merge.js';
+import { connectionReport, mergeTransport, type ConnectionReport } from './transport.js';
 
 export const SCHEMA_ID = 'https://dnsbench.dev/schema/report-v1.json';
 export const SCHEMA_VERSION = 1;
@@ -63,6 +64,12 @@ export interface TargetReport {
   timing: { startedAtMs: number; sendEndedAtMs: number; lastCompletionAtMs: number; endedAtMs: number };
   /** Local -> remote address pairs the sockets used (load balancers hash on these). */
   sockets: Array<{ local: string; remote: string }>;
+  /** Distinct local address/port pairs used, counting every TCP (re)connection. Absent in old reports. */
+  sourcePairs?: number;
+  /** TCP, DoT and DoH: dnsperf's connection statistics; null over UDP. */
+  connections?: ConnectionReport | null;
+  /** --nsid: completed answers per server identity ("(none)" when the answer had no NSID); else null. */
+  nsid?: Record<string, number> | null;
 }
 
 export interface Machine {
@@ -109,20 +116,20 @@ export function machineInfo(): Machine {
   };
 }
 
-export function latencyReport(sums: LatencySums, histogram: string): LatencyReport {
+/** Count, min, max, mean and sample standard deviation (as dnsperf computes "Latency StdDev") from the sums. */
+export function summarizeSums(sums: LatencySums): { count: number; min: number; max: number; mean: number; stddev: number } {
   const n = sums.count;
   const mean = n > 0 ? sums.sum / n : 0;
-  // Sample standard deviation from the sums, as dnsperf computes "Latency StdDev".
   const variance = n > 1 ? Math.max(0, (sums.sumSquares - (sums.sum * sums.sum) / n) / (n - 1)) : 0;
+  return { count: n, min: n > 0 ? sums.min : 0, max: n > 0 ? sums.max : 0, mean, stddev: Math.sqrt(variance) };
+}
+
+export function latencyReport(sums: LatencySums, histogram: string): LatencyReport {
   return {
     unit: 'us',
-    count: n,
-    min: n > 0 ? sums.min : 0,
-    max: n > 0 ? sums.max : 0,
-    mean,
-    stddev: Math.sqrt(variance),
+    ...summarizeSums(sums),
     percentiles: percentiles(decodeHistogram(histogram)),
-    sums: { ...sums, min: n > 0 ? sums.min : 0 },
+    sums: { ...sums, min: sums.count > 0 ? sums.min : 0 },
     histogram,
   };
 }
@@ -164,6 +171,7 @@ export function targetReport(
   extra: { targetQps: number | null; sockets: Array<{ local: string; remote: string }> },
 ): TargetReport {
   const end = Math.max(data.sendEndedAt, data.lastCompletionAt);
+  const transport = mergeTransport([data]);
   const runTimeSec = Math.max(0, (end - data.startedAt) / 1000);
   const sendSec = (data.sendEndedAt - data.startedAt) / 1000;
   return {
@@ -189,6 +197,9 @@ export function targetReport(
       endedAtMs: data.endedAt,
     },
     sockets: extra.sockets,
+    sourcePairs: transport.sourcePairs,
+    connections: data.counters.connAttempts > 0 ? connectionReport(data.counters, transport.connect) : null,
+    nsid: Object.keys(transport.nsid).length > 0 ? transport.nsid : null,
   };
 }
 
@@ -213,5 +224,8 @@ export function runDataOf(t: TargetReport): RunData {
     sendEndedAt: t.timing.sendEndedAtMs,
     lastCompletionAt: t.timing.lastCompletionAtMs,
     endedAt: t.timing.endedAtMs,
+    ...(t.connections ? { connect: { ...t.connections.latency.sums, min: t.connections.latency.count > 0 ? t.connections.latency.sums.min : Infinity } } : {}),
+    ...(t.nsid ? { nsid: { ...t.nsid } } : {}),
+    ...(t.sourcePairs !== undefined ? { sourcePairs: t.sourcePairs } : {}),
   };
 }

@@ -1,0 +1,164 @@
+// DNS over HTTPS (RFC 8484) on Node's http2: one HTTP/2 connection per channel, one stream per
+// query, as many concurrent streams as the channel's window. GET sends the message base64url-encoded
+// in ?dns=, POST as an application/dns-message body (dnsperf's default is GET).
+//
+// A stream that ends without a DNS answer (reset, or a status other than 200) loses its query at
+// once (aborted; a non-200 status is also counted in httpErrors). When the connection closes or the
+// server sends GOAWAY, the channel opens a new one (Reconnector, as for TCP).
+import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import tls from 'node:tls';
+import { clock } from './clock.js';
+import { DnsChannel, type ChannelOwner, type QueryViews } from './channel.js';
+import { INFLIGHT } from './idtable.js';
+import type { Recorder } from './recorder.js';
+import { explainTlsError, tlsConnectOptions, type TlsOptions } from './dot-channel.js';
+import { connectFailure, localEndpoint, Reconnector, type StreamTarget } from './tcp-channel.js';
+
+export interface DohOptions {
+  path: string;
+  method: 'GET' | 'POST';
+  /** :authority; null = the SNI name or the server address. */
+  authority: string | null;
+}
+
+const MIME = 'application/dns-message';
+
+interface Session {
+  session: ClientHttp2Session;
+  ms: number;
+}
+
+export class DohChannel extends DnsChannel {
+  private session: ClientHttp2Session | null = null;
+  private readonly authorityUrl: string;
+  private readonly postHeaders: http2.OutgoingHttpHeaders;
+  private readonly reconnector = new Reconnector<Session>(
+    () => this.connect(),
+    ({ session, ms }) => {
+      this.attach(session, ms, true);
+      this.owner.slotFreed(this);
+    },
+    ({ session }) => session.destroy(),
+  );
+  private firstLocal = '';
+
+  private constructor(
+    private readonly target: StreamTarget,
+    private readonly tlsOptions: TlsOptions,
+    private readonly doh: DohOptions,
+    window: number,
+    q: QueryViews,
+    recorder: Recorder,
+    owner: ChannelOwner,
+  ) {
+    super(window, q, recorder, owner);
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    const authority = doh.authority ?? (tlsOptions.sni !== null ? `${tlsOptions.sni}:${target.port}` : `${host}:${target.port}`);
+    this.authorityUrl = `https://${authority}`;
+    this.postHeaders = { ':method': 'POST', ':path': doh.path, 'content-type': MIME, accept: MIME };
+  }
+
+  static async open(target: StreamTarget, tlsOptions: TlsOptions, doh: DohOptions, window: number, q: QueryViews, recorder: Recorder, owner: ChannelOwner): Promise<DohChannel> {
+    const ch = new DohChannel(target, tlsOptions, doh, window, q, recorder, owner);
+    try {
+      const { session, ms } = await ch.connect();
+      ch.attach(session, ms, false);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(explainTlsError(err, target, tlsOptions, 'DoH connection') ?? connectFailure('DoH (HTTP/2 over TLS)', err, target));
+    }
+    return ch;
+  }
+
+  endpoints(): { local: string; remote: string } {
+    const t = this.target;
+    return { local: this.firstLocal, remote: t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}` };
+  }
+
+  /** One HTTP/2 connection (TLS with ALPN h2), resolved once the server's settings arrived. */
+  private connect(): Promise<Session> {
+    this.recorder.c.connAttempts++;
+    const started = clock();
+    const t = this.target;
+    const session = http2.connect(this.authorityUrl, {
+      createConnection: () => tls.connect(tlsConnectOptions(this.tlsOptions, t, ['h2'])),
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const err: NodeJS.ErrnoException = new Error(`no HTTP/2 connection within ${t.connectTimeoutMs} ms`);
+        err.code = 'ETIMEDOUT';
+        session.destroy(err);
+      }, t.connectTimeoutMs);
+      const onError = (err: Error): void => {
+        clearTimeout(timer);
+        session.destroy();
+        reject(err);
+      };
+      session.once('error', onError);
+      session.once('connect', () => {
+        clearTimeout(timer);
+        session.off('error', onError);
+        resolve({ session, ms: clock() - started });
+      });
+    });
+  }
+
+  private attach(session: ClientHttp2Session, ms: number, reconnect: boolean): void {
+    this.session = session;
+    const local = localEndpoint(session.socket);
+    if (this.firstLocal === '') this.firstLocal = local;
+    this.recorder.connected(ms, local, reconnect);
+    session.on('error', () => void this.recorder.c.socketErrors++);
+    // GOAWAY: streams already open may still finish; new ones go to a new connection.
+    session.on('goaway', () => this.lost(session));
+    session.on('close', () => this.lost(session));
+    this.limit = this.window;
+  }
+
+  private lost(session: ClientHttp2Session): void {
+    if (this.session !== session) return;
+    this.session = null;
+    this.limit = 0;
+    if (this.reconnector.isStopped) return;
+    if (session.closed || session.destroyed) this.abortAll();
+    this.reconnector.start();
+  }
+
+  protected transmit(msg: Buffer): void {
+    const session = this.session!;
+    const id = (msg[0]! << 8) | msg[1]!;
+    const sentAt = this.table.sentAt[id]!;
+    let req: ClientHttp2Stream;
+    if (this.doh.method === 'GET') {
+      req = session.request({ ':method': 'GET', ':path': `${this.doh.path}?dns=${msg.toString('base64url')}`, accept: MIME }, { endStream: true });
+    } else {
+      req = session.request(this.postHeaders);
+      req.end(msg);
+    }
+    let status = 0;
+    let done = false;
+    const chunks: Buffer[] = [];
+    req.on('response', (headers) => {
+      status = Number(headers[':status']);
+    });
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (status !== 200) return;
+      done = true;
+      this.deliver(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+    req.on('error', () => undefined); // reported through 'close' below
+    req.on('close', () => {
+      if (done) return;
+      if (status !== 0 && status !== 200) this.recorder.c.httpErrors++;
+      // Only if this stream's query is still the one outstanding under that ID.
+      if (this.table.state[id] === INFLIGHT && this.table.sentAt[id] === sentAt) this.abortQuery(id);
+    });
+  }
+
+  close(): void {
+    this.reconnector.stop();
+    this.session?.destroy();
+    this.session = null;
+  }
+}

@@ -1,0 +1,49 @@
+// The transport side of a result: connection statistics (TCP, DoT, DoH), answers per NSID
+// identity, distinct source address/port pairs. All additive, merged here like counters.
+import type { LatencySums } from '../engine/protocol.js';
+import type { Counters } from './counters.js';
+import { summarizeSums } from './report.js';
+
+export interface TransportParts {
+  connect?: LatencySums;
+  nsid?: Record<string, number>;
+  sourcePairs?: number;
+}
+
+/** Merge the transport fields of several partials (a missing field counts as empty). */
+export function mergeTransport(parts: readonly TransportParts[]): Required<TransportParts> {
+  const connect: LatencySums = { count: 0, min: Infinity, max: 0, sum: 0, sumSquares: 0 };
+  const nsid: Record<string, number> = {};
+  let sourcePairs = 0;
+  for (const p of parts) {
+    if (p.connect) {
+      connect.count += p.connect.count;
+      connect.min = Math.min(connect.min, p.connect.count > 0 ? p.connect.min : Infinity);
+      connect.max = Math.max(connect.max, p.connect.max);
+      connect.sum += p.connect.sum;
+      connect.sumSquares += p.connect.sumSquares;
+    }
+    for (const [k, v] of Object.entries(p.nsid ?? {})) nsid[k] = (nsid[k] ?? 0) + v;
+    // Workers (and separate runs) use separate sockets at the same time, so their pairs add up.
+    sourcePairs += p.sourcePairs ?? 0;
+  }
+  return { connect, nsid, sourcePairs };
+}
+
+/** dnsperf's "Connection Statistics" for one target (TCP, DoT, DoH runs). */
+export interface ConnectionReport {
+  attempts: number;
+  successes: number;
+  reconnects: number;
+  /** Setup latency in microseconds: TCP handshake, plus TLS (DoT, DoH) and the HTTP/2 preface (DoH). */
+  latency: ReturnType<typeof summarizeSums> & { sums: LatencySums };
+}
+
+export function connectionReport(c: Counters, sums: LatencySums): ConnectionReport {
+  return {
+    attempts: c.connAttempts,
+    successes: c.connSuccesses,
+    reconnects: c.reconnects,
+    latency: { ...summarizeSums(sums), sums: { ...sums, min: sums.count > 0 ? sums.min : 0 } },
+  };
+}
