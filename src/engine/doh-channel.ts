@@ -12,7 +12,7 @@ import { DnsChannel, type ChannelOwner, type QueryViews } from './channel.js';
 import { INFLIGHT } from './idtable.js';
 import type { Recorder } from './recorder.js';
 import { explainTlsError, tlsConnectOptions, type TlsOptions } from './dot-channel.js';
-import { connectFailure, localEndpoint, Reconnector, type StreamTarget } from './tcp-channel.js';
+import { ConnectError, connectFailure, localEndpoint, Reconnector, where, type StreamTarget } from './tcp-channel.js';
 
 export interface DohOptions {
   path: string;
@@ -65,14 +65,13 @@ export class DohChannel extends DnsChannel {
       ch.attach(session, ms, false);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new Error(explainTlsError(err, target, tlsOptions, 'DoH connection') ?? connectFailure('DoH (HTTP/2 over TLS)', err, target));
+      throw new ConnectError(explainTlsError(err, target, tlsOptions, 'DoH') ?? connectFailure('DoH (HTTP/2 over TLS)', err, target));
     }
     return ch;
   }
 
   endpoints(): { local: string; remote: string } {
-    const t = this.target;
-    return { local: this.firstLocal, remote: t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}` };
+    return { local: this.firstLocal, remote: where(this.target) };
   }
 
   /** One HTTP/2 connection (TLS with ALPN h2), resolved once the server's settings arrived. */

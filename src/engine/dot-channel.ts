@@ -3,7 +3,7 @@
 // --tls-ca trusts a given CA, --tls-sni names the server, --insecure is the explicit opt-out.
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import type { Dialer, StreamTarget } from './tcp-channel.js';
+import { where, type Dialer, type StreamTarget } from './tcp-channel.js';
 
 export interface TlsOptions {
   insecure: boolean;
@@ -40,13 +40,12 @@ export function tlsConnectOptions(o: TlsOptions, t: StreamTarget, alpn: string[]
 /** A one-line explanation of a certificate failure, or null for other errors. */
 export function explainTlsError(err: NodeJS.ErrnoException, t: StreamTarget, o: TlsOptions, what: string): string | null {
   if (err.code === undefined || !CERT_ERRORS.has(err.code)) return null;
-  const where = t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
   const advice = o.ca === null
     ? 'give the CA that signed it with --tls-ca FILE (or skip the check with --insecure)'
     : err.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
       ? 'name the server as its certificate does with --tls-sni NAME'
       : 'check that --tls-ca holds the CA that signed it';
-  return `${what} to ${where}: certificate not trusted: ${err.message} (${err.code}); ${advice}`;
+  return `cannot connect over ${what} to ${where(t)}: certificate not trusted: ${err.message} (${err.code}); ${advice}`;
 }
 
 export function tlsDialer(o: TlsOptions): Dialer {
@@ -56,6 +55,6 @@ export function tlsDialer(o: TlsOptions): Dialer {
       // RFC 7858 3.2 registers ALPN "dot".
       return { socket: tls.connect(tlsConnectOptions(o, t, ['dot'])), ready: 'secureConnect' };
     },
-    explain: (err, t) => explainTlsError(err, t, o, 'DoT connection'),
+    explain: (err, t) => explainTlsError(err, t, o, 'DoT'),
   };
 }

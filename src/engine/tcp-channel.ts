@@ -132,11 +132,19 @@ export function connectStream(dialer: Dialer, t: StreamTarget, rec: Recorder): P
   });
 }
 
+/** The first connection of a channel failed; the message is the whole one-line explanation. */
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+}
+
 /** A one-line reason for a failed first connection; `what` names the transport. */
 export function connectFailure(what: string, err: NodeJS.ErrnoException, t: StreamTarget): string {
-  const where = t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
   const hint = err.code === 'ECONNREFUSED' ? ' (is a DNS server listening for TCP there?)' : '';
-  return `${what} connection to ${where} failed: ${err.message.replace(/^connect /, '')}${hint}`;
+  return `cannot connect over ${what} to ${where(t)}: ${err.message.replace(/^connect /, '')}${hint}`;
+}
+
+export function where(t: { host: string; port: number }): string {
+  return t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
 }
 
 /** 2-byte length framing (RFC 1035 4.2.2, RFC 7766 8): bytes in, whole messages out. */
@@ -209,14 +217,13 @@ export class TcpChannel extends DnsChannel {
       ch.attach(socket, ms, false);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new Error(dialer.explain?.(err, target) ?? connectFailure(dialer.name, err, target));
+      throw new ConnectError(dialer.explain?.(err, target) ?? connectFailure(dialer.name, err, target));
     }
     return ch;
   }
 
   endpoints(): { local: string; remote: string } {
-    const t = this.target;
-    return { local: this.firstLocal, remote: t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}` };
+    return { local: this.firstLocal, remote: where(this.target) };
   }
 
   protected transmit(msg: Buffer): void {

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 import { WorkerEngine } from './worker-engine.js';
+import { ConnectError } from './tcp-channel.js';
 
 const port = parentPort!;
 const post = (msg: FromWorker): void => port.postMessage(msg);
@@ -14,5 +15,6 @@ port.on('message', (msg: ToWorker) => {
 
 engine.open().then(
   (sockets) => post({ type: 'ready', sockets }),
-  (err: NodeJS.ErrnoException) => post({ type: 'failed', message: `cannot open socket: ${err.message}` }),
+  (err: NodeJS.ErrnoException) =>
+    post({ type: 'failed', message: err instanceof ConnectError ? err.message : `cannot open socket: ${err.message}` }),
 );

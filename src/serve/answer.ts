@@ -28,8 +28,11 @@ export function responseLimit(q: ParsedQuery): number {
   return q.edns === EdnsState.none ? 512 : Math.max(512, q.udpSize);
 }
 
-/** The authoritative answer for a well-formed query (status ok), truncated if it does not fit. */
-export function buildAnswer(zone: Zone, msg: Buffer, q: ParsedQuery): Buffer {
+/**
+ * The authoritative answer for a well-formed query (status ok), truncated if it does not fit in
+ * `limit` (the UDP limit by default; TCP passes 65535, RFC 7766 8).
+ */
+export function buildAnswer(zone: Zone, msg: Buffer, q: ParsedQuery, limit: number = responseLimit(q)): Buffer {
   if (q.edns === EdnsState.badVersion) return buildBare(msg, q, 0, BADVERS);
   const result = resolve(zone, questionKey(msg), q);
   const flags = (result.authoritative ? AA : 0) | result.rcode;
@@ -45,7 +48,7 @@ export function buildAnswer(zone: Zone, msg: Buffer, q: ParsedQuery): Buffer {
   const optLength = q.edns === EdnsState.none ? 0 : OPT_LENGTH;
   const total = body.length + questionLength + optLength;
   // RFC 2181 9: an answer that does not fit is sent with TC=1 so the client can retry over TCP.
-  if (total > responseLimit(q)) return buildBare(msg, q, (flags & ~0xf) | TC, result.rcode);
+  if (total > limit) return buildBare(msg, q, (flags & ~0xf) | TC, result.rcode);
   const out = Buffer.allocUnsafe(total);
   body.copy(out, 0, 0, 12);
   out.writeUInt16BE(1, 4);
