@@ -12,6 +12,7 @@ import { formatServer, machineInfo, SCHEMA_ID, SCHEMA_VERSION, targetReport, typ
 import { VERSION } from '../version.js';
 import { redactArgv } from '../redact.js';
 import { workerTransport } from '../transport-config.js';
+import { tsigNotes } from '../results/transport.js';
 import type { Console } from './console.js';
 import { renderStatusHeader } from '../report/text.js';
 import { targetBanner } from './outputs.js';
@@ -75,7 +76,8 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
 
   if (abort.signal.aborted) notes.push('Interrupted by Ctrl-C: queries outstanding at that moment are counted as interrupted, not lost.');
   for (const t of targets) {
-    if (t.counters.sent > 0 && t.counters.completed === 0 && t.counters.interrupted < t.counters.sent) {
+    notes.push(...tsigNotes(t, config.transport.tsig));
+    if (t.counters.sent > 0 && t.counters.completed === 0 && t.counters.interrupted < t.counters.sent && t.counters.tsigFailed === 0) {
       notes.push(
         `Nothing answered from ${t.label === t.host ? t.server : `${t.label} (${t.server})`}: ${t.counters.sent} queries sent, none answered` +
           (t.counters.socketErrors > 0 ? ` and the kernel reported ${t.counters.socketErrors} ICMP/socket errors (port unreachable)` : '') +

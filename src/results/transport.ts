@@ -47,3 +47,16 @@ export function connectionReport(c: Counters, sums: LatencySums): ConnectionRepo
     latency: { ...summarizeSums(sums), sums: { ...sums, min: sums.count > 0 ? sums.min : 0 } },
   };
 }
+
+/** Plain-language notes about TSIG failures (instead of "is a server listening?"). */
+export function tsigNotes(t: { server: string; counters: Counters }, key: { name: string; algorithm: string } | null): string[] {
+  const c = t.counters;
+  if (c.tsigFailed === 0 || key === null) return [];
+  const why: string[] = [];
+  if (c.tsigBadKey > 0) why.push(`BADKEY ${c.tsigBadKey}: ${t.server} does not know key "${key.name}" with ${key.algorithm}`);
+  if (c.tsigBadSig > 0) why.push(`BADSIG ${c.tsigBadSig}: the secret given for "${key.name}" differs from the server's`);
+  if (c.tsigBadTime > 0) why.push(`BADTIME ${c.tsigBadTime}: this clock and the server's differ by more than the 300 s fudge`);
+  const other = c.tsigFailed - c.tsigBadKey - c.tsigBadSig - c.tsigBadTime;
+  if (other > 0) why.push(`${other} unsigned or with a MAC that does not verify`);
+  return [`${c.tsigFailed} response(s) from ${t.server} failed TSIG verification and were not counted as answers (${why.join('; ')}).`];
+}
