@@ -19,6 +19,10 @@ const PASSES = 20;
 const out = mkdtempSync(join(tmpdir(), 'dnsbench-views-'));
 const queries = join(out, 'queries.txt');
 writeFileSync(queries, 'chinanet-only.view.test A\n');
+// Five 200-octet strings: about 1 KB, more than fits a UDP answer without EDNS (512 octets).
+const bigQueries = join(out, 'big.txt');
+writeFileSync(bigQueries, 'big.view.test TXT\n');
+const bigTxt = Array.from({ length: 5 }, (_, i) => `big IN TXT "${String(i).repeat(200)}"`).join('\n');
 
 const zone = (extra: string): string =>
   `$TTL 300\n@ IN SOA ns.view.test. root.view.test. ( 1 3600 600 86400 300 )\n@ IN NS ns.view.test.\nns IN A 127.0.0.1\n${extra}`;
@@ -35,7 +39,7 @@ acl chinanet { 127.28.1.0/24; };`,
     // NSID (RFC 5001): named answers it with server-id.
     extraOptions: 'server-id "ns-views";',
     files: {
-      'db.view-chinanet': zone('www IN A 198.51.100.1\nchinanet-only IN A 198.51.100.2\n'),
+      'db.view-chinanet': zone(`www IN A 198.51.100.1\nchinanet-only IN A 198.51.100.2\n${bigTxt}\n`),
       'db.view-default': zone('www IN A 203.0.113.1\n'),
     },
     views: `view "chinanetzone" {
@@ -142,6 +146,22 @@ describe.skipIf(skipWithout('named'))('BIND views chosen by TSIG key or client a
     expect(c.tsigBadSig).toBe(PASSES);
     for (const text of [r.stdout, r.stderr]) expect(text).not.toContain(WRONG);
     accountedFor(report);
+  });
+
+  it('a signed answer too big for UDP is retried over TCP, signed again and verified', async () => {
+    const json = join(out, 'big.json');
+    const r = await runCli(['-s', `127.0.0.1:${named.port}`, '-d', bigQueries, '-n', String(PASSES), '-T', '1', '-q', '5', '-t', '2',
+      '-y', `hmac-sha256:chinanet:${SHA256}`, '--tcp-fallback', '--json', json]);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    const c = rep.targets[0]!.counters;
+    expect(c.tcpFallbacks).toBe(PASSES);
+    expect(c.completed).toBe(PASSES);
+    expect(c.tsigFailed).toBe(0);
+    expect(rep.targets[0]!.rcodes).toEqual({ NOERROR: PASSES });
+    // Completed TCP answers are the whole TXT set.
+    expect(c.responseBytes / c.completed).toBeGreaterThan(1000);
+    accountedFor(rep);
   });
 
   it('signs over TCP too, and counts answers per NSID identity', async () => {
