@@ -56,6 +56,10 @@ async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number
       const { reportCommand } = await import('./commands/report.js');
       return reportCommand(p.files, p.options, con);
     }
+    case 'merge': {
+      const { mergeCommand } = await import('./commands/merge.js');
+      return mergeCommand(p.files, p.options, con);
+    }
     case 'demo': {
       const { demoCommand } = await import('./commands/demo.js');
       return demoCommand(p.options, con);
