@@ -68,9 +68,11 @@ describe('faults: every query accounted for, bad responses never completed', () 
     const { t } = await runAgainst({ wrongId: 0.2 }, ['-n', '1', '-t', '0.3', '-T', '1', '-q', '20'], 'wrongid');
     const wrong = responder!.stats().wrongId;
     expect(wrong).toBeGreaterThan(100);
-    // A wrong ID can by chance hit another outstanding query's ID; then the question check
-    // (almost always) catches it. Either way it is a mismatch and its own query times out.
-    expect(t.counters.mismatched).toBe(wrong);
+    // A random wrong ID usually matches nothing (mismatched); by chance it can hit another
+    // outstanding query's ID (the question check makes it a mismatch) or the ID of a query that
+    // already timed out (then it is late). Either way its own query times out.
+    expect(t.counters.mismatched + t.counters.late).toBe(wrong);
+    expect(t.counters.mismatched).toBeGreaterThan(wrong * 0.9);
     expect(t.counters.timedOut).toBe(wrong);
     expect(t.counters.completed).toBe(1000 - wrong);
   });
