@@ -80,7 +80,6 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     });
   });
 
-  const sameQuerySet = inputs.every((x) => x.report.querySet.sha256 === first.querySet.sha256);
   const mergedFrom: MergedFrom[] = inputs.flatMap((x) =>
     x.report.mergedFrom ?? [
       {
@@ -111,13 +110,8 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     endedAt: new Date(Math.max(...times('endedAt'))).toISOString(),
     machine: first.machine,
     config: first.config,
-    querySet: sameQuerySet
-      ? first.querySet
-      : {
-          source: [...new Set(inputs.map((x) => x.report.querySet.source))].join(' + '),
-          count: Math.max(...inputs.map((x) => x.report.querySet.count)),
-          sha256: 'mixed',
-        },
+    // With --force and different query sets this is the first run's set; each run's is in mergedFrom.
+    querySet: first.querySet,
     mode: first.mode,
     targets,
     notes,
