@@ -10,7 +10,7 @@ import { formatCount, formatUs } from '../report/format.js';
 import type { Console } from './console.js';
 
 export interface RawMergeOptions {
-  output: string;
+  output?: string;
   force?: boolean;
   title?: string;
   quiet?: boolean;
@@ -18,13 +18,15 @@ export interface RawMergeOptions {
 
 export async function mergeCommand(files: string[], o: RawMergeOptions, con: Console): Promise<number> {
   if (files.length < 2) throw new UsageError('merge: give at least two saved JSON reports (written by --json) to merge');
-  checkWritableDir('-o/--output', o.output);
+  if (o.output === undefined) throw new UsageError('merge: give -o OUT.json, where to write the merged report');
+  const output = o.output;
+  checkWritableDir('-o/--output', output);
   const inputs = files.map((file) => ({ file, report: loadReport(file) }));
-  const command = ['dnsbench', 'merge', ...files, '-o', o.output, ...(o.force ? ['--force'] : [])];
+  const command = ['dnsbench', 'merge', ...files, '-o', output, ...(o.force ? ['--force'] : [])];
   const merged = mergeReports(inputs, { force: o.force === true, title: o.title ?? null, command });
-  writeFileAtomic(o.output, renderJson(merged));
+  writeFileAtomic(output, renderJson(merged));
   if (!o.quiet) {
-    let out = `Merged ${files.length} runs into ${o.output}\n`;
+    let out = `Merged ${files.length} runs into ${output}\n`;
     for (const t of merged.targets) {
       const c = t.counters;
       const p99 = t.latency.count > 0 ? formatUs(t.latency.percentiles.p99) : 'no answers';

@@ -65,7 +65,7 @@ export function fixtureRunData(samples: readonly number[], o: FixtureOptions = {
       startMs: t0 + i * intervalMs,
       durationMs: Math.min(intervalMs, durationMs - i * intervalMs),
       counters: { ...zeroCounters(), sent: part.length, completed: part.length },
-      rcodes: part.length > 0 ? { NOERROR: part.length } : {},
+      rcodes: (part.length > 0 ? { NOERROR: part.length } : {}) as RcodeCounts,
       histogram: histogramOf(part),
     };
   });
