@@ -129,7 +129,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .command('merge')
     .description('merge saved runs of the same benchmark (e.g. from several load generators) into one exact report')
     .argument('<files...>', 'JSON reports written by --json')
-    .option('-o, --output <file>', 'where to write the merged JSON report (required)')
+    .option('-o, --output <file>', 'where to write the merged JSON report, - for stdout (required)')
     .option('--force', 'merge even when the runs have different targets or query sets')
     .option('--title <text>', 'title of the merged report')
     .option('--quiet', 'print nothing but errors')

@@ -314,6 +314,13 @@ describe('merge', () => {
       expect(merged.notes.some((n) => n.startsWith('Merged with --force despite:'))).toBe(true);
     });
 
+    it('-o - writes only the merged JSON to stdout', async () => {
+      const r = await runCli(['merge', x, y, '--force', '-o', '-']);
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.stdout) as Report).targets[0]!.counters.completed).toBe(3);
+      expect(r.stderr).toMatch(/^Merged 2 runs into -\n/);
+    });
+
     it('one file, or no -o, is a usage error', async () => {
       expect((await runCli(['merge', x, '-o', out])).code).toBe(2);
       const r = await runCli(['merge', x, y]);

@@ -20,11 +20,13 @@ export async function mergeCommand(files: string[], o: RawMergeOptions, con: Con
   if (files.length < 2) throw new UsageError('merge: give at least two saved JSON reports (written by --json) to merge');
   if (o.output === undefined) throw new UsageError('merge: give -o OUT.json, where to write the merged report');
   const output = o.output;
-  checkWritableDir('-o/--output', output);
+  if (output !== '-') checkWritableDir('-o/--output', output);
   const inputs = files.map((file) => ({ file, report: loadReport(file) }));
   const command = ['dnsbench', 'merge', ...files, '-o', output, ...(o.force ? ['--force'] : [])];
   const merged = mergeReports(inputs, { force: o.force === true, title: o.title ?? null, command });
-  writeFileAtomic(output, renderJson(merged));
+  // -o - writes the JSON to stdout and nothing else (the summary then goes to stderr).
+  if (output === '-') con.out(renderJson(merged));
+  else writeFileAtomic(output, renderJson(merged));
   if (!o.quiet) {
     let out = `Merged ${files.length} runs into ${output}\n`;
     for (const t of merged.targets) {
@@ -34,7 +36,8 @@ export async function mergeCommand(files: string[], o: RawMergeOptions, con: Con
         `${formatCount(t.qps)} qps over ${t.runTimeSec.toFixed(3)} s, p99 ${p99}\n`;
     }
     for (const n of merged.notes.slice(1)) out += `Note: ${n}\n`;
-    con.out(out);
+    if (output === '-') con.err(out);
+    else con.out(out);
   }
   return 0;
 }
