@@ -98,6 +98,8 @@ export class WorkerEngine implements ChannelOwner {
   };
 
   private begin(): void {
+    // Ctrl-C may arrive between "ready" and the common start time: then there is nothing to do.
+    if (this.finished) return;
     const now = clock();
     this.startAt = now;
     this.sending = true;
