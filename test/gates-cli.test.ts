@@ -13,6 +13,9 @@ import { decodeHistogram } from '../src/results/histogram.js';
 import type { Report } from '../src/results/report.js';
 import { ROOT, runCli } from './support/cli.js';
 import { fixtureReport, fixtureTarget, SHA_B } from './support/report-fixtures.js';
+import { evaluateGates } from '../src/gates/evaluate.js';
+import { parseGates } from '../src/gates/parse.js';
+import { repeatSection } from '../src/gates/repeat.js';
 
 const DEMO = join(ROOT, 'querysets/demo.txt');
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-gates-'));
@@ -242,6 +245,58 @@ describe('baselines through the CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^FAIL baseline qps: /m);
     expect(readFileSync(file('base.xml'), 'utf8')).toContain('<testcase classname="dnsbench.baseline.127_0_0_1" name="qps vs baseline (limit 5%)" time="0">');
+  });
+});
+
+describe('report: saved runs re-rendered and re-judged', () => {
+  const constant = (n: number, us: number): number[] => Array.from({ length: n }, () => us);
+  const saved = file('saved.json');
+  const other = file('saved-other.json');
+  const repeated = file('saved-repeat.json');
+  beforeAll(() => {
+    const r = fixtureReport([fixtureTarget(constant(100, 1500))]);
+    r.gates = evaluateGates(r, parseGates(['p99<1ms']));
+    writeFileSync(saved, JSON.stringify(r));
+    writeFileSync(other, JSON.stringify(fixtureReport([fixtureTarget(constant(100, 900), { t0: 1_700_000_100_000 })])));
+    // Three runs with p99 1 ms, 3 ms and 2 ms.
+    const runs = [1000, 3000, 2000].map((us, i) => fixtureReport([fixtureTarget(constant(100, us), { t0: 1_700_000_000_000 + i * 5000 })]));
+    const { medianIndex, section } = repeatSection(runs);
+    writeFileSync(repeated, JSON.stringify({ ...runs[medianIndex]!, repeat: section }));
+  });
+
+  it('shows saved verdicts without re-judging them (exit 0)', async () => {
+    const r = await runCli(['report', saved]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('FAIL p99<1ms: measured 1.5ms (+0.5ms, 50% over)');
+  });
+
+  it('--gate replaces the saved verdicts and sets the exit code', async () => {
+    const pass = await runCli(['report', saved, '--gate', 'p99<2ms', '--json', '-']);
+    expect(pass.code).toBe(0);
+    expect((JSON.parse(pass.stdout) as Report).gates!.results.map((g) => g.gate)).toEqual(['p99<2ms']);
+    expect(pass.stderr).toBe('PASS p99<2ms: measured 1.5ms (-0.5ms, 25% under)\nGates: all 1 checks passed\n');
+    const fail = await runCli(['report', saved, '--gate', 'mean<=1499us']);
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toContain('FAIL mean<=1499us: measured 1500us (+1us, 0.1% over)');
+  });
+
+  it('several files side by side drop the saved verdicts of each', async () => {
+    const r = await runCli(['report', saved, other]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('p99<1ms');
+  });
+
+  it('a saved --repeat run is gated on the medians and shows its spread', async () => {
+    const r = await runCli(['report', repeated, '--gate', 'p99<1.5ms']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^Repeat: 3 runs; gates use the median/m);
+    expect(r.stdout).toMatch(/^ {2}p99 {4}median 2ms, range 1ms\.\.3\.001ms, spread 100%$/m);
+    expect(r.stdout).toContain('FAIL p99<1.5ms: measured 2ms (+0.5ms, 33.3% over; median of 3 runs, range 1ms..3.001ms)');
+  });
+
+  it('--repeat is for runs only', async () => {
+    const r = await runCli(['report', saved, '--repeat', '3']);
+    expect(r.code).toBe(2);
   });
 });
 

@@ -10,6 +10,7 @@ import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { writeFileAtomic } from '../io.js';
 import type { Console } from './console.js';
+import { renderRepeatSummary } from '../gates/repeat.js';
 
 /** The report with `gates` and `baseline` filled in from the config (replacing saved ones). */
 export function applyGating(report: Report, g: GatingConfig): Report {
@@ -23,16 +24,40 @@ export function applyGating(report: Report, g: GatingConfig): Report {
   return out;
 }
 
+/** Whether --gate or --baseline was given (otherwise saved verdicts are shown as they are). */
+export function hasChecks(g: GatingConfig): boolean {
+  return g.gates.length > 0 || g.baseline !== null;
+}
+
 /**
  * Saved runs judged by `dnsbench report`: targets checked like a live run's (exit 2 on a gate
- * naming no target). Several files shown side by side are separate runs, so a --repeat section
- * (which belongs to one of them) is dropped rather than mixed in.
+ * naming no target). Several files shown side by side are separate runs, so sections that belong
+ * to one of them (repeat, gates, baseline) are dropped rather than mixed in. Without --gate or
+ * --baseline, a single file's saved verdicts are kept and shown.
  */
 export function judgeSaved(report: Report, g: GatingConfig, files: number): Report {
   const r: Report = { ...report };
-  if (files > 1) delete r.repeat;
+  if (files > 1) {
+    delete r.repeat;
+    delete r.gates;
+    delete r.baseline;
+  }
+  if (!hasChecks(g)) return r;
   checkGatingTargets(g, targetNames(r.targets), null);
   return applyGating(r, g);
+}
+
+/**
+ * The end of `dnsbench report`: the --repeat spread (human view), the verdict lines and the CI
+ * files. The exit code is 1 only when this command's own --gate/--baseline checks failed; saved
+ * verdicts are shown but do not change it (re-rendering is not re-judging).
+ */
+export function finishSaved(report: Report, g: GatingConfig, o: { quiet: boolean; json: string | null }, con: Console): ExitCodeValue {
+  const spread = report.repeat !== undefined && !o.quiet && o.json !== '-';
+  if (spread) con.out(`${report.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(report.repeat!)}`);
+  emitVerdicts(report, o, con, spread ? 'repeat' : 'human');
+  writeCiFiles(report, g, o, con);
+  return hasChecks(g) ? gatingExitCode(report) : ExitCode.ok;
 }
 
 export function hasVerdicts(report: Report): boolean {
@@ -59,14 +84,15 @@ export function renderVerdicts(report: Report): string {
  * Verdict lines go to stdout with the human view, to stderr when stdout carries JSON (--json -)
  * so the JSON stays parseable, and only the failures (to stderr) with --quiet.
  */
-export function emitVerdicts(report: Report, o: { quiet: boolean; json: string | null }, con: Console): void {
+export function emitVerdicts(report: Report, o: { quiet: boolean; json: string | null }, con: Console, after: 'human' | 'repeat' = 'human'): void {
   if (!hasVerdicts(report)) return;
   if (o.quiet) {
     const failures = renderVerdicts(report).split('\n').filter((l) => l.startsWith('FAIL ')).map((l) => `${l}\n`).join('');
     if (failures) con.err(failures);
   } else if (o.json === '-') con.err(renderVerdicts(report));
-  // The human view ends with a blank line unless notes close it.
-  else con.out(`${report.notes.length > 0 ? '\n' : ''}${renderVerdicts(report)}`);
+  // One blank line before the verdicts: the human view ends with one unless notes close it; the
+  // --repeat spread table never does.
+  else con.out(`${after === 'repeat' || report.notes.length > 0 ? '\n' : ''}${renderVerdicts(report)}`);
 }
 
 export function writeCiFiles(report: Report, g: Pick<GatingConfig, 'junit' | 'markdown'>, o: { quiet: boolean }, con: Console): void {

@@ -65,8 +65,9 @@ export async function runRepeated(config: BenchConfig, querySet: QuerySet, argv:
   );
   if (human) con.out(`\n=== Median run: run ${medianIndex + 1} of ${runs.length} ===\n`);
   emitOutputs(report, config, con);
-  if (human) con.out(renderRepeatSummary(section));
-  emitVerdicts(report, config, con);
+  // After the human view, which ends with the notes (there is always the "Repeated" one).
+  if (human) con.out(`\n${renderRepeatSummary(section)}`);
+  emitVerdicts(report, config, con, 'repeat');
   writeCiFiles(report, config.gating, config, con);
   return { report, exitCode: worstExit(exitCode, gatingExitCode(report)) };
 }

@@ -9,7 +9,7 @@ import { checkWritableDir } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { Report } from '../results/report.js';
 import { resolveGating, type RawGateOptions } from '../gates/config.js';
-import { emitVerdicts, gatingExitCode, judgeSaved, writeCiFiles } from './gating.js';
+import { finishSaved, judgeSaved } from './gating.js';
 
 export interface RawReportOptions extends RawGateOptions {
   json?: string;
@@ -25,9 +25,7 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   if (!o.quiet && o.json !== '-') con.out(renderHuman(combined));
   if (o.json === '-') con.out(renderJson(combined));
   else if (o.json !== undefined) writeFileAtomic(o.json, renderJson(combined));
-  emitVerdicts(combined, { quiet: o.quiet === true, json: o.json ?? null }, con);
-  writeCiFiles(combined, gating, { quiet: o.quiet === true }, con);
-  return gatingExitCode(combined);
+  return finishSaved(combined, gating, { quiet: o.quiet === true, json: o.json ?? null }, con);
 }
 
 /**
