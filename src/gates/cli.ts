@@ -1,6 +1,6 @@
 // The CI flags, added to the run and to `dnsbench report` (kept here so cli.ts stays small).
 import type { Command } from 'commander';
-import { METRIC_HELP } from './metrics.js';
+import { COUNT_METRICS, LATENCY_METRICS } from './metrics.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -8,7 +8,10 @@ const GATE_HELP = `
 CI gates (exit 1 when one fails; see README "CI gates, baselines and merging"):
   dnsbench -s vip=127.0.0.1:5353 -d q.txt -l 10 --gate 'p99<2ms' --gate 'loss<0.1%' --gate 'rcode.SERVFAIL<0.5%'
   dnsbench -s 127.0.0.1 -d q.txt -l 10 --repeat 3 --baseline last.json --max-regression qps=5%,p99=10% --junit gates.xml
-Gate: [target:]metric<op>value[unit], op < <= > >= ==; metrics: ${METRIC_HELP}`;
+A gate is [target:]metric<op>value[unit], op one of < <= > >= ==. Metrics:
+  latency, unit s, ms or us:  ${LATENCY_METRICS.join(' ')}, and corrected.<latency> (with -Q)
+  qps (plain number), loss (%), rcode.<NAME> (count, or with % a share of completed)
+  counters (count, or with % a share of sent): ${Object.keys(COUNT_METRICS).join(' ')}`;
 
 export function addGateOptions(cmd: Command, o: { run: boolean }): Command {
   cmd
