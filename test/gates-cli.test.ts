@@ -211,6 +211,19 @@ describe('--repeat, --junit, --markdown', () => {
   });
 });
 
+describe('--repeat with --json -', () => {
+  it('keeps stdout pure JSON: per-run lines and verdicts go to stderr', async () => {
+    const r = await run('--repeat', '2', '--gate', 'sent==1000', '--json', '-');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.repeat!.runs).toBe(2);
+    expect(report.gates!.results[0]).toMatchObject({ measured: 1000, passed: true, runs: { count: 2, min: 1000, max: 1000 } });
+    expect(r.stderr).toMatch(/^dnsbench: Run 1 of 2: /m);
+    expect(r.stderr).toMatch(/^dnsbench: Run 2 of 2: /m);
+    expect(r.stderr).toMatch(/^PASS sent==1000: measured 1000 \(exactly; median of 2 runs, range 1000\.\.1000\)$/m);
+  });
+});
+
 describe('baselines through the CLI', () => {
   let current: string;
   let doubled: string;
