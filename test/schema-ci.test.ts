@@ -40,7 +40,8 @@ describe('schema: CI sections', () => {
     const args = ['-s', server, '-d', DEMO, '-n', '1', '-T', '1', '-t', '1', '--quiet'];
     expect((await runCli([...args, '--json', a])).code).toBe(0);
     const r = await runCli([...args, '--repeat', '2', '--gate', 'p99<10s', '--gate', 'rcode.SERVFAIL<1%', '--baseline', a, '--max-regression', 'qps=99%,p99=1000%,loss=1%', '--json', b]);
-    expect(r.code).toBe(0);
+    // Loose limits: the verdict is not what this test is about (0 passed, 1 a check failed).
+    expect([0, 1]).toContain(r.code);
     const gated = JSON.parse(readFileSync(b, 'utf8')) as Report;
     expect(gated.gates?.results).toHaveLength(2);
     expect(gated.baseline?.results).toHaveLength(3);
