@@ -6,12 +6,15 @@ import type { RawRunOptions } from './config.js';
 import { VERSION } from './version.js';
 import type { RawReportOptions } from './commands/report.js';
 import { addTransportOptions, TRANSPORT_EXAMPLES } from './cli-transport.js';
+import type { RawMergeOptions } from './commands/merge.js';
+import { addGateOptions } from './gates/cli.js';
 
 export type Parsed =
   | { command: 'run'; options: RawRunOptions }
   | { command: 'serve'; options: RawServeOptions }
   | { command: 'demo'; options: RawDemoOptions }
-  | { command: 'report'; files: string[]; options: RawReportOptions };
+  | { command: 'report'; files: string[]; options: RawReportOptions }
+  | { command: 'merge'; files: string[]; options: RawMergeOptions };
 
 export interface RawServeOptions {
   address?: string;
@@ -24,6 +27,7 @@ export interface RawServeOptions {
   wrongId?: string;
   servfail?: string;
   seed?: string;
+  allowNonLoopback?: boolean;
 }
 
 export interface RawDemoOptions {
@@ -86,7 +90,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
-  addRunOptions(program).addHelpText('after', RUN_EXAMPLES);
+  addGateOptions(addRunOptions(program).addHelpText('after', RUN_EXAMPLES), { run: true });
   program.action((options: RawRunOptions) => onParsed({ command: 'run', options }));
 
   program
@@ -102,6 +106,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .option('--wrong-id <ratio>', 'fault: answer this share with a different ID')
     .option('--servfail <ratio>', 'fault: answer this share with SERVFAIL')
     .option('--seed <n>', 'seed for the fault draws (reproducible runs)')
+    .option('--allow-non-loopback', 'answer on a non-loopback address (off by default: a test responder must not face a network)')
     .addHelpText('after', '\nExample:\n  dnsbench serve -p 5353 --drop 0.1 &\n  dnsbench -s 127.0.0.1:5353 -d querysets/demo.txt -l 5')
     .action((options: RawServeOptions) => onParsed({ command: 'serve', options }));
 
@@ -120,6 +125,18 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .option('--quiet', 'print nothing but errors')
     .addHelpText('after', '\nExample:\n  dnsbench report reports/last-week.json reports/today.json')
     .action((files: string[], options: RawReportOptions) => onParsed({ command: 'report', files, options }));
+  addGateOptions(program.commands.find((c) => c.name() === 'report')!, { run: false });
+
+  program
+    .command('merge')
+    .description('merge saved runs of the same benchmark (e.g. from several load generators) into one exact report')
+    .argument('<files...>', 'JSON reports written by --json')
+    .option('-o, --output <file>', 'where to write the merged JSON report, - for stdout (required)')
+    .option('--force', 'merge even when the runs have different targets or query sets')
+    .option('--title <text>', 'title of the merged report')
+    .option('--quiet', 'print nothing but errors')
+    .addHelpText('after', '\nExample:\n  dnsbench merge gen1.json gen2.json -o all.json && dnsbench report all.json --gate "p99<2ms"')
+    .action((files: string[], options: RawMergeOptions) => onParsed({ command: 'merge', files, options }));
 
   return program;
 }

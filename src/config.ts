@@ -12,6 +12,7 @@ import {
   DEFAULT_PORTS, OPTION_NSID, parseEcsList, parseEdnsSize, parseLocalAddresses, resolveTransport,
   type RawTransportOptions, type TransportConfig,
 } from './transport-config.js';
+import { checkGatingTargets, gatingForReport, resolveGating, targetNames, type GatingConfig, type RawGateOptions } from './gates/config.js';
 
 export interface TargetSpec {
   label: string;
@@ -50,10 +51,12 @@ export interface BenchConfig {
   quiet: boolean;
   json: string | null;
   title: string | null;
+  /** --gate, --baseline, --repeat, --junit, --markdown (src/gates/config.ts). */
+  gating: GatingConfig;
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
-export interface RawRunOptions extends RawTransportOptions {
+export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   server?: string[];
   port?: string;
   datafile?: string;
@@ -161,6 +164,7 @@ export function parseEdnsOption(value: string): EdnsOption {
 // --- the whole config ----------------------------------------------------------------------------
 
 export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: boolean } = { stdinIsTTY: false }): Promise<BenchConfig> {
+  const gating = resolveGating(raw);
   const transport = resolveTransport(raw);
   const defaultPort = raw.port === undefined ? DEFAULT_PORTS[transport.mode] : int('-p/--port', raw.port, 1, 65535, 'a port');
   const family = raw.family === undefined ? 0 : ({ inet: 4, inet6: 6, any: 0 } as const)[raw.family as 'inet' | 'inet6' | 'any'];
@@ -237,6 +241,8 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     throw new UsageError(`-x/--local-port ${localPort}: ${sockets * targets.length} sockets need consecutive ports up to ${localPort + sockets * targets.length - 1}, above 65535`);
   }
 
+  checkGatingTargets(gating, targetNames(targets), maxQps !== null);
+
   return {
     targets,
     mode: raw.interleave ? 'interleave' : 'sequential',
@@ -259,6 +265,7 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     quiet: raw.quiet === true,
     json,
     title: raw.title ?? null,
+    gating,
   };
 }
 
@@ -274,6 +281,7 @@ export function configForReport(c: BenchConfig): Record<string, unknown> {
   return {
     ...c,
     transport: { ...c.transport, tsig: c.transport.tsig && { ...c.transport.tsig, secret: '<redacted>' } },
+    gating: gatingForReport(c.gating),
     encode: {
       ...c.encode,
       edns: c.encode.edns && {

@@ -8,8 +8,10 @@ import { writeFileAtomic } from '../io.js';
 import { checkWritableDir } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { Report } from '../results/report.js';
+import { resolveGating, type RawGateOptions } from '../gates/config.js';
+import { finishSaved, judgeSaved } from './gating.js';
 
-export interface RawReportOptions {
+export interface RawReportOptions extends RawGateOptions {
   json?: string;
   quiet?: boolean;
 }
@@ -17,12 +19,13 @@ export interface RawReportOptions {
 export async function reportCommand(files: string[], o: RawReportOptions, con: Console): Promise<number> {
   if (files.length === 0) throw new UsageError('report: give at least one saved JSON report (written by --json)');
   if (o.json !== undefined && o.json !== '-') checkWritableDir('--json', o.json);
+  const gating = resolveGating(o, { repeatAllowed: false });
   const reports = files.map(loadReport);
-  const combined = combineReports(reports);
+  const combined = judgeSaved(combineReports(reports), gating, reports.length);
   if (!o.quiet && o.json !== '-') con.out(renderHuman(combined));
   if (o.json === '-') con.out(renderJson(combined));
   else if (o.json !== undefined) writeFileAtomic(o.json, renderJson(combined));
-  return 0;
+  return finishSaved(combined, gating, { quiet: o.quiet === true, json: o.json ?? null }, con);
 }
 
 /**
