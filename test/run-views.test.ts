@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithout, startNamed, type RunningServer } from './support/servers.js';
-import { runCli, type CliResult } from './support/cli.js';
+import { ROOT, runCli, type CliResult } from './support/cli.js';
 import type { Report } from '../src/results/report.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 
 const SHA256 = 'kve3QMmhjXGZUZURb6mucQ==';
 const MD5 = 'bWQ1LWtleS1mb3ItZG5zYmVuY2g=';
@@ -173,5 +174,12 @@ describe.skipIf(skipWithout('named'))('BIND views chosen by TSIG key or client a
     expect(t.connections?.successes).toBe(1);
     expect(r.stdout).toContain('NSID:         ns-views 20 (100.00%)');
     accountedFor(report);
+    // The transport fields are part of the documented schema.
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+    const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs/report-v1.schema.json'), 'utf8')) as object);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    (t.nsid as Record<string, unknown>)['ns-views'] = 'twenty';
+    expect(validate(report)).toBe(false);
   });
 });
