@@ -7,6 +7,7 @@ import type { LatencySums, WorkerInterval } from '../engine/protocol.js';
 import type { Counters, RcodeCounts } from './counters.js';
 import { decodeHistogram, percentiles, type PercentileKey } from './histogram.js';
 import type { RunData } from './merge.js';
+import type { Comparison } from './compare.js';
 
 export const SCHEMA_ID = 'https://dnsbench.dev/schema/report-v1.json';
 export const SCHEMA_VERSION = 1;
@@ -93,6 +94,9 @@ export interface Report {
   targets: TargetReport[];
   /** Plain-language remarks: nothing answered, interrupted, split of totals. */
   notes: string[];
+  /** With several targets: each against the first (results/compare.ts). Derived from `targets`;
+   *  optional, so schema version 1 readers and older reports stay valid. */
+  comparison?: Comparison;
 }
 
 export function machineInfo(): Machine {
