@@ -30,6 +30,8 @@ export class UdpChannel {
     private readonly q: QueryViews,
     readonly recorder: Recorder,
     private readonly owner: ChannelOwner,
+    /** Index of the target this socket sends to (several with --interleave). */
+    readonly target = 0,
   ) {
     socket.on('message', (msg: Buffer) => this.onResponse(msg));
     // Connected UDP sockets report ICMP errors (e.g. port unreachable) as socket errors. They are
