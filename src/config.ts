@@ -43,6 +43,10 @@ export interface BenchConfig {
   quiet: boolean;
   json: string | null;
   title: string | null;
+  /** --html FILE: the self-contained HTML report. */
+  html: string | null;
+  /** --csv FILE: the interval series per target. */
+  csv: string | null;
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
@@ -71,6 +75,8 @@ export interface RawRunOptions {
   json?: string;
   title?: string;
   interleave?: boolean;
+  html?: string;
+  csv?: string;
 }
 
 // --- number parsing ---------------------------------------------------------------------------
@@ -208,6 +214,10 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
 
   const json = raw.json ?? null;
   if (json !== null && json !== '-') checkWritableDir('--json', json);
+  const html = raw.html ?? null;
+  if (html !== null) checkFileOutput('--html', html);
+  const csv = raw.csv ?? null;
+  if (csv !== null) checkFileOutput('--csv', csv);
 
   const specs = raw.server && raw.server.length > 0 ? raw.server : ['127.0.0.1'];
   const targets: TargetSpec[] = [];
@@ -247,6 +257,8 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     quiet: raw.quiet === true,
     json,
     title: raw.title ?? null,
+    html,
+    csv,
   };
 }
 
@@ -255,6 +267,12 @@ export function checkWritableDir(flag: string, file: string): void {
   const dir = path.dirname(path.resolve(file));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${file}: directory "${dir}" does not exist`);
   if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a directory, expected a file name`);
+}
+
+/** --html and --csv: a real file (stdout carries the text report), in a directory that exists. */
+export function checkFileOutput(flag: string, file: string): void {
+  if (file === '-' || file === '') throw new UsageError(`${flag}: give a file name (stdout carries the text report)`);
+  checkWritableDir(flag, file);
 }
 
 /** The config as JSON for the report (nothing secret in it yet; TSIG secrets are redacted here). */
