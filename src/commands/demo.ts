@@ -1,3 +1,33 @@
+// `dnsbench demo` (the README's first command): start the embedded responder on a free loopback
+// port, benchmark it with the bundled query set, print the report and keep it under reports/.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RawDemoOptions } from '../cli.js';
+import { resolveConfig } from '../config.js';
+import { loadQuerySet } from '../queryset/load.js';
+import { PACKAGE_ROOT, runServe } from '../serve/run.js';
+import { executeRun } from './execute.js';
+import { emitOutputs } from './outputs.js';
+import { runExitCode } from './run.js';
 import type { Console } from './console.js';
-export async function demoCommand(_o: RawDemoOptions, _c: Console): Promise<number> { return 0; }
+
+export async function demoCommand(o: RawDemoOptions, con: Console): Promise<number> {
+  const outDir = o.out ?? join(PACKAGE_ROOT, 'reports');
+  mkdirSync(outDir, { recursive: true });
+  const json = join(outDir, 'demo.json');
+  const responder = await runServe({ address: '127.0.0.1', port: 0, faults: {} }, (line) => con.err(line + '\n'));
+  try {
+    const args = ['-s', `demo=127.0.0.1:${responder.port}`, '-d', join(PACKAGE_ROOT, 'querysets', 'demo.txt'), '-l', o.timeLimit ?? '5', '--title', 'dnsbench demo', '--json', json];
+    const config = await resolveConfig(
+      { server: [args[1]!], datafile: args[3]!, timeLimit: args[5]!, title: 'dnsbench demo', json, threads: '1', clients: '2' },
+      { stdinIsTTY: false },
+    );
+    const querySet = await loadQuerySet(config.queryFile, config.encode);
+    con.err(`dnsbench demo: ${config.timeLimitSec} s against the embedded responder (one worker thread; the responder runs in this process)\n`);
+    const report = await executeRun(config, querySet, ['dnsbench', ...args], con);
+    emitOutputs(report, config, con);
+    return runExitCode(report);
+  } finally {
+    await responder.close();
+  }
+}

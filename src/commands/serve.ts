@@ -1,3 +1,47 @@
+// `dnsbench serve`: the embedded responder in the foreground until Ctrl-C.
 import type { RawServeOptions } from '../cli.js';
+import { UsageError } from '../errors.js';
+import { runServe } from '../serve/run.js';
 import type { Console } from './console.js';
-export async function serveCommand(_o: RawServeOptions, _c: Console): Promise<number> { return 0; }
+
+function ratio(flag: string, v: string | undefined): number {
+  if (v === undefined) return 0;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag}: expected a ratio from 0 to 1 (e.g. 0.1 for 10%), got "${v}"`);
+  return n;
+}
+
+function whole(flag: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+export async function serveCommand(o: RawServeOptions, con: Console): Promise<number> {
+  const delayMs = o.delay === undefined ? 0 : Number(o.delay);
+  if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 60_000) throw new UsageError(`--delay: expected milliseconds from 0 to 60000, got "${o.delay}"`);
+  const responder = await runServe(
+    {
+      address: o.address ?? '127.0.0.1',
+      port: o.port === undefined ? 5353 : whole('-p/--port', o.port, 0, 65535),
+      ...(o.zone !== undefined ? { zonePath: o.zone } : {}),
+      faults: {
+        drop: ratio('--drop', o.drop),
+        delayMs,
+        truncate: ratio('--truncate', o.truncate),
+        garbage: ratio('--garbage', o.garbage),
+        wrongId: ratio('--wrong-id', o.wrongId),
+        servfail: ratio('--servfail', o.servfail),
+      },
+      ...(o.seed !== undefined ? { seed: whole('--seed', o.seed, 0, 2 ** 32 - 1) } : {}),
+      allowNonLoopback: o.allowNonLoopback === true,
+    },
+    (line) => con.err(line + '\n'),
+  );
+  con.err('dnsbench serve: Ctrl-C to stop\n');
+  await new Promise<void>((resolve) => con.onInterrupt(resolve));
+  const s = responder.stats();
+  await responder.close();
+  con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped)\n`);
+  return 0;
+}

@@ -1,7 +1,7 @@
 // Text form of a query for -v lines: "name type", decoded from the pre-encoded wire message
 // (only used in verbose mode, never on the normal hot path).
 import { typeToMnemonic } from '../queryset/rrtypes.js';
-import type { QueryViews } from './udp-channel.js';
+import type { QueryViews } from './channel.js';
 import { rcodeName } from '../results/counters.js';
 
 export function questionText(q: QueryViews, queryIndex: number): string {

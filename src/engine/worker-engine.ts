@@ -1,11 +1,11 @@
 // One worker thread's share of the run: its sockets (channels), its slice of the window and rate,
 // and the shared query sequence. It never prints: results, intervals and verbose lines go out
 // through `post`.
-import dgram from 'node:dgram';
 import { clock, fromEpochMs, toEpochMs } from './clock.js';
 import type { FromWorker, WorkerSetup } from './protocol.js';
 import { Recorder } from './recorder.js';
-import { UdpChannel, type ChannelOwner, type QueryViews } from './udp-channel.js';
+import type { ChannelOwner, DnsChannel, QueryViews } from './channel.js';
+import { UdpChannel } from './udp-channel.js';
 import { describeQuery } from './describe.js';
 
 /** Queries taken from the shared sequence at a time (one atomic add per chunk, not per query). */
@@ -22,7 +22,7 @@ const CHUNK = 64;
  */
 export class WorkerEngine implements ChannelOwner {
   /** Target-major: target t owns channels [t * socketsPerTarget, (t + 1) * socketsPerTarget). */
-  private readonly channels: UdpChannel[] = [];
+  private readonly channels: DnsChannel[] = [];
   private readonly recorders: Recorder[];
   private readonly q: QueryViews;
   /** One shared sequence per target (BigInt64Array(targets)). */
@@ -84,28 +84,14 @@ export class WorkerEngine implements ChannelOwner {
     for (let t = 0; t < s.targets.length; t++) {
       const target = s.targets[t]!;
       for (const window of s.socketWindows) {
-        const socket = dgram.createSocket({
-          type: target.family === 6 ? 'udp6' : 'udp4',
-          ...(s.bufferBytes !== null ? { recvBufferSize: s.bufferBytes, sendBufferSize: s.bufferBytes } : {}),
-        });
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind({ address: s.localAddress ?? undefined, port: port ?? 0, exclusive: true }, () => {
-            socket.connect(target.port, target.host, () => {
-              socket.off('error', reject);
-              resolve();
-            });
-          });
-        });
+        const open = { ...target, localAddress: s.localAddress, localPort: port, bufferBytes: s.bufferBytes };
+        const channel = await UdpChannel.open(open, window, this.q, this.recorders[t]!, this);
+        channel.target = t;
+        this.channels.push(channel);
         if (port !== null) port++;
-        this.channels.push(new UdpChannel(socket, window, this.q, this.recorders[t]!, this, t));
       }
     }
-    return this.channels.map((ch) => {
-      const l = ch.socket.address();
-      const r = ch.socket.remoteAddress();
-      return { local: `${l.address}:${l.port}`, remote: `${r.address}:${r.port}`, target: ch.target };
-    });
+    return this.channels.map((ch) => ({ ...ch.endpoints(), target: ch.target }));
   }
 
   start(startAtEpochMs: number): void {
@@ -120,7 +106,7 @@ export class WorkerEngine implements ChannelOwner {
     this.finish();
   }
 
-  slotFreed(channel: UdpChannel): void {
+  slotFreed(channel: DnsChannel): void {
     if (this.sending) {
       if (this.setup.rate === null) this.fill(channel);
       else this.pace();
@@ -159,7 +145,7 @@ export class WorkerEngine implements ChannelOwner {
   }
 
   /** As fast as the window allows: top the channel up. */
-  private fill(ch: UdpChannel): void {
+  private fill(ch: DnsChannel): void {
     // The time limit is checked per batch, not per query: a batch is at most one window long and
     // usually a single query (one answer frees one slot).
     const now = clock();
@@ -217,7 +203,7 @@ export class WorkerEngine implements ChannelOwner {
   }
 
   /** The target's next socket with a free slot (round-robin), or undefined when all are full. */
-  private freeChannel(t: number): UdpChannel | undefined {
+  private freeChannel(t: number): DnsChannel | undefined {
     const s = this.socketsPerTarget;
     const base = t * s;
     const first = this.rr[t]!;
@@ -295,7 +281,7 @@ export class WorkerEngine implements ChannelOwner {
     this.post({ type: 'done', partials });
   }
 
-  private verboseLine = (_ch: UdpChannel, outcome: string, queryIndex: number, latencyMs: number): void => {
+  private verboseLine = (_ch: DnsChannel, outcome: string, queryIndex: number, latencyMs: number): void => {
     this.verboseLines.push(describeQuery(this.q, queryIndex, outcome, latencyMs));
   };
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI checks, from a fresh clone or a warm tree. Extra args go to vitest
+# (e.g. `npm test -- test/rig.test.ts`).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+step "system packages"
+ensure_system_deps
+step "node modules"
+ensure_node_modules
+step "build (tsc -p tsconfig.json)"
+npm run --silent build
+step "typecheck tests (tsc -p tsconfig.test.json)"
+npx --no-install tsc -p tsconfig.test.json
+step "vitest run $*"
+npx --no-install vitest run "$@"

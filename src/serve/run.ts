@@ -1,0 +1,72 @@
+// `dnsbench serve`: load a zone (the bundled demo zone by default) and start the responder on it.
+// Wiring only; the command layer parses flags into ServeOptions and prints what `log` receives.
+import { BlockList, isIP } from 'node:net';
+import { isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
+import { validateFaults, type Faults } from './faults.js';
+import { startResponder, type Responder } from './responder.js';
+import { loadZoneFile } from './zone.js';
+
+export interface ServeOptions {
+  address: string;
+  port: number;
+  /** Master file to serve; the bundled zones/demo.zone when omitted. */
+  zonePath?: string;
+  faults: Partial<Faults>;
+  seed?: number;
+  /** --allow-non-loopback: answer on an address other than 127.0.0.0/8 or ::1. */
+  allowNonLoopback?: boolean;
+}
+
+/** The package root: src/serve/run.ts and dist/serve/run.js both sit two levels below it. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEMO_ZONE = join(PACKAGE_ROOT, 'zones', 'demo.zone');
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6'); // BlockList also matches ::ffff:127.x against the IPv4 subnet
+
+export function isLoopback(address: string): boolean {
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+export async function runServe(opts: ServeOptions, log: (line: string) => void): Promise<Responder> {
+  if (isIP(opts.address) === 0) throw new UsageError(`--address must be an IP address, got '${opts.address}'`);
+  // A benchmarking tool must not end up answering on a public interface by accident (e.g. 0.0.0.0).
+  if (!opts.allowNonLoopback && !isLoopback(opts.address)) {
+    throw new UsageError(
+      `--address ${opts.address} is not a loopback address (127.0.0.0/8 or ::1); add --allow-non-loopback to answer on it`,
+    );
+  }
+  const faults = validateFaults(opts.faults);
+  const zonePath = opts.zonePath ?? DEMO_ZONE;
+  const zone = loadZoneFile(zonePath);
+  const responder = await startResponder({ address: opts.address, port: opts.port, zone, faults, seed: opts.seed });
+
+  const where = responder.address.includes(':') ? `[${responder.address}]:${responder.port}` : `${responder.address}:${responder.port}`;
+  log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined)} on ${where} (udp)`);
+  const active = describeFaults(faults);
+  if (active) log(`dnsbench serve: injecting faults: ${active} (seed ${responder.seed})`);
+  return responder;
+}
+
+/** The bundled zone is shown relative to the working directory when inside it (`zones/demo.zone`). */
+function displayPath(path: string, bundled: boolean): string {
+  if (!bundled) return path;
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+function describeFaults(f: Required<Faults>): string {
+  const pct = (x: number): string => `${Number((x * 100).toFixed(2))}%`;
+  const parts: string[] = [];
+  if (f.drop > 0) parts.push(`drop ${pct(f.drop)}`);
+  if (f.servfail > 0) parts.push(`servfail ${pct(f.servfail)}`);
+  if (f.truncate > 0) parts.push(`truncate ${pct(f.truncate)}`);
+  if (f.garbage > 0) parts.push(`garbage ${pct(f.garbage)}`);
+  if (f.wrongId > 0) parts.push(`wrong ID ${pct(f.wrongId)}`);
+  if (f.delayMs > 0) parts.push(`delay ${f.delayMs} ms`);
+  return parts.join(', ');
+}

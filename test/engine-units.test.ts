@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { describePlan, planWorkers, split } from '../src/engine/split.js';
+import { FREE, IdTable, INFLIGHT, TIMED_OUT } from '../src/engine/idtable.js';
+import { sameQuestion } from '../src/engine/channel.js';
+
+describe('split: equal shares, remainder one each to the first parts', () => {
+  it('splits totals', () => {
+    expect(split(100, 3)).toEqual([34, 33, 33]);
+    expect(split(7, 7)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(split(5, 2)).toEqual([3, 2]);
+    expect(split(0, 2)).toEqual([0, 0]);
+  });
+  it('plans workers: sockets, windows and rates add up to the totals', () => {
+    const plans = planWorkers({ threads: 2, sockets: 5, outstanding: 101, rate: 1001 });
+    expect(plans.map((p) => p.socketWindows.length)).toEqual([3, 2]);
+    expect(plans.flatMap((p) => p.socketWindows)).toEqual([21, 20, 20, 20, 20]);
+    expect(plans.map((p) => p.rate)).toEqual([501, 500]);
+    expect(plans.map((p) => p.firstSocket)).toEqual([0, 3]);
+    expect(describePlan(plans)).toBe('2 worker(s), 5 socket(s), 101 outstanding in total: worker 0: 3 socket(s), window 21+20+20, 501 qps; worker 1: 2 socket(s), window 20+20, 500 qps');
+  });
+  it('never gives a worker no socket', () => {
+    expect(planWorkers({ threads: 4, sockets: 2, outstanding: 10, rate: null })).toHaveLength(2);
+  });
+});
+
+describe('IdTable', () => {
+  it('hands out distinct IDs and reuses a released one only after all others', () => {
+    const t = new IdTable(() => 0.5);
+    const first = t.acquire();
+    t.release(first, FREE);
+    const seen = new Set<number>();
+    for (let i = 0; i < 65535; i++) seen.add(t.acquire());
+    expect(seen.size).toBe(65535);
+    expect(seen.has(first)).toBe(false);
+    expect(t.inflight).toBe(65535);
+  });
+  it('keeps outstanding IDs oldest first, whatever order they finish in', () => {
+    const t = new IdTable();
+    const ids = [t.acquire(), t.acquire(), t.acquire(), t.acquire()];
+    expect(t.oldest()).toBe(ids[0]);
+    t.release(ids[1]!, FREE);
+    t.release(ids[0]!, TIMED_OUT);
+    expect(t.oldest()).toBe(ids[2]);
+    expect(t.state[ids[0]!]).toBe(TIMED_OUT);
+    expect(t.state[ids[2]!]).toBe(INFLIGHT);
+    t.release(ids[3]!, FREE);
+    t.release(ids[2]!, FREE);
+    expect(t.oldest()).toBe(-1);
+    expect(t.inflight).toBe(0);
+  });
+  it('refuses a 65537th outstanding query', () => {
+    const t = new IdTable();
+    for (let i = 0; i < 65536; i++) t.acquire();
+    expect(() => t.acquire()).toThrow(/exhausted/);
+  });
+});
+
+describe('sameQuestion', () => {
+  const q = (name: string, type = 1): Uint8Array => {
+    const labels = name.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]);
+    return Uint8Array.from([...new Array(12).fill(0), ...labels, 0, 0, type, 0, 1]);
+  };
+  const sent = q('www.Test.com');
+  const len = sent.length - 12;
+  it('matches the same question, ignoring ASCII case in the name', () => {
+    expect(sameQuestion(q('www.Test.com'), sent, 12, len)).toBe(true);
+    expect(sameQuestion(q('WWW.test.COM'), sent, 12, len)).toBe(true);
+  });
+  it('rejects another name, type or label structure', () => {
+    expect(sameQuestion(q('www.Tesu.com'), sent, 12, len)).toBe(false);
+    expect(sameQuestion(q('www.Test.com', 28), sent, 12, len)).toBe(false);
+    expect(sameQuestion(q('wwwTest.c.om'), sent, 12, len)).toBe(false);
+  });
+  it('does not fold case in QTYPE bytes', () => {
+    // TYPE 0x41 vs 0x61 differ only by the 0x20 bit: must not compare equal.
+    expect(sameQuestion(q('www.Test.com', 0x61), q("www.Test.com", 0x41), 12, len)).toBe(false);
+  });
+});

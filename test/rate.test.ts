@@ -1,0 +1,59 @@
+// -Q: an open-loop schedule at a global rate. The report shows the achieved against the target
+// rate, and latency from each query's intended send time beside the raw latency.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startResponder, type Responder } from '../src/serve/responder.js';
+import { loadZoneFile } from '../src/serve/zone.js';
+import { DEMO_ZONE } from '../src/serve/run.js';
+import type { Report } from '../src/results/report.js';
+import { ROOT, runCli } from './support/cli.js';
+
+const DEMO = join(ROOT, 'querysets/demo.txt');
+const zone = loadZoneFile(DEMO_ZONE);
+const dir = mkdtempSync(join(tmpdir(), 'dnsbench-rate-'));
+let responder: Responder | undefined;
+afterEach(async () => {
+  await responder?.close();
+  responder = undefined;
+});
+
+async function paced(delayMs: number, args: string[]): Promise<{ report: Report; stdout: string }> {
+  responder = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: { delayMs }, seed: 7 });
+  const json = join(dir, `paced-${delayMs}.json`);
+  const r = await runCli(['-s', `127.0.0.1:${responder.port}`, '-d', DEMO, '--json', json, ...args]);
+  expect(r.code).toBe(0);
+  return { report: JSON.parse(readFileSync(json, 'utf8')) as Report, stdout: r.stdout };
+}
+
+describe('-Q open-loop rate', () => {
+  it('offers the target rate, split across workers, and says so', async () => {
+    const { report, stdout } = await paced(0, ['-Q', '3000', '-l', '1.5', '-T', '2', '-c', '2']);
+    const t = report.targets[0]!;
+    expect(t.targetQps).toBe(3000);
+    // Open loop: the number sent follows the schedule, not the server.
+    expect(t.counters.sent).toBeGreaterThan(3000 * 1.5 * 0.9);
+    expect(t.counters.sent).toBeLessThanOrEqual(3000 * 1.5 + 2);
+    expect(t.sendRate).toBeGreaterThan(2700);
+    expect(t.sendRate).toBeLessThan(3300);
+    expect(report.config['split']).toMatch(/1500 qps; .*1500 qps/);
+    expect(t.correctedLatency).not.toBeNull();
+    expect(stdout).toMatch(/Rate: target 3,000 qps, offered [\d,]+ qps/);
+    expect(stdout).toMatch(/corrected\*/);
+  });
+
+  it('charges the wait for a window slot to latency when the server cannot keep up', async () => {
+    // 20 ms per answer and 4 slots: at most ~200 qps, but 800 qps are scheduled.
+    const { report } = await paced(20, ['-Q', '800', '-l', '1', '-T', '1', '-c', '1', '-q', '4']);
+    const t = report.targets[0]!;
+    const raw = t.latency.percentiles.p99;
+    const corrected = t.correctedLatency!.percentiles.p99;
+    expect(raw).toBeGreaterThanOrEqual(20_000);
+    expect(raw).toBeLessThan(100_000);
+    // Queries fall ever further behind the schedule: hundreds of milliseconds by the end.
+    expect(corrected).toBeGreaterThan(5 * raw);
+    expect(t.sendRate).toBeLessThan(0.5 * 800);
+    expect(t.counters.sent).toBe(t.counters.completed + t.counters.lost + t.counters.interrupted);
+  });
+});
