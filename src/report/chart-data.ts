@@ -34,8 +34,9 @@ export function ninesOf(percentile: number): number {
   return percentile >= 100 ? SPECTRUM_MAX_X : round(-Math.log10(1 - percentile / 100), 6);
 }
 
-function spectrumData(hists: Histogram[]): ChartData['spectrum'] {
-  const curves = hists.map((h) => spectrum(h));
+function spectrumData(hists: Histogram[], targets: readonly TargetReport[]): ChartData['spectrum'] {
+  // The histogram's maximum is its bucket's upper edge; the exact one (shown on the cards) is in the sums.
+  const curves = hists.map((h, i) => spectrum(h).map((p) => (p.percentile >= 100 ? { ...p, us: targets[i]!.latency.max } : p)));
   const template = curves.find((c) => c.length > 0);
   if (template === undefined) return { x: [], y: hists.map(() => []) };
   // spectrum() samples the same percentiles for every histogram, so the x values line up.
@@ -111,7 +112,7 @@ export function chartData(report: Report): ChartData {
   const hists = report.targets.map((t) => decodeHistogram(t.latency.histogram));
   return {
     targets: report.targets.map((t, i) => ({ label: t.label, color: targetColor(i) })),
-    spectrum: spectrumData(hists),
+    spectrum: spectrumData(hists, report.targets),
     histogram: histogramData(hists),
     time: timeData(report.targets),
   };
