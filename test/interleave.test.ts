@@ -143,6 +143,7 @@ describe('sequential (default) with several targets', () => {
     expect(readFileSync(html, 'utf8')).toBe(renderHtml(report, loadHtmlAssets()));
     expect(readFileSync(csv, 'utf8')).toBe(renderCsv(report));
     expect(r.stderr).toContain(`dnsbench: wrote ${html}`);
+    expect(r.stdout.match(/^\[Status\] Title: a vs sf$/gm)).toHaveLength(2);
     // And `dnsbench report` of that JSON writes the very same page.
     const again = join(dir, 'again.html');
     const rep = await runCli(['report', json, '--html', again, '--quiet']);

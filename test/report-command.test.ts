@@ -57,6 +57,7 @@ describe('dnsbench report', () => {
     expect(c.targets[3]!.qpsRatio).toBeCloseTo(1, 12);
     expect(c.targets[4]!.qpsRatio).toBeCloseTo((combined.targets[4]!.qps) / combined.targets[0]!.qps, 12);
     expect(r.stdout).toContain(renderComparison(c));
+    expect(r.stdout).toContain('[Status] Title: VIP vs backends vs today\n');
     expect(r.stdout.indexOf('Comparison against vip')).toBeGreaterThan(r.stdout.lastIndexOf('Statistics:'));
   });
 

@@ -47,6 +47,7 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
           renderStatusHeader({
             version: VERSION,
             command: redactArgv(argv),
+            title: config.title,
             server: interleaveServers(config.targets),
             startedAtMs: Date.now(),
             timeLimitSec: config.timeLimitSec,
@@ -68,6 +69,7 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
             renderStatusHeader({
               version: VERSION,
               command: redactArgv(argv),
+              title: config.title,
               server,
               startedAtMs: Date.now(),
               timeLimitSec: config.timeLimitSec,
