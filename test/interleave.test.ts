@@ -13,6 +13,7 @@ import type { Report, TargetReport } from '../src/results/report.js';
 import { renderHtml } from '../src/report/html.js';
 import { renderCsv } from '../src/report/csv.js';
 import { loadHtmlAssets } from '../src/commands/share.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ROOT, runCli } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-interleave-'));
@@ -35,6 +36,10 @@ afterAll(async () => {
 });
 
 const spec = (label: keyof typeof servers): string => `${label}=127.0.0.1:${servers[label].port}`;
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs/report-v1.schema.json'), 'utf8')) as object);
+
 const readReport = (f: string): Report => JSON.parse(readFileSync(f, 'utf8')) as Report;
 const byLabel = (r: Report, label: string): TargetReport => r.targets.find((t) => t.label === label)!;
 
@@ -83,6 +88,11 @@ describe('--interleave', () => {
     expect(r.stdout.indexOf('Comparison against a (')).toBeGreaterThan(r.stdout.lastIndexOf('Statistics:'));
     expect(r.stdout).toContain('Note: Nothing answered from dead');
     expect(report.config['split']).toContain('-c, -q and -Q are per target');
+    // The comparison is part of the documented schema, and the schema checks it.
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    const broken = JSON.parse(JSON.stringify(report)) as Record<string, { targets: Array<Record<string, unknown>> }>;
+    broken['comparison']!.targets[1]!['lossPct'] = 'none';
+    expect(validate(broken)).toBe(false);
   });
 
   it('a dead target holds back only its own queries', async () => {
