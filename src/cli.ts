@@ -51,7 +51,7 @@ Several targets: -s is repeatable (-s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301)
 target is run in turn with identical settings and the full -l each; --interleave measures them all
 at once (same queries, same time window): -c, -q and -Q then apply per target, as they would in a
 sequential run, and the header prints the totals. A comparison against the first target follows
-the per-target blocks, and goes into --json, --html and --csv.
+the per-target blocks, and goes into --json and --html (--csv holds the interval series).
   dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
 
 Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
@@ -124,7 +124,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
 
   program
     .command('report')
-    .description('re-render saved JSON reports (several files are shown side by side)')
+    .description('re-render saved JSON reports; several are shown in turn, then compared against the first')
     .argument('<files...>', 'JSON reports written by --json')
     .option('--json <file>', 'write the combined report as JSON (- for stdout)')
     .option('--html <file>', 'write the combined report as a self-contained HTML page')

@@ -281,8 +281,10 @@ export class WorkerEngine implements ChannelOwner {
     this.post({ type: 'done', partials });
   }
 
-  private verboseLine = (_ch: DnsChannel, outcome: string, queryIndex: number, latencyMs: number): void => {
-    this.verboseLines.push(describeQuery(this.q, queryIndex, outcome, latencyMs));
+  private verboseLine = (ch: DnsChannel, outcome: string, queryIndex: number, latencyMs: number): void => {
+    const line = describeQuery(this.q, queryIndex, outcome, latencyMs);
+    // With several targets (--interleave), say which server the line is about.
+    this.verboseLines.push(this.targetCount > 1 ? `${line} ${ch.endpoints().remote}` : line);
   };
 
   private flushVerbose(): void {
