@@ -108,6 +108,17 @@ describe('dnsbench against named', () => {
     expect(r.stderr).toMatch(/1 worker\(s\), 1 socket\(s\), 100 outstanding/);
   });
 
+  it('sends from the local address and consecutive ports given by -a and -x', async () => {
+    const json = join(out, 'local.json');
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    const r = await runCli(['-s', '127.0.0.1', '-p', String(named.port), '-d', QUERIES, '-n', '1', '-c', '3', '-T', '1', '-a', '127.0.0.9', '-x', String(base), '-b', '64', '--json', json, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const t = readReport(json).targets[0]!;
+    expect(t.counters.completed).toBe(PER_PASS);
+    expect(t.sockets.map((s) => s.local).sort()).toEqual([`127.0.0.9:${base}`, `127.0.0.9:${base + 1}`, `127.0.0.9:${base + 2}`]);
+    expect(new Set(t.sockets.map((s) => s.remote))).toEqual(new Set([`127.0.0.1:${named.port}`]));
+  });
+
   it('clears RD with -R and still gets authoritative answers', async () => {
     const json = join(out, 'nord.json');
     const r = await runCli(['-s', '127.0.0.1', '-p', String(named.port), '-d', QUERIES, '-n', '1', '-R', '-e', '-D', '--json', json, '--quiet']);

@@ -106,14 +106,30 @@ export class WorkerEngine implements ChannelOwner {
     this.finish();
   }
 
-  slotFreed(channel: DnsChannel): void {
+  slotFreed(_channel: DnsChannel): void {
     if (this.sending) {
-      if (this.setup.rate === null) this.fill(channel);
-      else this.pace();
+      // Refill once per event-loop turn, after every answer libuv had ready has been read, rather
+      // than one query per answer: the server then receives queries in bursts it can batch
+      // (knotd's recvmmsg), and we pay the time-limit check once per burst. Measured against
+      // knotd: +25% qps over refilling per answer.
+      if (!this.refillPending) {
+        this.refillPending = true;
+        setImmediate(this.refill);
+      }
     } else if (this.idle()) this.finish();
   }
 
+  private refillPending = false;
+  private readonly refill = (): void => {
+    this.refillPending = false;
+    if (!this.sending) return;
+    if (this.setup.rate === null) for (const ch of this.channels) this.fill(ch);
+    else this.pace();
+  };
+
   private begin(): void {
+    // Ctrl-C may arrive between "ready" and the common start time: then there is nothing to do.
+    if (this.finished) return;
     const now = clock();
     this.startAt = now;
     this.sending = true;
