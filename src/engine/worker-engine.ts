@@ -29,8 +29,9 @@ export class WorkerEngine implements ChannelOwner {
   private readonly sequence: BigInt64Array;
   private readonly targetCount: number;
   private readonly socketsPerTarget: number;
-  private readonly chunkNext: Float64Array;
-  private readonly chunkEnd: Float64Array;
+  /** Plain arrays of small integers (V8 keeps them as SMIs, so `%` below stays integer math). */
+  private readonly chunkNext: number[];
+  private readonly chunkEnd: number[];
   /** 1 while the target still has queries to send. */
   private readonly targetSending: Uint8Array;
   private targetsSending = 0;
@@ -65,8 +66,8 @@ export class WorkerEngine implements ChannelOwner {
     const n = setup.targets.length;
     this.targetCount = n;
     this.socketsPerTarget = setup.socketWindows.length;
-    this.chunkNext = new Float64Array(n);
-    this.chunkEnd = new Float64Array(n);
+    this.chunkNext = new Array<number>(n).fill(0);
+    this.chunkEnd = new Array<number>(n).fill(0);
     this.targetSending = new Uint8Array(n);
     this.targetSendEndedAt = new Float64Array(n);
     this.scheduled = new Float64Array(n);
