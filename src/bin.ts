@@ -10,9 +10,12 @@ import { processConsole, type Console } from './commands/console.js';
 
 export async function main(argv: string[], con: Console = processConsole()): Promise<number> {
   let parsed: Parsed | undefined;
-  const program = buildProgram((p) => (parsed = p))
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => con.out(s), writeErr: () => {} });
+  const program = buildProgram((p) => (parsed = p));
+  // Subcommands do not inherit these once created, and commander's own exit code for a bad flag is
+  // 1, which would read as "a gate failed": every command reports usage errors through us (exit 2).
+  for (const cmd of [program, ...program.commands]) {
+    cmd.exitOverride().configureOutput({ writeOut: (s) => con.out(s), writeErr: () => {} });
+  }
   try {
     program.parse(argv, { from: 'user' });
   } catch (e) {
@@ -55,6 +58,10 @@ async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number
     case 'report': {
       const { reportCommand } = await import('./commands/report.js');
       return reportCommand(p.files, p.options, con);
+    }
+    case 'merge': {
+      const { mergeCommand } = await import('./commands/merge.js');
+      return mergeCommand(p.files, p.options, con);
     }
     case 'demo': {
       const { demoCommand } = await import('./commands/demo.js');

@@ -5,12 +5,15 @@ import { Command, Option } from 'commander';
 import type { RawRunOptions } from './config.js';
 import { VERSION } from './version.js';
 import type { RawReportOptions } from './commands/report.js';
+import type { RawMergeOptions } from './commands/merge.js';
+import { addGateOptions } from './gates/cli.js';
 
 export type Parsed =
   | { command: 'run'; options: RawRunOptions }
   | { command: 'serve'; options: RawServeOptions }
   | { command: 'demo'; options: RawDemoOptions }
-  | { command: 'report'; files: string[]; options: RawReportOptions };
+  | { command: 'report'; files: string[]; options: RawReportOptions }
+  | { command: 'merge'; files: string[]; options: RawMergeOptions };
 
 export interface RawServeOptions {
   address?: string;
@@ -95,7 +98,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
-  addRunOptions(program).addHelpText('after', RUN_EXAMPLES);
+  addGateOptions(addRunOptions(program).addHelpText('after', RUN_EXAMPLES), { run: true });
   program.action((options: RawRunOptions) => onParsed({ command: 'run', options }));
 
   program
@@ -136,6 +139,18 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
         'Example:\n  dnsbench report reports/last-week.json reports/today.json --html compare.html',
     )
     .action((files: string[], options: RawReportOptions) => onParsed({ command: 'report', files, options }));
+  addGateOptions(program.commands.find((c) => c.name() === 'report')!, { run: false });
+
+  program
+    .command('merge')
+    .description('merge saved runs of the same benchmark (e.g. from several load generators) into one exact report')
+    .argument('<files...>', 'JSON reports written by --json')
+    .option('-o, --output <file>', 'where to write the merged JSON report, - for stdout (required)')
+    .option('--force', 'merge even when the runs have different targets or query sets')
+    .option('--title <text>', 'title of the merged report')
+    .option('--quiet', 'print nothing but errors')
+    .addHelpText('after', '\nExample:\n  dnsbench merge gen1.json gen2.json -o all.json && dnsbench report all.json --gate "p99<2ms"')
+    .action((files: string[], options: RawMergeOptions) => onParsed({ command: 'merge', files, options }));
 
   return program;
 }

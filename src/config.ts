@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from './errors.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
+import { checkGatingTargets, gatingForReport, resolveGating, targetNames, type GatingConfig, type RawGateOptions } from './gates/config.js';
 
 export interface TargetSpec {
   label: string;
@@ -47,10 +48,12 @@ export interface BenchConfig {
   html: string | null;
   /** --csv FILE: the interval series per target. */
   csv: string | null;
+  /** --gate, --baseline, --repeat, --junit, --markdown (src/gates/config.ts). */
+  gating: GatingConfig;
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
-export interface RawRunOptions {
+export interface RawRunOptions extends RawGateOptions {
   server?: string[];
   port?: string;
   datafile?: string;
@@ -160,6 +163,7 @@ export function parseEdnsOption(value: string): EdnsOption {
 // --- the whole config ----------------------------------------------------------------------------
 
 export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: boolean } = { stdinIsTTY: false }): Promise<BenchConfig> {
+  const gating = resolveGating(raw);
   const defaultPort = raw.port === undefined ? 53 : int('-p/--port', raw.port, 1, 65535, 'a port');
   const family = raw.family === undefined ? 0 : ({ inet: 4, inet6: 6, any: 0 } as const)[raw.family as 'inet' | 'inet6' | 'any'];
   if (family === undefined) throw new UsageError(`-f/--family: expected inet, inet6 or any, got "${raw.family}"`);
@@ -236,6 +240,8 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     throw new UsageError(`-x/--local-port ${localPort}: ${sockets * targets.length} sockets need consecutive ports up to ${localPort + sockets * targets.length - 1}, above 65535`);
   }
 
+  checkGatingTargets(gating, targetNames(targets), maxQps !== null);
+
   return {
     targets,
     mode: raw.interleave ? 'interleave' : 'sequential',
@@ -259,6 +265,7 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     title: raw.title ?? null,
     html,
     csv,
+    gating,
   };
 }
 
@@ -279,6 +286,7 @@ export function checkFileOutput(flag: string, file: string): void {
 export function configForReport(c: BenchConfig): Record<string, unknown> {
   return {
     ...c,
+    gating: gatingForReport(c.gating),
     encode: {
       ...c.encode,
       edns: c.encode.edns && {

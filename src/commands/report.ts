@@ -11,6 +11,8 @@ import { UsageError } from '../errors.js';
 import type { Report } from '../results/report.js';
 import { compareTargets } from '../results/compare.js';
 import { writeShareFiles } from './share.js';
+import { resolveGating, type RawGateOptions } from '../gates/config.js';
+import { finishSaved, judgeSaved } from './gating.js';
 
 /** The comparison recomputed from the targets: a combined report has new baselines and labels. */
 function withComparison(r: Report): Report {
@@ -18,7 +20,7 @@ function withComparison(r: Report): Report {
   return r.targets.length > 1 ? { ...rest, comparison: compareTargets(r.targets) } : rest;
 }
 
-export interface RawReportOptions {
+export interface RawReportOptions extends RawGateOptions {
   json?: string;
   html?: string;
   csv?: string;
@@ -30,13 +32,14 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   if (o.json !== undefined && o.json !== '-') checkWritableDir('--json', o.json);
   if (o.html !== undefined) checkFileOutput('--html', o.html);
   if (o.csv !== undefined) checkFileOutput('--csv', o.csv);
+  const gating = resolveGating(o, { repeatAllowed: false });
   const reports = files.map(loadReport);
-  const combined = withComparison(combineReports(reports));
+  const combined = judgeSaved(withComparison(combineReports(reports)), gating, reports.length);
   if (!o.quiet && o.json !== '-') con.out(renderHuman(combined));
   if (o.json === '-') con.out(renderJson(combined));
   else if (o.json !== undefined) writeFileAtomic(o.json, renderJson(combined));
   writeShareFiles(combined, { html: o.html, csv: o.csv, quiet: o.quiet || o.json === '-' }, con);
-  return 0;
+  return finishSaved(combined, gating, { quiet: o.quiet === true, json: o.json ?? null }, con);
 }
 
 /**

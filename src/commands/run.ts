@@ -7,6 +7,7 @@ import type { Report } from '../results/report.js';
 import { executeRun } from './execute.js';
 import { emitOutputs } from './outputs.js';
 import type { Console } from './console.js';
+import { applyGating, emitVerdicts, gatingExitCode, worstExit, writeCiFiles } from './gating.js';
 
 export interface RunResult {
   report: Report;
@@ -16,9 +17,13 @@ export interface RunResult {
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
   const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY });
   const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin);
-  const report = await executeRun(config, querySet, argv, con);
+  if (config.gating.repeat > 1) return (await import('./repeat.js')).runRepeated(config, querySet, argv, con);
+  const report = applyGating(await executeRun(config, querySet, argv, con), config.gating);
   emitOutputs(report, config, con);
-  return { report, exitCode: runExitCode(report) };
+  emitVerdicts(report, config, con);
+  writeCiFiles(report, config.gating, config, con);
+  // A failed run (3) wins over a failed gate (1): its numbers are not worth gating on.
+  return { report, exitCode: worstExit(runExitCode(report), gatingExitCode(report)) };
 }
 
 /** 3 when some target answered nothing at all (the report says so in its notes). */

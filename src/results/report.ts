@@ -8,6 +8,7 @@ import type { Counters, RcodeCounts } from './counters.js';
 import { decodeHistogram, percentiles, type PercentileKey } from './histogram.js';
 import type { RunData } from './merge.js';
 import type { Comparison } from './compare.js';
+import type { BaselineSection, GatesSection, MergedFrom, RepeatSection } from '../gates/types.js';
 
 export const SCHEMA_ID = 'https://dnsbench.dev/schema/report-v1.json';
 export const SCHEMA_VERSION = 1;
@@ -97,6 +98,14 @@ export interface Report {
   /** With several targets: each against the first (results/compare.ts). Derived from `targets`;
    *  optional, so schema version 1 readers and older reports stay valid. */
   comparison?: Comparison;
+  /** --gate results (absent when no gate was given). */
+  gates?: GatesSection;
+  /** --baseline comparison (absent without --baseline). */
+  baseline?: BaselineSection;
+  /** --repeat N: every run's key results; the rest of the report is the median run. */
+  repeat?: RepeatSection;
+  /** `dnsbench merge`: the runs this report was merged from. */
+  mergedFrom?: MergedFrom[];
 }
 
 export function machineInfo(): Machine {

@@ -1,0 +1,104 @@
+// The optional sections gates, baselines, --repeat and merge add to a Report (JSON). Documented
+// in docs/report-schema.md; every field is plain data so a saved report re-renders exactly.
+import type { MetricSource } from './metrics.js';
+import type { Operator, Unit } from './parse.js';
+
+export interface GateResult {
+  /** As printed: metric, operator and value as written, prefixed by the target when needed. */
+  gate: string;
+  /** The --gate value as given. */
+  expression: string;
+  /** Label of the target this result is for. */
+  target: string;
+  metric: string;
+  operator: Operator;
+  /** The limit, in `unit`. */
+  threshold: number;
+  /** s, ms, us (latency), % (shares) or "" (counts, qps). */
+  unit: Unit;
+  /** Measured value in `unit` (the median with --repeat); null when there is none. */
+  measured: number | null;
+  passed: boolean;
+  /** measured - threshold, in `unit`; null when not measured. */
+  difference: number | null;
+  /** |difference| as a percentage of |threshold|; null when not measured or the limit is 0. */
+  relative: number | null;
+  /** With --repeat: how many runs the median is of, and their range (in `unit`). */
+  runs: { count: number; min: number; max: number } | null;
+  /** The line's text after the gate, e.g. "measured 3.41ms (+1.41ms, 70.5% over)". */
+  message: string;
+}
+
+export interface GatesSection {
+  passed: boolean;
+  results: GateResult[];
+}
+
+export interface BaselineResult {
+  target: string;
+  /** Label of the baseline target it was compared with. */
+  baselineTarget: string;
+  metric: string;
+  /** Display unit of baseline/current/change/noise: "us", "%", or "" (counts, qps). */
+  unit: 'us' | '%' | '';
+  baseline: number | null;
+  current: number | null;
+  /** current - baseline. */
+  change: number | null;
+  /** change as a percentage of the baseline (null when the baseline is 0). */
+  changePercent: number | null;
+  /** How much worse (positive) or better (negative) current is, in the metric's unit. */
+  worse: number | null;
+  /** The --max-regression entry, as written (e.g. "10%"), and what it allows, in the unit. */
+  limit: string;
+  allowed: number | null;
+  /** Run-to-run spread (max - min) the difference is compared with; null when unknown (single runs). */
+  noise: number | null;
+  /** pass: within the limit; noise: beyond the limit but within the spread; fail: a regression. */
+  verdict: 'pass' | 'noise' | 'fail';
+  passed: boolean;
+  message: string;
+}
+
+export interface BaselineSection {
+  /** The baseline file as given. */
+  file: string;
+  baselineStartedAt: string;
+  baselineTitle: string | null;
+  /** The --max-regression value as given. */
+  maxRegression: string;
+  passed: boolean;
+  /** The noise rule in words (see README "CI gates, baselines and merging"). */
+  rule: string;
+  results: BaselineResult[];
+}
+
+/** One metric over the repeated runs. */
+export interface SpreadStat {
+  median: number;
+  min: number;
+  max: number;
+  /** (max - min) / median, in percent; null when the median is 0. */
+  spreadPercent: number | null;
+}
+
+export interface RepeatSection {
+  /** How many runs were made. */
+  runs: number;
+  /** 1-based number of the run whose full results make up this report (median qps). */
+  medianRun: number;
+  /** Each run's key results, per target (the input for medians and spreads). */
+  results: Array<{ run: number; startedAt: string; endedAt: string; targets: MetricSource[] }>;
+  /** Median, min, max and spread of the key metrics, per target. */
+  summary: Array<{ label: string; metrics: Record<string, SpreadStat | null> }>;
+}
+
+/** Where a merged report came from (`dnsbench merge`). */
+export interface MergedFrom {
+  file: string;
+  title: string | null;
+  hostname: string;
+  startedAt: string;
+  endedAt: string;
+  querySetSha256: string;
+}

@@ -1,0 +1,92 @@
+// A Markdown summary for CI job pages (--markdown FILE; e.g. append it to $GITHUB_STEP_SUMMARY):
+// one table row per target, then gates, baseline comparison and --repeat spread when present.
+// Pure: Report in, string out.
+import type { Report } from '../results/report.js';
+import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
+import { formatIn, formatNatural, trimmed } from '../gates/format.js';
+import { KEY_METRICS } from '../gates/repeat.js';
+import { naturalUnit } from '../gates/format.js';
+
+/** A table cell: no line breaks, and pipes escaped so they do not split the cell. */
+export function cell(s: string): string {
+  return s.replace(/\r?\n/g, ' ').replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
+}
+
+const row = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |\n`;
+const code = (s: string): string => `\`${s.replace(/`/g, "'")}\``;
+const mark = (passed: boolean): string => (passed ? '✅ PASS' : '❌ FAIL');
+
+export function renderMarkdown(report: Report): string {
+  const checks = [...(report.gates?.results ?? []), ...(report.baseline?.results ?? [])];
+  const failed = checks.filter((c) => !c.passed).length;
+  const verdict =
+    checks.length === 0 ? '' : failed === 0 ? ` — ✅ all ${checks.length} checks passed` : ` — ❌ ${failed} of ${checks.length} checks failed`;
+  let out = `### dnsbench${report.title ? `: ${cell(report.title)}` : ''}${verdict}\n\n`;
+  const runTime = Math.max(0, ...report.targets.map((t) => t.runTimeSec));
+  out += `Query set ${code(report.querySet.source)} (${formatCount(report.querySet.count)} queries), started ${report.startedAt}, run time ${runTime.toFixed(2)} s`;
+  if (report.mergedFrom) out += `, merged from ${report.mergedFrom.length} runs (${report.mergedFrom.map((m) => m.hostname).join(', ')})`;
+  out += '\n\n';
+
+  out += row(['target', 'server', 'sent', 'completed', 'lost', 'qps', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean']);
+  out += '|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
+  for (const t of report.targets) {
+    const c = t.counters;
+    const l = t.latency;
+    const p = l.percentiles;
+    const lat = (us: number): string => (l.count === 0 ? '–' : formatUs(us));
+    out += row([
+      t.label, t.server, formatCount(c.sent), `${formatCount(c.completed)} (${formatPct(c.completed, c.sent)})`,
+      `${formatCount(c.lost)} (${formatPct(c.lost, c.sent)})`, formatCount(t.qps),
+      lat(p.p50), lat(p.p90), lat(p.p99), lat(p['p99.9']), lat(l.max), lat(l.mean),
+    ]);
+  }
+  out += '\n';
+  for (const t of report.targets) {
+    const codes = rcodeOrder(t.rcodes).map((k) => `${k} ${formatCount(t.rcodes[k]!)} (${formatPct(t.rcodes[k]!, t.counters.completed)})`);
+    if (codes.length > 0) out += `Response codes${report.targets.length > 1 ? ` (${cell(t.label)})` : ''}: ${codes.join(', ')}\n\n`;
+  }
+
+  if (report.gates && report.gates.results.length > 0) {
+    out += '#### Gates\n\n';
+    out += row(['result', 'target', 'gate', 'measured', 'detail']);
+    out += '|:--|:--|:--|--:|:--|\n';
+    for (const r of report.gates.results) {
+      out += row([mark(r.passed), r.target, code(r.gate), r.measured === null ? '–' : formatIn(r.measured, r.unit), r.message]);
+    }
+    out += '\n';
+  }
+
+  if (report.baseline && report.baseline.results.length > 0) {
+    const b = report.baseline;
+    out += `#### Baseline ${code(b.file)}${b.baselineTitle ? ` (${cell(b.baselineTitle)})` : ''}, started ${b.baselineStartedAt}\n\n`;
+    out += row(['result', 'target', 'metric', 'baseline', 'current', 'change', 'limit', 'detail']);
+    out += '|:--|:--|:--|--:|--:|--:|--:|:--|\n';
+    for (const r of b.results) {
+      const f = (v: number | null): string => (v === null ? '–' : formatNatural(v, r.unit));
+      const change = r.changePercent === null ? f(r.change) : `${r.changePercent > 0 ? '+' : ''}${trimmed(r.changePercent, 1)}%`;
+      const result = r.verdict === 'noise' ? '✅ PASS (noise)' : mark(r.passed);
+      out += row([result, r.target, r.metric, f(r.baseline), f(r.current), change, r.limit, r.message]);
+    }
+    out += `\n${b.rule}\n\n`;
+  }
+
+  if (report.repeat) {
+    const s = report.repeat;
+    out += `#### Repeat: ${s.runs} runs (gates use medians; details above are run ${s.medianRun})\n\n`;
+    out += row(['target', 'metric', 'median', 'min', 'max', 'spread']);
+    out += '|:--|:--|--:|--:|--:|--:|\n';
+    for (const t of s.summary) {
+      for (const m of KEY_METRICS) {
+        const st = t.metrics[m.name];
+        const u = naturalUnit(m);
+        out += st
+          ? row([t.label, m.name, formatNatural(st.median, u), formatNatural(st.min, u), formatNatural(st.max, u), st.spreadPercent === null ? '–' : `${trimmed(st.spreadPercent, 1)}%`])
+          : row([t.label, m.name, '–', '–', '–', '–']);
+      }
+    }
+    out += '\n';
+  }
+
+  for (const n of report.notes) out += `> ${cell(n)}\n>\n`;
+  return out.replace(/>\n$/, '');
+}
