@@ -45,7 +45,7 @@ describe.skipIf(skipWithout('named', 'dnsdist'))('VIP (dnsdist) and two named ba
       expect(c.lost, t.label).toBe(c.timedOut + c.truncated);
     }
     const c = report.comparison!;
-    expect(c.baseline).toBe('vip');
+    expect(c.reference).toBe('vip');
     expect(c.targets.map((t) => t.label)).toEqual(['vip', 'dns1', 'dns2']);
     for (const t of c.targets) {
       expect(t.qpsRatio).not.toBeNull();

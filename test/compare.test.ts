@@ -14,8 +14,8 @@ describe('compareTargets', () => {
   const [vip, dns1, dns2] = report.targets as [TargetReport, TargetReport, TargetReport];
   const c = compareTargets(report.targets);
 
-  it('compares every target, the first being its own baseline', () => {
-    expect(c.baseline).toBe('vip');
+  it('compares every target, the first being its own reference', () => {
+    expect(c.reference).toBe('vip');
     expect(c.targets.map((t) => t.label)).toEqual(['vip', 'dns1', 'dns2']);
     const base = c.targets[0]!;
     expect(base.qpsRatio).toBe(1);
@@ -48,7 +48,7 @@ describe('compareTargets', () => {
     const t = c.targets[2]!;
     expect(t.rcodes.map((r) => r.rcode)).toEqual(['NOERROR', 'SERVFAIL', 'NXDOMAIN']);
     const servfail = t.rcodes.find((r) => r.rcode === 'SERVFAIL')!;
-    expect(servfail.baselineCount).toBe(0);
+    expect(servfail.referenceCount).toBe(0);
     expect(servfail.count).toBe(dns2.rcodes['SERVFAIL']);
     expect(servfail.pct).toBeCloseTo((100 * dns2.rcodes['SERVFAIL']!) / dns2.counters.completed, 12);
     expect(servfail.deltaPp).toBeCloseTo(servfail.pct, 12);
@@ -56,7 +56,7 @@ describe('compareTargets', () => {
     expect(shares).toBeCloseTo(100, 9);
   });
 
-  it('a target that answered nothing has no latency to compare, and a silent baseline no ratio', () => {
+  it('a target that answered nothing has no latency to compare, and a silent reference no ratio', () => {
     const silent: TargetReport = {
       ...vip,
       label: 'dead',

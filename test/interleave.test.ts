@@ -78,7 +78,7 @@ describe('--interleave', () => {
     }
     // The comparison against the first target, in the JSON and after the per-target blocks.
     const c = report.comparison!;
-    expect(c.baseline).toBe('a');
+    expect(c.reference).toBe('a');
     expect(c.targets.map((t) => t.label)).toEqual(['a', 'a2', 'sf', 'dead']);
     expect(c.targets[1]!.rcodes.every((x) => x.deltaPp === 0)).toBe(true);
     expect(c.targets[2]!.rcodes.find((x) => x.rcode === 'SERVFAIL')!.deltaPp).toBeGreaterThan(0);
@@ -147,7 +147,7 @@ describe('sequential (default) with several targets', () => {
     accountedFor(report);
     expect(report.mode).toBe('sequential');
     for (const t of report.targets) expect(t.counters.sent).toBe(2 * PER_PASS);
-    expect(report.comparison!.baseline).toBe('a');
+    expect(report.comparison!.reference).toBe('a');
     expect(Date.parse(report.targets[1]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(report.targets[0]!.endedAt));
     // The files are exactly what the renderers make of the JSON: the JSON is the source of truth.
     expect(readFileSync(html, 'utf8')).toBe(renderHtml(report, loadHtmlAssets()));

@@ -51,7 +51,7 @@ describe('dnsbench report', () => {
     expect(combined.targets.map((t) => t.label)).toEqual(['vip', 'dns1', 'dns2', 'vip@today', 'dns1@today', 'dns2@today']);
     expect(combined.title).toBe('VIP vs backends vs today');
     const c = combined.comparison!;
-    expect(c.baseline).toBe('vip');
+    expect(c.reference).toBe('vip');
     expect(c.targets).toHaveLength(6);
     // Today's VIP against last week's: same counters in the fixture, qps scaled by 1.0.
     expect(c.targets[3]!.qpsRatio).toBeCloseTo(1, 12);
@@ -76,7 +76,7 @@ describe('dnsbench report', () => {
 
   it('recomputes the comparison rather than trusting a stale one in the file', async () => {
     const report = fixtureReport();
-    report.comparison = { ...report.comparison!, baseline: 'bogus' };
+    report.comparison = { ...report.comparison!, reference: 'bogus' };
     const file = save('stale.json', report);
     const r = await run(['report', file, '--json', '-']);
     expect(r.code).toBe(0);

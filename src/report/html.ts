@@ -13,7 +13,7 @@ import { compareTargets } from '../results/compare.js';
 import type { Report, TargetReport } from '../results/report.js';
 import { PERCENTILES } from '../results/histogram.js';
 import { chartData, targetColor, SPECTRUM_MAX_X } from './chart-data.js';
-import { formatLatencyDelta, formatRcodeDifferences } from './compare-table.js';
+import { COMPARISON_FIELDS, comparisonHead, comparisonRow } from './compare-table.js';
 import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
 import { HTML_CLIENT_JS, HTML_CSS } from './html-client.js';
 
@@ -92,25 +92,13 @@ function card(t: TargetReport, i: number): string {
 }
 
 function comparisonTable(c: Comparison): string {
-  const head = ['Target', 'qps', `× ${c.baseline}`, 'p50', 'p50 vs first', 'p99', 'p99 vs first', 'Lost', 'Lost vs first', 'Response codes vs first'];
+  const head = comparisonHead(c).map((h, i) => (i === 0 ? 'Target' : h));
   const rows = c.targets.map((t, i) => {
-    const first = i === 0;
-    const cells = [
-      ['label', t.label],
-      ['qps', formatCount(t.qps)],
-      ['qpsRatio', t.qpsRatio === null ? 'n/a' : t.qpsRatio.toFixed(2)],
-      ['p50', t.p50Us === null ? 'n/a' : formatUs(t.p50Us)],
-      ['p50Delta', first ? 'baseline' : formatLatencyDelta(t.p50DeltaUs, t.p50DeltaPct)],
-      ['p99', t.p99Us === null ? 'n/a' : formatUs(t.p99Us)],
-      ['p99Delta', first ? 'baseline' : formatLatencyDelta(t.p99DeltaUs, t.p99DeltaPct)],
-      ['loss', `${t.lossPct.toFixed(2)}%`],
-      ['lossDelta', first ? 'baseline' : `${t.lossDeltaPp >= 0 ? '+' : '-'}${Math.abs(t.lossDeltaPp).toFixed(2)}pp`],
-      ['rcodes', first ? t.rcodes.map((r) => `${r.rcode} ${r.pct.toFixed(2)}%`).join(', ') || 'none' : formatRcodeDifferences(t)],
-    ];
-    return `<tr data-target="${i}">${cells.map(([k, v]) => `<td data-field="${k}">${escapeHtml(v!)}</td>`).join('')}</tr>`;
+    const row = comparisonRow(t, i === 0);
+    return `<tr data-target="${i}">${COMPARISON_FIELDS.map((f) => `<td data-field="${f}">${escapeHtml(row[f])}</td>`).join('')}</tr>`;
   });
   return (
-    `<section id="comparison"><h2>Comparison against <span data-field="baseline">${escapeHtml(c.baseline)}</span></h2>` +
+    `<section id="comparison"><h2>Comparison against <span data-field="reference">${escapeHtml(c.reference)}</span></h2>` +
     `<div class="scroll"><table class="data"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table></div></section>`
   );

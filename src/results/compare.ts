@@ -1,4 +1,4 @@
-// Every target against the first one (the baseline: usually the VIP, or last week's run): the
+// Every target against the first one (the reference: usually the VIP, or last week's run): the
 // questions users actually ask ("does the VIP keep up with its backends", "did p99 get worse").
 // Pure and derived: computed from the TargetReports alone, so `dnsbench report` recomputes it for
 // any saved run, and stored in Report.comparison for readers of the JSON (docs/report-schema.md).
@@ -10,9 +10,9 @@ export interface RcodeDifference {
   /** Answers with this code, and their share of the target's completed queries (percent). */
   count: number;
   pct: number;
-  baselineCount: number;
-  baselinePct: number;
-  /** pct - baselinePct, in percentage points. */
+  referenceCount: number;
+  referencePct: number;
+  /** pct - referencePct, in percentage points. */
   deltaPp: number;
 }
 
@@ -22,28 +22,29 @@ export interface TargetComparison {
   qps: number;
   /** Answered queries (response code shares are of these). */
   completed: number;
-  /** qps / the baseline's qps; null when the baseline answered nothing. */
+  /** qps / the reference's qps; null when the reference answered nothing. */
   qpsRatio: number | null;
   /** Microseconds; null when the target answered nothing (there is no latency to compare). */
   p50Us: number | null;
   p50DeltaUs: number | null;
-  /** Percent of the baseline's p50; null when either side has no latency. */
+  /** Percent of the reference's p50; null when either side has no latency. */
   p50DeltaPct: number | null;
   p99Us: number | null;
   p99DeltaUs: number | null;
   p99DeltaPct: number | null;
   /** lost / sent, percent. */
   lossPct: number;
-  /** lossPct - the baseline's lossPct, in percentage points. */
+  /** lossPct - the reference's lossPct, in percentage points. */
   lossDeltaPp: number;
   /** Every response code either side saw, in numeric order. */
   rcodes: RcodeDifference[];
 }
 
 export interface Comparison {
-  /** Label of the target everything is compared against (the first). */
-  baseline: string;
-  /** Every target in report order; the first is the baseline itself (ratio 1, deltas 0). */
+  /** Label of the target everything is compared against (the first). Not to be confused with
+   *  Report.baseline, which is --baseline's comparison with another saved run. */
+  reference: string;
+  /** Every target in report order; the first is the reference itself (ratio 1, deltas 0). */
   targets: TargetComparison[];
 }
 
@@ -74,7 +75,7 @@ export function compareTargets(targets: readonly TargetReport[]): Comparison {
   const baseP99 = latencyOf(base, 'p99');
   const baseLoss = lossPct(base);
   return {
-    baseline: base.label,
+    reference: base.label,
     targets: targets.map((t) => {
       const p50 = latencyOf(t, 'p50');
       const p99 = latencyOf(t, 'p99');
@@ -100,10 +101,10 @@ export function compareTargets(targets: readonly TargetReport[]): Comparison {
         lossDeltaPp: loss - baseLoss,
         rcodes: codes.map((rcode) => {
           const count = t.rcodes[rcode] ?? 0;
-          const baselineCount = base.rcodes[rcode] ?? 0;
+          const referenceCount = base.rcodes[rcode] ?? 0;
           const pct = share(count, t.counters.completed);
-          const baselinePct = share(baselineCount, base.counters.completed);
-          return { rcode, count, pct, baselineCount, baselinePct, deltaPp: pct - baselinePct };
+          const referencePct = share(referenceCount, base.counters.completed);
+          return { rcode, count, pct, referenceCount, referencePct, deltaPp: pct - referencePct };
         }),
       };
     }),
