@@ -7,6 +7,7 @@ import type { TargetReport } from '../src/results/report.js';
 import { renderComparison, formatLatencyDelta } from '../src/report/compare-table.js';
 import { renderHuman } from '../src/commands/outputs.js';
 import { zeroCounters } from '../src/results/counters.js';
+import { mergeReports } from '../src/results/merge-reports.js';
 import { fixtureReport } from './fixtures/report-fixture.js';
 
 describe('compareTargets', () => {
@@ -101,5 +102,23 @@ describe('comparison table (text)', () => {
     expect(formatLatencyDelta(1500, 12)).toBe('+1.50ms (+12.0%)');
     expect(formatLatencyDelta(5, null)).toBe('+5us');
     expect(formatLatencyDelta(null, null)).toBe('n/a');
+  });
+});
+
+describe('comparison in merged reports', () => {
+  it('dnsbench merge derives it from the merged targets, not from the inputs', () => {
+    const a = fixtureReport();
+    const b = fixtureReport();
+    b.machine = { ...b.machine, hostname: 'bench2' };
+    const merged = mergeReports(
+      [
+        { file: 'a.json', report: a },
+        { file: 'b.json', report: b },
+      ],
+      { force: false, title: null, command: ['dnsbench', 'merge'] },
+    );
+    expect(merged.targets[0]!.counters.sent).toBe(2 * a.targets[0]!.counters.sent);
+    expect(merged.comparison).toEqual(compareTargets(merged.targets));
+    expect(merged.comparison!.reference).toBe('vip');
   });
 });
