@@ -51,6 +51,13 @@ Examples:
 Totals are global: -c, -q and -Q are split across the -T workers in equal shares, the remainder
 going one each to the first workers (-q 100 over 3 sockets = 34+33+33). -v prints the split.
 
+Several targets: -s is repeatable (-s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301). By default each
+target is run in turn with identical settings and the full -l each; --interleave measures them all
+at once (same queries, same time window): -c, -q and -Q then apply per target, as they would in a
+sequential run, and the header prints the totals. A comparison against the first target follows
+the per-target blocks, and goes into --json and --html (--csv holds the interval series).
+  dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
+
 Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
             3 the run failed (e.g. nothing answered), 130 stopped by a second Ctrl-C.`;
 
@@ -78,6 +85,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('-v, --verbose', 'print one line per query and how totals were split')
     .option('--json <file>', 'write the JSON report (the source of truth) to FILE; - for stdout')
     .option('--title <text>', 'name this run in every output')
+    .option('--interleave', 'measure all -s targets at once, one query stream round-robin over them (-c/-q/-Q per target)')
+    .option('--html <file>', 'write a self-contained HTML report (charts, comparison; opens offline)')
+    .option('--csv <file>', 'write the interval series of every target as CSV')
     .option('--quiet', 'print nothing but errors (use with --json)');
   return addTransportOptions(cmd);
 }
@@ -119,11 +129,17 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
 
   program
     .command('report')
-    .description('re-render saved JSON reports (several files are shown side by side)')
+    .description('re-render saved JSON reports; several are shown in turn, then compared against the first')
     .argument('<files...>', 'JSON reports written by --json')
     .option('--json <file>', 'write the combined report as JSON (- for stdout)')
+    .option('--html <file>', 'write the combined report as a self-contained HTML page')
+    .option('--csv <file>', 'write the interval series of every target as CSV')
     .option('--quiet', 'print nothing but errors')
-    .addHelpText('after', '\nExample:\n  dnsbench report reports/last-week.json reports/today.json')
+    .addHelpText(
+      'after',
+      '\nEvery target is compared against the first one (of the first file).\n' +
+        'Example:\n  dnsbench report reports/last-week.json reports/today.json --html compare.html',
+    )
     .action((files: string[], options: RawReportOptions) => onParsed({ command: 'report', files, options }));
   addGateOptions(program.commands.find((c) => c.name() === 'report')!, { run: false });
 

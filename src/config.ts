@@ -51,6 +51,10 @@ export interface BenchConfig {
   quiet: boolean;
   json: string | null;
   title: string | null;
+  /** --html FILE: the self-contained HTML report. */
+  html: string | null;
+  /** --csv FILE: the interval series per target. */
+  csv: string | null;
   /** --gate, --baseline, --repeat, --junit, --markdown (src/gates/config.ts). */
   gating: GatingConfig;
 }
@@ -81,6 +85,8 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   json?: string;
   title?: string;
   interleave?: boolean;
+  html?: string;
+  csv?: string;
 }
 
 // --- number parsing ---------------------------------------------------------------------------
@@ -223,6 +229,10 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
 
   const json = raw.json ?? null;
   if (json !== null && json !== '-') checkWritableDir('--json', json);
+  const html = raw.html ?? null;
+  if (html !== null) checkFileOutput('--html', html);
+  const csv = raw.csv ?? null;
+  if (csv !== null) checkFileOutput('--csv', csv);
 
   const specs = raw.server && raw.server.length > 0 ? raw.server : ['127.0.0.1'];
   const targets: TargetSpec[] = [];
@@ -265,6 +275,8 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     quiet: raw.quiet === true,
     json,
     title: raw.title ?? null,
+    html,
+    csv,
     gating,
   };
 }
@@ -274,6 +286,12 @@ export function checkWritableDir(flag: string, file: string): void {
   const dir = path.dirname(path.resolve(file));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${file}: directory "${dir}" does not exist`);
   if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a directory, expected a file name`);
+}
+
+/** --html and --csv: a real file (stdout carries the text report), in a directory that exists. */
+export function checkFileOutput(flag: string, file: string): void {
+  if (file === '-' || file === '') throw new UsageError(`${flag}: give a file name (stdout carries the text report)`);
+  checkWritableDir(flag, file);
 }
 
 /** The config as JSON for the report; the TSIG secret is redacted here. */

@@ -15,11 +15,12 @@ export async function demoCommand(o: RawDemoOptions, con: Console): Promise<numb
   const outDir = o.out ?? join(PACKAGE_ROOT, 'reports');
   mkdirSync(outDir, { recursive: true });
   const json = join(outDir, 'demo.json');
+  const html = join(outDir, 'demo.html');
   const responder = await runServe({ address: '127.0.0.1', port: 0, faults: {} }, (line) => con.err(line + '\n'));
   try {
-    const args = ['-s', `demo=127.0.0.1:${responder.port}`, '-d', join(PACKAGE_ROOT, 'querysets', 'demo.txt'), '-l', o.timeLimit ?? '5', '--title', 'dnsbench demo', '--json', json];
+    const args = ['-s', `demo=127.0.0.1:${responder.port}`, '-d', join(PACKAGE_ROOT, 'querysets', 'demo.txt'), '-l', o.timeLimit ?? '5', '--title', 'dnsbench demo', '--json', json, '--html', html];
     const config = await resolveConfig(
-      { server: [args[1]!], datafile: args[3]!, timeLimit: args[5]!, title: 'dnsbench demo', json, threads: '1', clients: '2' },
+      { server: [args[1]!], datafile: args[3]!, timeLimit: args[5]!, title: 'dnsbench demo', json, html, threads: '1', clients: '2' },
       { stdinIsTTY: false },
     );
     const querySet = await loadQuerySet(config.queryFile, config.encode);

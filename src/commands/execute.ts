@@ -16,6 +16,8 @@ import { tsigNotes } from '../results/transport.js';
 import type { Console } from './console.js';
 import { renderStatusHeader } from '../report/text.js';
 import { targetBanner } from './outputs.js';
+import { describeInterleave, interleaveServers, runInterleaved } from './interleave.js';
+import { compareTargets } from '../results/compare.js';
 
 export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: string[], con: Console): Promise<Report> {
   const human = !config.quiet && config.json !== '-';
@@ -38,8 +40,27 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
 
   const startedAt = new Date();
   const targets: TargetReport[] = [];
+  const interleaved = config.mode === 'interleave' && config.targets.length > 1;
+  const split = describePlan(plans) + (interleaved ? `; --interleave: ${describeInterleave(plans, config.targets.length, config.maxQps)}` : '');
   try {
-    for (const target of config.targets) {
+    if (interleaved) {
+      if (human) {
+        con.out(
+          renderStatusHeader({
+            version: VERSION,
+            command: redactArgv(argv),
+            title: config.title,
+            server: interleaveServers(config.targets),
+            startedAtMs: Date.now(),
+            timeLimitSec: config.timeLimitSec,
+            passes: config.passes,
+          }) + `[Status] Interleaved: ${describeInterleave(plans, config.targets.length, config.maxQps)}\n`,
+        );
+      }
+      const onVerbose = (lines: string): void => (human ? con.out(lines) : con.err(lines));
+      targets.push(...(await runInterleaved(config, plans, engineOptions(config, querySet, plans, config.targets), con, abort.signal, { human, onVerbose })));
+    }
+    for (const target of interleaved ? [] : config.targets) {
       if (abort.signal.aborted) break;
       const intervals = new IntervalPrinter(plans.length, config, con, human);
       let sockets: Array<{ local: string; remote: string }> = [];
@@ -50,6 +71,7 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
             renderStatusHeader({
               version: VERSION,
               command: redactArgv(argv),
+              title: config.title,
               server,
               startedAtMs: Date.now(),
               timeLimitSec: config.timeLimitSec,
@@ -60,7 +82,7 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
       const partials = await runEngine(
         engineOptions(config, querySet, plans, [target]),
         {
-          onReady: (s) => (sockets = s),
+          onReady: (s) => (sockets = s.map(({ local, remote }) => ({ local, remote }))),
           onInterval: (w, _t, iv) => intervals.add(w, iv),
           onVerbose: (lines) => (human ? con.out(lines) : con.err(lines)),
         },
@@ -94,11 +116,12 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     machine: machineInfo(),
-    config: { ...configForReport(config), split: describePlan(plans) },
+    config: { ...configForReport(config), split },
     querySet: { source: querySet.source, count: querySet.count, sha256: querySet.sha256 },
     mode: config.mode,
     targets,
     notes,
+    ...(targets.length > 1 ? { comparison: compareTargets(targets) } : {}),
   };
 }
 

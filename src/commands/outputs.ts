@@ -8,6 +8,8 @@ import { renderConnectionStatistics, renderTransportNotes } from '../report/tran
 import { renderJson } from '../report/json.js';
 import { writeFileAtomic } from '../io.js';
 import type { Console } from './console.js';
+import { comparisonOf, writeShareFiles } from './share.js';
+import { renderComparison } from '../report/compare-table.js';
 
 /**
  * The human view of a report. A live run has already printed each target's status header when
@@ -18,9 +20,13 @@ export function renderHuman(report: Report, o: { headers: boolean } = { headers:
   const limit = typeof report.config['timeLimitSec'] === 'number' ? (report.config['timeLimitSec'] as number) : null;
   for (const t of report.targets) {
     if (o.headers) out += targetBanner(report, t) + renderStatusHeader(statusInfo(report, t));
+    // An interleaved run printed one header for all targets: name each block here.
+    else if (report.mode === 'interleave') out += targetBanner(report, t);
     out += renderStatusFooter(t, limit) + renderStatistics(t) + renderConnectionStatistics(t);
     out += renderTables(t) + renderTransportNotes(t) + '\n';
   }
+  const comparison = comparisonOf(report);
+  if (comparison) out += renderComparison(comparison) + '\n';
   for (const n of report.notes) out += `Note: ${n}\n`;
   return out;
 }
@@ -30,7 +36,7 @@ export function targetBanner(report: { targets: readonly unknown[] }, t: { label
   return report.targets.length > 1 || t.label !== t.server.replace(/:\d+$/, '') ? `=== ${t.label} (${t.server}) ===\n` : '';
 }
 
-export function emitOutputs(report: Report, config: Pick<BenchConfig, 'quiet' | 'json'>, con: Console): void {
+export function emitOutputs(report: Report, config: Pick<BenchConfig, 'quiet' | 'json' | 'html' | 'csv'>, con: Console): void {
   const human = !config.quiet && config.json !== '-';
   if (human) con.out(renderHuman(report, { headers: false }));
   if (config.json === '-') con.out(renderJson(report));
@@ -38,4 +44,5 @@ export function emitOutputs(report: Report, config: Pick<BenchConfig, 'quiet' | 
     writeFileAtomic(config.json, renderJson(report));
     if (!config.quiet) con.err(`dnsbench: wrote ${config.json}\n`);
   }
+  writeShareFiles(report, config, con);
 }

@@ -1,30 +1,44 @@
 // `dnsbench report A.json [B.json ...]`: re-render saved runs through the same renderers as a
-// live run. Several files are shown one after another (and compared by later features).
+// live run. Several files are shown one after another, then every target against the first
+// (last week vs today), in text, --json, --html and --csv alike.
 import type { Console } from './console.js';
 import { loadReport } from '../results/load.js';
 import { renderHuman } from './outputs.js';
 import { renderJson } from '../report/json.js';
 import { writeFileAtomic } from '../io.js';
-import { checkWritableDir } from '../config.js';
+import { checkFileOutput, checkWritableDir } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { Report } from '../results/report.js';
+import { compareTargets } from '../results/compare.js';
+import { writeShareFiles } from './share.js';
 import { resolveGating, type RawGateOptions } from '../gates/config.js';
 import { finishSaved, judgeSaved } from './gating.js';
 
+/** The comparison recomputed from the targets: a combined report has new baselines and labels. */
+function withComparison(r: Report): Report {
+  const { comparison: _stale, ...rest } = r;
+  return r.targets.length > 1 ? { ...rest, comparison: compareTargets(r.targets) } : rest;
+}
+
 export interface RawReportOptions extends RawGateOptions {
   json?: string;
+  html?: string;
+  csv?: string;
   quiet?: boolean;
 }
 
 export async function reportCommand(files: string[], o: RawReportOptions, con: Console): Promise<number> {
   if (files.length === 0) throw new UsageError('report: give at least one saved JSON report (written by --json)');
   if (o.json !== undefined && o.json !== '-') checkWritableDir('--json', o.json);
+  if (o.html !== undefined) checkFileOutput('--html', o.html);
+  if (o.csv !== undefined) checkFileOutput('--csv', o.csv);
   const gating = resolveGating(o, { repeatAllowed: false });
   const reports = files.map(loadReport);
-  const combined = judgeSaved(combineReports(reports), gating, reports.length);
+  const combined = judgeSaved(withComparison(combineReports(reports)), gating, reports.length);
   if (!o.quiet && o.json !== '-') con.out(renderHuman(combined));
   if (o.json === '-') con.out(renderJson(combined));
   else if (o.json !== undefined) writeFileAtomic(o.json, renderJson(combined));
+  writeShareFiles(combined, { html: o.html, csv: o.csv, quiet: o.quiet || o.json === '-' }, con);
   return finishSaved(combined, gating, { quiet: o.quiet === true, json: o.json ?? null }, con);
 }
 

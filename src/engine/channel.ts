@@ -37,6 +37,8 @@ export abstract class DnsChannel {
   features: ChannelFeatures | null = null;
   /** --tcp-fallback, or null; only looked at when an answer has TC=1. */
   fallback: FallbackLeg | null = null;
+  /** Index of the target this channel sends to (several with --interleave); set by its owner. */
+  target = 0;
 
   constructor(
     readonly window: number,

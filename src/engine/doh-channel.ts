@@ -43,7 +43,7 @@ export class DohChannel extends DnsChannel {
   private firstLocal = '';
 
   private constructor(
-    private readonly target: StreamTarget,
+    private readonly dest: StreamTarget,
     private readonly tlsOptions: TlsOptions,
     private readonly doh: DohOptions,
     window: number,
@@ -52,8 +52,8 @@ export class DohChannel extends DnsChannel {
     owner: ChannelOwner,
   ) {
     super(window, q, recorder, owner);
-    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-    const authority = doh.authority ?? (tlsOptions.sni !== null ? `${tlsOptions.sni}:${target.port}` : `${host}:${target.port}`);
+    const host = dest.host.includes(':') ? `[${dest.host}]` : dest.host;
+    const authority = doh.authority ?? (tlsOptions.sni !== null ? `${tlsOptions.sni}:${dest.port}` : `${host}:${dest.port}`);
     this.authorityUrl = `https://${authority}`;
     this.postHeaders = { ':method': 'POST', ':path': doh.path, 'content-type': MIME, accept: MIME };
   }
@@ -71,14 +71,14 @@ export class DohChannel extends DnsChannel {
   }
 
   endpoints(): { local: string; remote: string } {
-    return { local: this.firstLocal, remote: where(this.target) };
+    return { local: this.firstLocal, remote: where(this.dest) };
   }
 
   /** One HTTP/2 connection (TLS with ALPN h2), resolved once the server's settings arrived. */
   private connect(): Promise<Session> {
     this.recorder.c.connAttempts++;
     const started = clock();
-    const t = this.target;
+    const t = this.dest;
     const session = http2.connect(this.authorityUrl, {
       createConnection: () => tls.connect(tlsConnectOptions(this.tlsOptions, t, ['h2'])),
     });

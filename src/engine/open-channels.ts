@@ -53,6 +53,7 @@ export async function openChannels(s: WorkerSetup, q: QueryViews, recorders: rea
           ch = await DohChannel.open(stream, tr.tls, tr.doh, window, q, rec, owner);
           break;
       }
+      ch.target = t;
       if (signer !== null || tr.nsid) ch.features = new ChannelFeatures(signer, tr.nsid, rec);
       if (tr.tcpFallback) {
         const key = `${t}/${localAddress ?? ''}`;

@@ -26,7 +26,7 @@ export interface EngineOptions {
 
 export interface EngineHooks {
   /** Sockets are open and the run is about to start. */
-  onReady?(sockets: Array<{ local: string; remote: string }>): void;
+  onReady?(sockets: Array<{ local: string; remote: string; target: number }>): void;
   /** One worker closed one interval for one target. */
   onInterval?(worker: number, target: number, interval: WorkerInterval): void;
   onVerbose?(lines: string): void;
@@ -38,7 +38,8 @@ export type EnginePartials = WorkerPartial[][];
 const workerUrl = new URL('./worker.js', import.meta.url);
 
 export async function runEngine(o: EngineOptions, hooks: EngineHooks = {}, signal?: AbortSignal): Promise<EnginePartials> {
-  const sequence = new SharedArrayBuffer(8);
+  // One query sequence per target: with --interleave every target walks the query file on its own.
+  const sequence = new SharedArrayBuffer(8 * o.targets.length);
   const workers = o.plans.map((plan, i) => {
     const setup: WorkerSetup = {
       workerIndex: i,
@@ -68,7 +69,7 @@ export async function runEngine(o: EngineOptions, hooks: EngineHooks = {}, signa
   });
 
   const partials: EnginePartials = new Array(workers.length);
-  const sockets: Array<{ local: string; remote: string }> = [];
+  const sockets: Array<{ local: string; remote: string; target: number }> = [];
   let ready = 0;
   let done = 0;
   try {

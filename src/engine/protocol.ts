@@ -59,7 +59,8 @@ export interface WorkerTarget {
 export interface WorkerSetup {
   workerIndex: number;
   targets: WorkerTarget[];
-  /** When several targets are given to one worker, queries go to them round-robin (--interleave). */
+  /** When several targets are given to one worker (--interleave), each gets the same query
+   *  stream, sockets, window and rate, and paced sends go to them round-robin (worker-engine.ts). */
   /** Sockets this worker opens per target, and the window of each. */
   socketWindows: number[];
   /** Queries per second for this worker, or null for as fast as the window allows. */
@@ -67,7 +68,7 @@ export interface WorkerSetup {
   timeoutMs: number;
   /** Stop sending after this long (ms), or null. */
   timeLimitMs: number | null;
-  /** Total queries over all workers (passes x query count), or null when only time-limited. */
+  /** Total queries per target over all workers (passes x query count), or null when only time-limited. */
   totalQueries: number | null;
   intervalMs: number;
   bufferBytes: number | null;
@@ -86,14 +87,14 @@ export interface WorkerSetup {
     offsets: SharedArrayBuffer;
     questionLengths: SharedArrayBuffer;
   };
-  /** BigInt64Array(1): the next global query sequence number, shared by every worker. */
+  /** BigInt64Array(targets): per target, the next global query sequence number, shared by every worker. */
   sequence: SharedArrayBuffer;
 }
 
 export type ToWorker = { type: 'start'; startAtEpochMs: number } | { type: 'interrupt' };
 
 export type FromWorker =
-  | { type: 'ready'; sockets: Array<{ local: string; remote: string }> }
+  | { type: 'ready'; sockets: Array<{ local: string; remote: string; target: number }> }
   | { type: 'interval'; target: number; interval: WorkerInterval }
   | { type: 'verbose'; lines: string }
   | { type: 'done'; partials: WorkerPartial[] }

@@ -189,7 +189,7 @@ export class TcpChannel extends DnsChannel {
   private socket: net.Socket | null = null;
   private readonly reader = new FrameReader((msg) => this.deliver(msg));
   private readonly reconnector = new Reconnector(
-    () => connectStream(this.dialer, this.target, this.recorder),
+    () => connectStream(this.dialer, this.dest, this.recorder),
     ({ socket, ms }) => {
       this.attach(socket, ms, true);
       this.owner.slotFreed(this);
@@ -200,7 +200,7 @@ export class TcpChannel extends DnsChannel {
 
   private constructor(
     private readonly dialer: Dialer,
-    private readonly target: StreamTarget,
+    private readonly dest: StreamTarget,
     window: number,
     q: QueryViews,
     recorder: Recorder,
@@ -223,7 +223,7 @@ export class TcpChannel extends DnsChannel {
   }
 
   endpoints(): { local: string; remote: string } {
-    return { local: this.firstLocal, remote: where(this.target) };
+    return { local: this.firstLocal, remote: where(this.dest) };
   }
 
   protected transmit(msg: Buffer): void {

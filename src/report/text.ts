@@ -33,6 +33,8 @@ export function renderStatistics(t: TargetReport): string {
 export interface StatusInfo {
   version: string;
   command: readonly string[];
+  /** --title, printed after the command line when given. */
+  title?: string | null;
   server: string;
   startedAtMs: number;
   timeLimitSec: number | null;
@@ -45,6 +47,7 @@ export function statusInfo(report: Report, t: TargetReport): StatusInfo {
   return {
     version: report.tool.version,
     command: report.command,
+    title: report.title,
     server: t.server,
     startedAtMs: t.timing.startedAtMs,
     timeLimitSec: typeof limit === 'number' ? limit : null,
@@ -59,6 +62,7 @@ export function renderStatusHeader(s: StatusInfo): string {
     `dnsbench ${s.version}`,
     '',
     `[Status] Command line: ${s.command.join(' ')}`,
+    ...(s.title ? [`[Status] Title: ${s.title}`] : []),
     `[Status] Sending queries (to ${s.server})`,
     `[Status] Started at: ${new Date(s.startedAtMs).toString()}`,
   ];

@@ -8,6 +8,7 @@ import type { MergedFrom } from '../gates/types.js';
 import { VERSION } from '../version.js';
 import { mergeRunData } from './merge.js';
 import { runDataOf, SCHEMA_ID, SCHEMA_VERSION, targetReport, type Report, type TargetReport } from './report.js';
+import { compareTargets } from './compare.js';
 
 export interface MergeInput {
   file: string;
@@ -116,5 +117,7 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     targets,
     notes,
     mergedFrom,
+    // Derived from the merged targets (never the inputs' own), like every comparison.
+    ...(targets.length > 1 ? { comparison: compareTargets(targets) } : {}),
   };
 }

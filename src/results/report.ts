@@ -8,6 +8,7 @@ import type { Counters, RcodeCounts } from './counters.js';
 import { decodeHistogram, percentiles, type PercentileKey } from './histogram.js';
 import type { RunData } from './merge.js';
 import { connectionReport, mergeTransport, type ConnectionReport } from './transport.js';
+import type { Comparison } from './compare.js';
 import type { BaselineSection, GatesSection, MergedFrom, RepeatSection } from '../gates/types.js';
 
 export const SCHEMA_ID = 'https://dnsbench.dev/schema/report-v1.json';
@@ -101,6 +102,9 @@ export interface Report {
   targets: TargetReport[];
   /** Plain-language remarks: nothing answered, interrupted, split of totals. */
   notes: string[];
+  /** With several targets: each against the first (results/compare.ts). Derived from `targets`;
+   *  optional, so schema version 1 readers and older reports stay valid. */
+  comparison?: Comparison;
   /** --gate results (absent when no gate was given). */
   gates?: GatesSection;
   /** --baseline comparison (absent without --baseline). */

@@ -1,0 +1,119 @@
+// The numbers behind the HTML report's charts, computed from a Report (pure). The browser cannot
+// decode HDR histograms, so spectra and histogram bins are computed here, once, and embedded as
+// uPlot's aligned arrays: one shared x array and one y array per target (null = no value).
+import type { Histogram } from '../results/histogram.js';
+import { decodeHistogram, spectrum } from '../results/histogram.js';
+import type { Report, TargetReport } from '../results/report.js';
+
+/** Distinguishable on white and in print; targets beyond the palette reuse it in order. */
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+
+export const targetColor = (i: number): string => PALETTE[i % PALETTE.length]!;
+
+export type Series = Array<number | null>;
+
+export interface ChartData {
+  targets: Array<{ label: string; color: string }>;
+  /** x: "nines" (0 = p0, 1 = p90, 2 = p99, ...; SPECTRUM_MAX_X = max); y: latency in ms. */
+  spectrum: { x: number[]; y: Series[] };
+  /** x: lower bin edge in ms (log-spaced, BINS_PER_DECADE); y: percent of the target's answers. */
+  histogram: { x: number[]; y: Series[] };
+  /** x: seconds from each target's start to the interval end; y per target. lossPct: lost /
+   *  (completed + lost) of the interval. */
+  time: { x: number[]; qps: Series[]; lossPct: Series[]; p99Ms: Series[] };
+}
+
+/** Where the maximum sits on the spectrum's x axis (just past p99.999). */
+export const SPECTRUM_MAX_X = 5.5;
+export const BINS_PER_DECADE = 10;
+
+const round = (n: number, digits: number): number => Number(n.toFixed(digits));
+
+/** nines = -log10(1 - p/100): p90 -> 1, p99 -> 2, p99.9 -> 3. */
+export function ninesOf(percentile: number): number {
+  return percentile >= 100 ? SPECTRUM_MAX_X : round(-Math.log10(1 - percentile / 100), 6);
+}
+
+function spectrumData(hists: Histogram[], targets: readonly TargetReport[]): ChartData['spectrum'] {
+  // The histogram's maximum is its bucket's upper edge; the exact one (shown on the cards) is in the sums.
+  const curves = hists.map((h, i) => spectrum(h).map((p) => (p.percentile >= 100 ? { ...p, us: targets[i]!.latency.max } : p)));
+  const template = curves.find((c) => c.length > 0);
+  if (template === undefined) return { x: [], y: hists.map(() => []) };
+  // spectrum() samples the same percentiles for every histogram, so the x values line up.
+  return {
+    x: template.map((p) => ninesOf(p.percentile)),
+    y: curves.map((c) => (c.length === 0 ? template.map(() => null) : c.map((p) => p.us / 1000))),
+  };
+}
+
+/** Counts per log-spaced bin: bin k covers [10^(k/B), 10^((k+1)/B)) microseconds. */
+function binCounts(h: Histogram): Map<number, number> {
+  const counts = new Map<number, number>();
+  if (h.totalCount === 0) return counts;
+  // hdr.Histogram is the pure-JS implementation here (histogram.ts), which has the iterator.
+  const it = (h as unknown as { recordedValuesIterator: RecordedIterator }).recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    const k = Math.floor(BINS_PER_DECADE * Math.log10(Math.max(1, v.valueIteratedTo)) + 1e-9);
+    counts.set(k, (counts.get(k) ?? 0) + v.countAtValueIteratedTo);
+  }
+  return counts;
+}
+
+interface RecordedIterator {
+  reset(): void;
+  hasNext(): boolean;
+  next(): { valueIteratedTo: number; countAtValueIteratedTo: number };
+}
+
+function histogramData(hists: Histogram[]): ChartData['histogram'] {
+  const counts = hists.map(binCounts);
+  const keys = counts.flatMap((c) => [...c.keys()]);
+  if (keys.length === 0) return { x: [], y: hists.map(() => []) };
+  const lo = Math.min(...keys);
+  const hi = Math.max(...keys);
+  const x: number[] = [];
+  // One empty bin either side, so the stepped outline starts and ends at zero.
+  for (let k = lo - 1; k <= hi + 1; k++) x.push(round(Math.pow(10, k / BINS_PER_DECADE) / 1000, 9));
+  const y = counts.map((c, i) => {
+    const total = hists[i]!.totalCount;
+    if (total === 0) return x.map(() => null);
+    return x.map((_, j) => round((100 * (c.get(lo - 1 + j) ?? 0)) / total, 4));
+  });
+  return { x, y };
+}
+
+function timeData(targets: readonly TargetReport[]): ChartData['time'] {
+  // Each target's intervals are timed from its own start (sequential runs start one after another);
+  // rounding the interval ends to 10 ms lines up the same interval of different targets.
+  const end = (t: TargetReport['intervals'][number]): number => round(t.t + t.durationSec, 2);
+  const x = [...new Set(targets.flatMap((t) => t.intervals.map(end)))].sort((a, b) => a - b);
+  const at = new Map(x.map((v, i) => [v, i]));
+  const empty = (): Series => x.map(() => null);
+  const qps = targets.map(empty);
+  const lossPct = targets.map(empty);
+  const p99Ms = targets.map(empty);
+  targets.forEach((t, i) => {
+    for (const iv of t.intervals) {
+      const j = at.get(end(iv))!;
+      qps[i]![j] = round(iv.qps, 3);
+      // Of the queries that finished in this interval (answered or given up on), the share lost:
+      // bounded by 100%, unlike lost/sent, whose lost queries were mostly sent an interval earlier.
+      const finished = iv.counters.completed + iv.counters.lost;
+      lossPct[i]![j] = finished > 0 ? round((100 * iv.counters.lost) / finished, 4) : 0;
+      p99Ms[i]![j] = iv.counters.completed > 0 ? iv.latency.p99 / 1000 : null;
+    }
+  });
+  return { x, qps, lossPct, p99Ms };
+}
+
+export function chartData(report: Report): ChartData {
+  const hists = report.targets.map((t) => decodeHistogram(t.latency.histogram));
+  return {
+    targets: report.targets.map((t, i) => ({ label: t.label, color: targetColor(i) })),
+    spectrum: spectrumData(hists, report.targets),
+    histogram: histogramData(hists),
+    time: timeData(report.targets),
+  };
+}

@@ -1,0 +1,46 @@
+// --csv: the interval series of every target, one row per target per interval, for spreadsheets.
+// Pure: Report in, string out. RFC 4180: CRLF line ends, a header row, and fields containing a
+// comma, a double quote or a line break quoted with the quotes doubled. Text fields that a
+// spreadsheet would run as a formula (=, +, -, @ first) get a leading apostrophe (OWASP CSV
+// injection); labels from -s cannot start so, but a saved report may have been edited.
+import type { Report } from '../results/report.js';
+import { rcodeOrder } from './format.js';
+
+export const CSV_COLUMNS = ['target', 'label', 't', 'duration', 'sent', 'completed', 'lost', 'qps', 'p50_us', 'p90_us', 'p99_us', 'max_us'] as const;
+
+export function csvField(value: string | number): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const row = (fields: Array<string | number>): string => fields.map(csvField).join(',') + '\r\n';
+const fixed = (n: number, digits: number): number => Number(n.toFixed(digits));
+
+export function renderCsv(report: Report): string {
+  const all: Record<string, number> = {};
+  for (const t of report.targets) for (const iv of t.intervals) for (const [k, v] of Object.entries(iv.rcodes)) all[k] = (all[k] ?? 0) + v;
+  const codes = rcodeOrder(all);
+  let out = row([...CSV_COLUMNS, ...codes]);
+  for (const t of report.targets) {
+    for (const iv of t.intervals) {
+      const c = iv.counters;
+      out += row([
+        t.server,
+        t.label,
+        fixed(iv.t, 3),
+        fixed(iv.durationSec, 3),
+        c.sent,
+        c.completed,
+        c.lost,
+        fixed(iv.qps, 3),
+        iv.latency.p50,
+        iv.latency.p90,
+        iv.latency.p99,
+        iv.latency.max,
+        ...codes.map((k) => iv.rcodes[k] ?? 0),
+      ]);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+// The HTML report's own script and styles, inlined by html.ts. The script only reads the embedded
+// chart data (script#dnsbench-charts) and draws it with uPlot; it never builds markup from data
+// (uPlot puts labels into the legend with textContent) and never fetches anything. It keeps the
+// uPlot instances in window.dnsbenchCharts, which the browser tests inspect.
+//
+// Plain ES2020 in a string: the project compiles without DOM types, and the code must reach the
+// page exactly as written (its SHA-256 is pinned in the page's Content-Security-Policy).
+
+export const HTML_CLIENT_JS = `(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('dnsbench-charts').textContent);
+  var MAX_X = __SPECTRUM_MAX_X__;
+  var charts = {};
+  window.dnsbenchCharts = charts;
+
+  function fmtMs(v) {
+    if (v == null || !isFinite(v)) return '--';
+    if (v < 1) return Math.round(v * 1000) + 'us';
+    if (v < 1000) return v.toFixed(v < 10 ? 2 : 1) + 'ms';
+    return (v / 1000).toFixed(3) + 's';
+  }
+  // Axis labels: uPlot passes null for the unlabelled minor ticks of a log scale.
+  function axisMs(u, splits) { return splits.map(function (v) { return v == null ? '' : fmtMs(v); }); }
+  function fmtNum(v, digits) {
+    return v == null || !isFinite(v) ? '--' : v.toLocaleString('en-US', { maximumFractionDigits: digits });
+  }
+  function ninesLabel(n) {
+    if (n >= MAX_X) return 'max';
+    if (n <= 0) return 'p0';
+    var p = 100 * (1 - Math.pow(10, -n));
+    return 'p' + String(Number(p.toFixed(Math.max(1, Math.ceil(n)))));
+  }
+  function targetSeries(value) {
+    return data.targets.map(function (t) {
+      return { label: t.label, stroke: t.color, width: 2, spanGaps: true, value: value, points: { show: false } };
+    });
+  }
+  function plotWidth(el) {
+    return Math.max(320, Math.floor(el.getBoundingClientRect().width));
+  }
+  function make(name, opts, aligned) {
+    var el = document.querySelector('[data-chart="' + name + '"] .plot');
+    if (!el) return;
+    if (aligned[0].length === 0) {
+      el.textContent = 'No data.';
+      return;
+    }
+    opts.width = plotWidth(el);
+    opts.height = 280;
+    charts[name] = new uPlot(opts, aligned, el);
+  }
+  var timeCursor = { sync: { key: 'dnsbench-time' } };
+  var seconds = { label: 't (s)', value: function (u, v) { return v == null ? '--' : v.toFixed(2) + ' s'; } };
+
+  make('spectrum', {
+    scales: { x: { time: false }, y: { distr: 3 } },
+    series: [{ label: 'percentile', value: function (u, v) { return v == null ? '--' : ninesLabel(v); } }]
+      .concat(targetSeries(function (u, v) { return fmtMs(v); })),
+    axes: [
+      {
+        splits: function (u, axis, min, max) {
+          var out = [];
+          for (var k = Math.ceil(min); k <= Math.floor(max); k++) out.push(k);
+          if (max >= MAX_X) out.push(MAX_X);
+          return out;
+        },
+        values: function (u, splits) { return splits.map(ninesLabel); },
+      },
+      { values: axisMs, size: 70 },
+    ],
+  }, [data.spectrum.x].concat(data.spectrum.y));
+
+  var stepped = uPlot.paths && uPlot.paths.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined;
+  make('histogram', {
+    scales: { x: { time: false, distr: 3 } },
+    series: [{ label: 'latency from', value: function (u, v) { return fmtMs(v); } }]
+      .concat(targetSeries(function (u, v) { return v == null ? '--' : v.toFixed(2) + '%'; }).map(function (s) {
+        s.paths = stepped;
+        return s;
+      })),
+    axes: [
+      { values: axisMs },
+      { values: function (u, splits) { return splits.map(function (v) { return v + '%'; }); }, size: 60 },
+    ],
+  }, [data.histogram.x].concat(data.histogram.y));
+
+  make('qps', {
+    scales: { x: { time: false } },
+    cursor: timeCursor,
+    series: [seconds].concat(targetSeries(function (u, v) { return fmtNum(v, 0) + ' qps'; })),
+    axes: [{}, { values: function (u, splits) { return splits.map(function (v) { return fmtNum(v, 0); }); }, size: 70 }],
+  }, [data.time.x].concat(data.time.qps));
+
+  make('loss', {
+    scales: { x: { time: false } },
+    cursor: timeCursor,
+    series: [seconds].concat(targetSeries(function (u, v) { return v == null ? '--' : v.toFixed(2) + '%'; })),
+    axes: [{}, { values: function (u, splits) { return splits.map(function (v) { return v + '%'; }); }, size: 60 }],
+  }, [data.time.x].concat(data.time.lossPct));
+
+  make('p99', {
+    scales: { x: { time: false } },
+    cursor: timeCursor,
+    series: [seconds].concat(targetSeries(function (u, v) { return fmtMs(v); })),
+    axes: [{}, { values: axisMs, size: 70 }],
+  }, [data.time.x].concat(data.time.p99Ms));
+
+  var resizeTimer = 0;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      Object.keys(charts).forEach(function (name) {
+        var u = charts[name];
+        u.setSize({ width: plotWidth(u.root.parentNode), height: 280 });
+      });
+    }, 100);
+  });
+})();
+`;
+
+export const HTML_CSS = `
+:root { color-scheme: light; --fg: #1d232a; --muted: #5b6570; --line: #d9dee3; --bg: #fff; --panel: #f6f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 20px; }
+header { padding-top: 20px; }
+h1 { font-size: 22px; margin: 0 0 10px; overflow-wrap: anywhere; }
+h2 { font-size: 17px; margin: 28px 0 8px; }
+h3 { font-size: 15px; margin: 0 0 2px; overflow-wrap: anywhere; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; color: var(--muted); }
+dl.meta dt { font-weight: 600; }
+dl.meta dd { margin: 0; overflow-wrap: anywhere; }
+dl.meta dd[data-field="command"] { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12.5px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 12px; }
+.card { border: 1px solid var(--line); border-top: 4px solid; border-radius: 6px; padding: 10px 12px; background: var(--panel); }
+.card .server { margin: 0 0 8px; color: var(--muted); font-family: ui-monospace, monospace; font-size: 12.5px; }
+.card dl { display: grid; grid-template-columns: 1fr max-content; gap: 1px 10px; margin: 0; }
+.card dt { color: var(--muted); }
+.card dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
+.scroll { overflow-x: auto; }
+table.data { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: right; white-space: nowrap; }
+table.data th:first-child, table.data td:first-child { text-align: left; }
+table.rc td { position: relative; min-width: 140px; }
+table.rc .bar { position: absolute; left: 0; top: 3px; bottom: 3px; opacity: 0.18; }
+table.rc .n { position: relative; }
+.hint { color: var(--muted); margin: 0 0 6px; font-size: 12.5px; }
+.chart .plot { width: 100%; min-height: 40px; }
+footer { color: var(--muted); font-size: 12px; padding: 30px 20px; }
+`;

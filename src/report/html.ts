@@ -1,0 +1,189 @@
+// The self-contained HTML report: one file with every script, style and number inline, that opens
+// from file:// offline and makes no request (a Content-Security-Policy of default-src 'none'
+// enforces it). Pure: (Report, asset strings) -> string; the same input gives the same bytes.
+//
+// Safety: every string from the user or the network (title, labels, file names, command line,
+// notes) goes through escapeHtml; the data is embedded as JSON in <script type="application/json">
+// with <, >, &, U+2028 and U+2029 escaped, so no value can close the element or start markup; the
+// only scripts allowed to run are ours, pinned by their SHA-256 in the CSP. Labels reach the charts
+// through uPlot, which sets them with textContent.
+import { createHash } from 'node:crypto';
+import type { Comparison } from '../results/compare.js';
+import { compareTargets } from '../results/compare.js';
+import type { Report, TargetReport } from '../results/report.js';
+import { PERCENTILES } from '../results/histogram.js';
+import { chartData, targetColor, SPECTRUM_MAX_X } from './chart-data.js';
+import { COMPARISON_FIELDS, comparisonHead, comparisonRow } from './compare-table.js';
+import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
+import { HTML_CLIENT_JS, HTML_CSS } from './html-client.js';
+
+export interface HtmlAssets {
+  /** uPlot's IIFE build (defines the global uPlot). */
+  uplotJs: string;
+  uplotCss: string;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text for element content and quoted attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/**
+ * JSON that is inert inside <script type="application/json">: "</script>", "<!--" and "]]>"
+ * cannot appear, and U+2028/U+2029 (line terminators in older JS) are escaped too. JSON.parse of
+ * the element's text gives back exactly the value.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** A library's code or style sheet inline: it must not be able to close its element (uPlot's cannot). */
+function inline(code: string, tag: 'script' | 'style'): string {
+  if (new RegExp(`</${tag}`, 'i').test(code) || code.includes('<!--')) throw new Error(`inline ${tag} contains </${tag} or <!--`);
+  return code;
+}
+
+const sha256 = (s: string): string => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
+
+const utc = (iso: string): string => iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+
+function machineLine(r: Report): string {
+  const m = r.machine;
+  return `${m.cpus} cores (${m.cpuModel}), ${m.platform} ${m.release} ${m.arch}, ${formatBytes(m.memoryBytes)} RAM, Node ${m.node}`;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${Math.round(n / (1 << 20))} MiB`;
+}
+
+/** One <dd data-field=...>: tests read these back and compare them with the embedded JSON. */
+const field = (name: string, text: string): string => `<dd data-field="${name}">${escapeHtml(text)}</dd>`;
+
+function card(t: TargetReport, i: number): string {
+  const c = t.counters;
+  const l = t.latency;
+  // No answers, no latency: "n/a" rather than a misleading 0us.
+  const us = (v: number): string => (l.count > 0 ? formatUs(v) : 'n/a');
+  const rows = [
+    ['qps', 'Queries per second', formatCount(t.qps)],
+    ['sent', 'Sent', formatCount(c.sent)],
+    ['completed', 'Completed', `${formatCount(c.completed)} (${formatPct(c.completed, c.sent)})`],
+    ['lost', 'Lost', `${formatCount(c.lost)} (${formatPct(c.lost, c.sent)})`],
+    ...(c.interrupted > 0 ? [['interrupted', 'Interrupted', `${formatCount(c.interrupted)} (${formatPct(c.interrupted, c.sent)})`]] : []),
+    ...PERCENTILES.slice(0, 4).map(([k]) => [k, `Latency ${k}`, us(l.percentiles[k])]),
+    ['max', 'Latency max', us(l.max)],
+    ['mean', 'Latency mean', us(l.mean)],
+    ['runTime', 'Run time', `${t.runTimeSec.toFixed(3)} s`],
+  ];
+  return (
+    `<section class="card" data-target="${i}" style="border-top-color:${targetColor(i)}">` +
+    `<h3><span class="swatch" style="background:${targetColor(i)}"></span><span data-field="label">${escapeHtml(t.label)}</span></h3>` +
+    `<p class="server" data-field="server">${escapeHtml(t.server)}</p><dl>` +
+    rows.map(([k, name, text]) => `<dt>${name}</dt>${field(k!, text!)}`).join('') +
+    `</dl></section>`
+  );
+}
+
+function comparisonTable(c: Comparison): string {
+  const head = comparisonHead(c).map((h, i) => (i === 0 ? 'Target' : h));
+  const rows = c.targets.map((t, i) => {
+    const row = comparisonRow(t, i === 0);
+    return `<tr data-target="${i}">${COMPARISON_FIELDS.map((f) => `<td data-field="${f}">${escapeHtml(row[f])}</td>`).join('')}</tr>`;
+  });
+  return (
+    `<section id="comparison"><h2>Comparison against <span data-field="reference">${escapeHtml(c.reference)}</span></h2>` +
+    `<div class="scroll"><table class="data"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table></div></section>`
+  );
+}
+
+function rcodeTable(targets: readonly TargetReport[]): string {
+  const all: Record<string, number> = {};
+  for (const t of targets) for (const [k, v] of Object.entries(t.rcodes)) all[k] = (all[k] ?? 0) + v;
+  const codes = rcodeOrder(all);
+  if (codes.length === 0) return '<section id="rcodes"><h2>Response codes</h2><p>No answers.</p></section>';
+  const head = `<tr><th>Code</th>${targets.map((t, i) => `<th><span class="swatch" style="background:${targetColor(i)}"></span>${escapeHtml(t.label)}</th>`).join('')}</tr>`;
+  const rows = codes.map((code) => {
+    const cells = targets.map((t, i) => {
+      const n = t.rcodes[code] ?? 0;
+      const pct = t.counters.completed > 0 ? (100 * n) / t.counters.completed : 0;
+      return (
+        `<td data-target="${i}" data-rcode="${escapeHtml(code)}"><span class="bar" style="width:${pct.toFixed(1)}%;background:${targetColor(i)}"></span>` +
+        `<span class="n">${formatCount(n)} (${formatPct(n, t.counters.completed)})</span></td>`
+      );
+    });
+    return `<tr><th>${escapeHtml(code)}</th>${cells.join('')}</tr>`;
+  });
+  return `<section id="rcodes"><h2>Response codes</h2><p class="hint">Share of each target's completed queries.</p><div class="scroll"><table class="data rc"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div></section>`;
+}
+
+function chart(name: string, title: string, hint: string): string {
+  return `<section class="chart" data-chart="${name}"><h2>${escapeHtml(title)}</h2><p class="hint">${escapeHtml(hint)}</p><div class="plot"></div></section>`;
+}
+
+export function renderHtml(report: Report, assets: HtmlAssets): string {
+  const title = report.title ?? 'dnsbench report';
+  const comparison = report.comparison ?? (report.targets.length > 1 ? compareTargets(report.targets) : undefined);
+  const client = HTML_CLIENT_JS.replace('__SPECTRUM_MAX_X__', String(SPECTRUM_MAX_X));
+  const uplot = inline(assets.uplotJs, 'script');
+  const csp = [
+    "default-src 'none'",
+    `script-src ${sha256(uplot)} ${sha256(client)}`,
+    "style-src 'unsafe-inline'",
+    'img-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  const meta: Array<[string, string, string]> = [
+    ['command', 'Command', report.command.join(' ')],
+    ['date', 'Date', `${utc(report.startedAt)} – ${utc(report.endedAt)}`],
+    ['machine', 'Machine', machineLine(report)],
+    ['mode', 'Mode', report.targets.length > 1 ? (report.mode === 'interleave' ? 'interleaved (all targets at once)' : 'sequential (one target after another)') : 'one target'],
+    ['queries', 'Queries', `${report.querySet.source} (${formatCount(report.querySet.count)} queries)`],
+    ['tool', 'Tool', `dnsbench ${report.tool.version}`],
+  ];
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="dnsbench ${escapeHtml(report.tool.version)}">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(title)}</title>
+<style>${inline(assets.uplotCss, 'style')}</style>
+<style>${HTML_CSS}</style>
+</head>
+<body>
+<header>
+<h1 data-field="title">${escapeHtml(title)}</h1>
+<dl class="meta">${meta.map(([k, name, text]) => `<dt>${name}</dt><dd data-field="${k}">${escapeHtml(text)}</dd>`).join('')}</dl>
+</header>
+<main>
+<section id="targets"><h2>Targets</h2><div class="cards">${report.targets.map(card).join('')}</div></section>
+${comparison && comparison.targets.length > 1 ? comparisonTable(comparison) : ''}
+<noscript><p>The charts need JavaScript; the tables above and below do not.</p></noscript>
+${chart('spectrum', 'Latency percentile spectrum', `Latency at each percentile; the x axis is logarithmic in "nines" (p90, p99, p99.9, ...). Drag to zoom, double-click to reset.`)}
+${chart('histogram', 'Latency histogram', 'Share of answers per latency bin (10 bins per decade, log scale).')}
+${chart('qps', 'Queries per second over time', 'Answered queries per second in each interval. Drag to zoom, double-click to reset; hover for values.')}
+${chart('loss', 'Loss over time', 'Of the queries that finished in each interval (answered or timed out), the share lost.')}
+${chart('p99', 'p99 latency over time', '99th percentile latency in each interval.')}
+${rcodeTable(report.targets)}
+${report.notes.length > 0 ? `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>` : ''}
+</main>
+<footer>Generated by dnsbench ${escapeHtml(report.tool.version)}. The full JSON report is embedded in this file (script#dnsbench-report).</footer>
+<script type="application/json" id="dnsbench-report">${jsonForScript(report)}</script>
+<script type="application/json" id="dnsbench-charts">${jsonForScript(chartData(report))}</script>
+<script>${uplot}</script>
+<script>${client}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,124 @@
+// The comparison against the first target: the numbers (ratios, deltas, percentage points) from a
+// fixture with known counters, the edge cases where one side answered nothing, and the text table
+// that follows the per-target blocks (golden file: deterministic output).
+import { describe, expect, it } from 'vitest';
+import { compareTargets, lossPct } from '../src/results/compare.js';
+import type { TargetReport } from '../src/results/report.js';
+import { renderComparison, formatLatencyDelta } from '../src/report/compare-table.js';
+import { renderHuman } from '../src/commands/outputs.js';
+import { zeroCounters } from '../src/results/counters.js';
+import { mergeReports } from '../src/results/merge-reports.js';
+import { fixtureReport } from './fixtures/report-fixture.js';
+
+describe('compareTargets', () => {
+  const report = fixtureReport();
+  const [vip, dns1, dns2] = report.targets as [TargetReport, TargetReport, TargetReport];
+  const c = compareTargets(report.targets);
+
+  it('compares every target, the first being its own reference', () => {
+    expect(c.reference).toBe('vip');
+    expect(c.targets.map((t) => t.label)).toEqual(['vip', 'dns1', 'dns2']);
+    const base = c.targets[0]!;
+    expect(base.qpsRatio).toBe(1);
+    expect(base.p50DeltaUs).toBe(0);
+    expect(base.p99DeltaPct).toBe(0);
+    expect(base.lossDeltaPp).toBe(0);
+    expect(base.rcodes.every((r) => r.deltaPp === 0)).toBe(true);
+  });
+
+  it('qps ratio, p50/p99 deltas in microseconds and percent', () => {
+    const t = c.targets[1]!;
+    expect(t.qpsRatio).toBeCloseTo(dns1.qps / vip.qps, 12);
+    expect(t.p50Us).toBe(dns1.latency.percentiles.p50);
+    expect(t.p50DeltaUs).toBe(dns1.latency.percentiles.p50 - vip.latency.percentiles.p50);
+    expect(t.p50DeltaPct).toBeCloseTo((100 * (dns1.latency.percentiles.p50 - vip.latency.percentiles.p50)) / vip.latency.percentiles.p50, 12);
+    expect(t.p99DeltaUs).toBe(dns1.latency.percentiles.p99 - vip.latency.percentiles.p99);
+    // The fixture's backends answer faster than the VIP in front of them.
+    expect(t.p50DeltaUs!).toBeLessThan(0);
+  });
+
+  it('loss delta in percentage points, from lost / sent', () => {
+    const t = c.targets[2]!;
+    const expected = (100 * dns2.counters.lost) / dns2.counters.sent - (100 * vip.counters.lost) / vip.counters.sent;
+    expect(t.lossPct).toBeCloseTo(lossPct(dns2), 12);
+    expect(t.lossDeltaPp).toBeCloseTo(expected, 12);
+    expect(t.lossDeltaPp).toBeGreaterThan(2);
+  });
+
+  it('response-code differences: shares of completed, codes only one side saw included', () => {
+    const t = c.targets[2]!;
+    expect(t.rcodes.map((r) => r.rcode)).toEqual(['NOERROR', 'SERVFAIL', 'NXDOMAIN']);
+    const servfail = t.rcodes.find((r) => r.rcode === 'SERVFAIL')!;
+    expect(servfail.referenceCount).toBe(0);
+    expect(servfail.count).toBe(dns2.rcodes['SERVFAIL']);
+    expect(servfail.pct).toBeCloseTo((100 * dns2.rcodes['SERVFAIL']!) / dns2.counters.completed, 12);
+    expect(servfail.deltaPp).toBeCloseTo(servfail.pct, 12);
+    const shares = t.rcodes.reduce((a, r) => a + r.pct, 0);
+    expect(shares).toBeCloseTo(100, 9);
+  });
+
+  it('a target that answered nothing has no latency to compare, and a silent reference no ratio', () => {
+    const silent: TargetReport = {
+      ...vip,
+      label: 'dead',
+      qps: 0,
+      counters: { ...zeroCounters(), sent: 100, lost: 100, timedOut: 100 },
+      rcodes: {},
+      latency: { ...vip.latency, count: 0 },
+    };
+    const withDead = compareTargets([vip, silent]).targets[1]!;
+    expect(withDead.p50Us).toBeNull();
+    expect(withDead.p99DeltaUs).toBeNull();
+    expect(withDead.qpsRatio).toBe(0);
+    expect(withDead.lossDeltaPp).toBeCloseTo(100 - lossPct(vip), 12);
+    const deadFirst = compareTargets([silent, vip]).targets[1]!;
+    expect(deadFirst.qpsRatio).toBeNull();
+    expect(deadFirst.p50DeltaPct).toBeNull();
+    expect(renderComparison(compareTargets([vip, silent]))).toMatch(/dead .*n\/a.*no answers/);
+  });
+});
+
+describe('comparison table (text)', () => {
+  it('is deterministic and matches the golden file', async () => {
+    const text = renderComparison(fixtureReport().comparison!);
+    expect(renderComparison(fixtureReport().comparison!)).toBe(text);
+    await expect(text).toMatchFileSnapshot('./fixtures/golden/comparison.txt');
+  });
+
+  it('follows the per-target blocks and precedes the notes in the human view', () => {
+    const report = { ...fixtureReport(), notes: ['a note'] };
+    const out = renderHuman(report, { headers: false });
+    const table = out.indexOf('Comparison against vip (127.0.0.1:5300):');
+    expect(table).toBeGreaterThan(out.lastIndexOf('Statistics:'));
+    expect(out.indexOf('Note: a note')).toBeGreaterThan(table);
+    // Interleaved runs print one header for all targets, so each block is named.
+    expect(out).toContain('=== dns2 ([::1]:5302) ===');
+    // No table for a single target.
+    expect(renderHuman({ ...report, targets: report.targets.slice(0, 1), comparison: undefined })).not.toContain('Comparison against');
+  });
+
+  it('formats deltas with their sign, and n/a when a side has no latency', () => {
+    expect(formatLatencyDelta(-110, -52.38)).toBe('-110us (-52.4%)');
+    expect(formatLatencyDelta(1500, 12)).toBe('+1.50ms (+12.0%)');
+    expect(formatLatencyDelta(5, null)).toBe('+5us');
+    expect(formatLatencyDelta(null, null)).toBe('n/a');
+  });
+});
+
+describe('comparison in merged reports', () => {
+  it('dnsbench merge derives it from the merged targets, not from the inputs', () => {
+    const a = fixtureReport();
+    const b = fixtureReport();
+    b.machine = { ...b.machine, hostname: 'bench2' };
+    const merged = mergeReports(
+      [
+        { file: 'a.json', report: a },
+        { file: 'b.json', report: b },
+      ],
+      { force: false, title: null, command: ['dnsbench', 'merge'] },
+    );
+    expect(merged.targets[0]!.counters.sent).toBe(2 * a.targets[0]!.counters.sent);
+    expect(merged.comparison).toEqual(compareTargets(merged.targets));
+    expect(merged.comparison!.reference).toBe('vip');
+  });
+});
