@@ -13,6 +13,10 @@ import { encodeEcs } from '../src/queryset/ecs.js';
 import { buildQuerySet } from '../src/queryset/load.js';
 import { InputError, UsageError } from '../src/errors.js';
 import type { EncodeOptions } from '../src/queryset/types.js';
+import type { WorkerPartial } from '../src/engine/protocol.js';
+import { zeroCounters } from '../src/results/counters.js';
+import { mergeRunData } from '../src/results/merge.js';
+import { runDataOf, targetReport } from '../src/results/report.js';
 
 const query = (id: number, name = 'www.example.com'): Buffer =>
   dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
@@ -274,5 +278,50 @@ describe('walking a response', () => {
   it('shows NSID payloads as text when printable, else hex', () => {
     expect(nsidText(Buffer.from('ns-a'))).toBe('ns-a');
     expect(nsidText(Uint8Array.from([0, 0xff]))).toBe('0x00ff');
+  });
+});
+
+describe('transport results merge like counters', () => {
+  const part = (connectUs: number[], nsid: Record<string, number>, sourcePairs: number): WorkerPartial => {
+    const counters = { ...zeroCounters(), sent: 10, completed: 10, connAttempts: connectUs.length + 1, connSuccesses: connectUs.length, reconnects: 1 };
+    return {
+      counters,
+      rcodes: { NOERROR: 10 },
+      latency: { count: 10, min: 5, max: 50, sum: 200, sumSquares: 6000 },
+      histogram: '',
+      corrected: null,
+      intervals: [],
+      startedAt: 1000,
+      sendEndedAt: 2000,
+      lastCompletionAt: 2000,
+      endedAt: 2001,
+      connect: {
+        count: connectUs.length,
+        min: Math.min(...connectUs),
+        max: Math.max(...connectUs),
+        sum: connectUs.reduce((a, b) => a + b, 0),
+        sumSquares: connectUs.reduce((a, b) => a + b * b, 0),
+      },
+      nsid,
+      sourcePairs,
+    };
+  };
+
+  it('adds connection sums, NSID counts and source pairs, and survives a saved report', () => {
+    const merged = mergeRunData([part([100, 300], { ns1: 6, ns2: 4 }, 2), part([200], { ns1: 10 }, 1)]);
+    const t = targetReport({ label: 'x', host: '127.0.0.1', port: 53 }, merged, { targetQps: null, sockets: [] });
+    expect(t.connections).toMatchObject({ attempts: 5, successes: 3, reconnects: 2, latency: { count: 3, min: 100, max: 300, mean: 200 } });
+    expect(t.connections!.latency.stddev).toBeCloseTo(100, 9);
+    expect(t.nsid).toEqual({ ns1: 16, ns2: 4 });
+    expect(t.sourcePairs).toBe(3);
+    // A saved report merges again exactly (dnsbench merge / report).
+    const again = targetReport({ label: 'x', host: '127.0.0.1', port: 53 }, mergeRunData([runDataOf(t), runDataOf(t)]), { targetQps: null, sockets: [] });
+    expect(again.connections!.latency).toMatchObject({ count: 6, min: 100, max: 300, mean: 200 });
+    expect(again.nsid).toEqual({ ns1: 32, ns2: 8 });
+    expect(again.sourcePairs).toBe(6);
+    // A UDP run has none of it.
+    const udp = targetReport({ label: 'x', host: '127.0.0.1', port: 53 }, mergeRunData([{ ...part([], {}, 1), counters: { ...zeroCounters(), sent: 1 } }]), { targetQps: null, sockets: [] });
+    expect(udp.connections).toBeNull();
+    expect(udp.nsid).toBeNull();
   });
 });

@@ -218,7 +218,7 @@ export function targetReport(
 
 /** Back from a saved TargetReport to the additive form (for `dnsbench merge`). */
 export function runDataOf(t: TargetReport): RunData {
-  const sums = (l: LatencyReport): LatencySums => ({ ...l.sums, min: l.count > 0 ? l.sums.min : Infinity });
+  const sums = (l: Pick<LatencyReport, 'count' | 'sums'>): LatencySums => ({ ...l.sums, min: l.count > 0 ? l.sums.min : Infinity });
   return {
     counters: { ...t.counters },
     rcodes: { ...t.rcodes },
@@ -237,7 +237,7 @@ export function runDataOf(t: TargetReport): RunData {
     sendEndedAt: t.timing.sendEndedAtMs,
     lastCompletionAt: t.timing.lastCompletionAtMs,
     endedAt: t.timing.endedAtMs,
-    ...(t.connections ? { connect: { ...t.connections.latency.sums, min: t.connections.latency.count > 0 ? t.connections.latency.sums.min : Infinity } } : {}),
+    ...(t.connections ? { connect: sums(t.connections.latency) } : {}),
     ...(t.nsid ? { nsid: { ...t.nsid } } : {}),
     ...(t.sourcePairs !== undefined ? { sourcePairs: t.sourcePairs } : {}),
   };
