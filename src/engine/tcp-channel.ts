@@ -197,6 +197,7 @@ export class TcpChannel extends DnsChannel {
     ({ socket }) => socket.destroy(),
   );
   private firstLocal = '';
+  private corked = false;
 
   private constructor(
     private readonly dialer: Dialer,
@@ -228,8 +229,21 @@ export class TcpChannel extends DnsChannel {
 
   protected transmit(msg: Buffer): void {
     // The engine sends only while limit > 0, i.e. while connected.
-    this.socket!.write(frame(msg));
+    const socket = this.socket!;
+    // Queries sent in the same tick (a window's worth at the start, one per answer of a read that
+    // held many) leave in one writev instead of one syscall each.
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(this.uncork, socket);
+    }
+    socket.write(frame(msg));
   }
+
+  private readonly uncork = (socket: net.Socket): void => {
+    this.corked = false;
+    socket.uncork();
+  };
 
   close(): void {
     this.reconnector.stop();
