@@ -3,7 +3,7 @@
 // counts as counts, qps as queries per second. Everything is derived from the saved report
 // fields, so a gate gives the same verdict live and on `dnsbench report` of the saved JSON.
 import type { Counters, RcodeCounts } from '../results/counters.js';
-import type { PercentileKey } from '../results/histogram.js';
+import type { LatencyReport } from '../results/report.js';
 
 /** What a metric is read from: a TargetReport, or one run's summary in a --repeat section. */
 export interface MetricSource {
@@ -15,14 +15,8 @@ export interface MetricSource {
   correctedLatency: LatencyStats | null;
 }
 
-export interface LatencyStats {
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  stddev: number;
-  percentiles: Record<PercentileKey, number>;
-}
+/** The part of a LatencyReport that gates read (so a median over --repeat runs can supply it). */
+export type LatencyStats = Pick<LatencyReport, 'count' | 'min' | 'max' | 'mean' | 'stddev' | 'percentiles'>;
 
 /** A value, or why there is none (shown in the gate line, so it names the cause). */
 export type Measured = { value: number } | { missing: string };
