@@ -12,7 +12,7 @@ import { DnsChannel, type ChannelOwner, type QueryViews } from './channel.js';
 import { INFLIGHT } from './idtable.js';
 import type { Recorder } from './recorder.js';
 import { explainTlsError, tlsConnectOptions, type TlsOptions } from './dot-channel.js';
-import { ConnectError, connectFailure, localEndpoint, Reconnector, where, type StreamTarget } from './tcp-channel.js';
+import { ConnectError, connectFailure, localEndpoint, Reconnector, whenReady, where, type StreamTarget } from './tcp-channel.js';
 
 export interface DohOptions {
   path: string;
@@ -74,7 +74,7 @@ export class DohChannel extends DnsChannel {
     return { local: this.firstLocal, remote: where(this.dest) };
   }
 
-  /** One HTTP/2 connection (TLS with ALPN h2), resolved once the server's settings arrived. */
+  /** One HTTP/2 connection (TLS with ALPN h2), resolved when the session is connected. */
   private connect(): Promise<Session> {
     this.recorder.c.connAttempts++;
     const started = clock();
@@ -82,24 +82,7 @@ export class DohChannel extends DnsChannel {
     const session = http2.connect(this.authorityUrl, {
       createConnection: () => tls.connect(tlsConnectOptions(this.tlsOptions, t, ['h2'])),
     });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const err: NodeJS.ErrnoException = new Error(`no HTTP/2 connection within ${t.connectTimeoutMs} ms`);
-        err.code = 'ETIMEDOUT';
-        session.destroy(err);
-      }, t.connectTimeoutMs);
-      const onError = (err: Error): void => {
-        clearTimeout(timer);
-        session.destroy();
-        reject(err);
-      };
-      session.once('error', onError);
-      session.once('connect', () => {
-        clearTimeout(timer);
-        session.off('error', onError);
-        resolve({ session, ms: clock() - started });
-      });
-    });
+    return whenReady(session, 'connect', started, t.connectTimeoutMs, 'HTTP/2').then(({ ms }) => ({ session, ms }));
   }
 
   private attach(session: ClientHttp2Session, ms: number, reconnect: boolean): void {

@@ -6,6 +6,7 @@
 // lost (aborted) at once, not resent (see Counters.aborted), and the channel reconnects: at once
 // the first time, then backing off from 50 ms to 1 s while connecting keeps failing. Every
 // attempt, success and setup time is recorded (dnsperf's connection statistics).
+import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { clock } from './clock.js';
 import { DnsChannel, type ChannelOwner, type QueryViews } from './channel.js';
@@ -103,33 +104,44 @@ export function localEndpoint(socket: { localAddress?: string | undefined; local
   return a.includes(':') ? `[${a}]:${socket.localPort}` : `${a}:${socket.localPort}`;
 }
 
+/** A connection being set up: a socket, or an HTTP/2 session (doh-channel.ts). */
+interface Connecting extends EventEmitter {
+  destroy(err?: Error): void;
+}
+
 /**
- * Connect once: resolves the ready socket and its setup time in ms, or rejects (also after
- * connectTimeoutMs). Counts the attempt.
+ * Resolves `conn` once it emits `ready`, with its setup time in ms (from `started`); rejects on its
+ * first error or, destroying it, after timeoutMs. `what` names the connection in the timeout error.
  */
-export function connectStream(dialer: Dialer, t: StreamTarget, rec: Recorder): Promise<{ socket: net.Socket; ms: number }> {
+export function whenReady<T extends Connecting>(conn: T, ready: string, started: number, timeoutMs: number, what: string): Promise<{ conn: T; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const err: NodeJS.ErrnoException = new Error(`no ${what} connection within ${timeoutMs} ms`);
+      err.code = 'ETIMEDOUT';
+      conn.destroy(err);
+    }, timeoutMs);
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      conn.destroy();
+      reject(err);
+    };
+    conn.once('error', onError);
+    conn.once(ready, () => {
+      clearTimeout(timer);
+      conn.off('error', onError);
+      resolve({ conn, ms: clock() - started });
+    });
+  });
+}
+
+/** Connect once (counting the attempt): the ready socket and its setup time in ms. */
+export async function connectStream(dialer: Dialer, t: StreamTarget, rec: Recorder): Promise<{ socket: net.Socket; ms: number }> {
   rec.c.connAttempts++;
   const started = clock();
   const { socket, ready } = dialer.dial(t);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const err: NodeJS.ErrnoException = new Error(`no ${dialer.name} connection within ${t.connectTimeoutMs} ms`);
-      err.code = 'ETIMEDOUT';
-      socket.destroy(err);
-    }, t.connectTimeoutMs);
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(err);
-    };
-    socket.once('error', onError);
-    socket.once(ready, () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      socket.setNoDelay(true);
-      resolve({ socket, ms: clock() - started });
-    });
-  });
+  const { ms } = await whenReady(socket, ready, started, t.connectTimeoutMs, dialer.name);
+  socket.setNoDelay(true);
+  return { socket, ms };
 }
 
 /** The first connection of a channel failed; the message is the whole one-line explanation. */
