@@ -91,6 +91,11 @@ describe('parseGate: rates, counts and shares', () => {
     ['mismatched==0', 'mismatched', 'mismatched'],
     ['malformed==0', 'malformed', 'malformed'],
     ['interrupted==0', 'interrupted', 'interrupted'],
+    ['aborted==0', 'aborted', 'aborted'],
+    ['tcp-fallbacks<100', 'tcp-fallbacks', 'tcpFallbacks'],
+    ['tsig-failed==0', 'tsig-failed', 'tsigFailed'],
+    ['socket-errors==0', 'socket-errors', 'socketErrors'],
+    ['http-errors<1', 'http-errors', 'httpErrors'],
   ])('%s is a count of counters.%s', (expr, name, counter) => {
     expect(parseGate(expr).metric).toEqual({ kind: 'count', name, read: { counter } });
   });

@@ -37,14 +37,16 @@ export const COUNT_METRICS = {
   mismatched: 'mismatched',
   malformed: 'malformed',
   interrupted: 'interrupted',
+  aborted: 'aborted',
+  'tcp-fallbacks': 'tcpFallbacks',
+  'tsig-failed': 'tsigFailed',
+  'socket-errors': 'socketErrors',
+  'http-errors': 'httpErrors',
 } as const satisfies Record<string, keyof Counters>;
 export type CountMetric = keyof typeof COUNT_METRICS;
 
-// RFC 1035 4.1.1 + RFC 6895 2.3, as counters.ts names them.
-export const RCODE_NAMES = [
-  'NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET',
-  'NXRRSET', 'NOTAUTH', 'NOTZONE', 'DSOTYPENI', 'RCODE12', 'RCODE13', 'RCODE14', 'RCODE15',
-] as const;
+import { RCODE_NAMES } from '../results/counters.js';
+export { RCODE_NAMES };
 
 /**
  * A resolved metric: what to read and in which kind. Counters read as a count, or as a share

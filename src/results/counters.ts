@@ -92,7 +92,7 @@ export function addRcodes(into: RcodeCounts, from: Readonly<RcodeCounts>): Rcode
 }
 
 // RFC 1035 4.1.1 + RFC 6895 2.3 (header RCODE is 4 bits; extended RCODEs need the OPT RR).
-const RCODE_NAMES = [
+export const RCODE_NAMES = [
   'NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET',
   'NXRRSET', 'NOTAUTH', 'NOTZONE', 'DSOTYPENI', 'RCODE12', 'RCODE13', 'RCODE14', 'RCODE15',
 ] as const;
