@@ -28,6 +28,7 @@ export interface RawServeOptions {
   servfail?: string;
   seed?: string;
   allowNonLoopback?: boolean;
+  tcp?: boolean;
 }
 
 export interface RawDemoOptions {
@@ -116,6 +117,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .option('--wrong-id <ratio>', 'fault: answer this share with a different ID')
     .option('--servfail <ratio>', 'fault: answer this share with SERVFAIL')
     .option('--seed <n>', 'seed for the fault draws (reproducible runs)')
+    .option('--tcp', 'also answer over TCP on the same port (for -m tcp and --tcp-fallback)')
     .option('--allow-non-loopback', 'answer on a non-loopback address (off by default: a test responder must not face a network)')
     .addHelpText('after', '\nExample:\n  dnsbench serve -p 5353 --drop 0.1 &\n  dnsbench -s 127.0.0.1:5353 -d querysets/demo.txt -l 5')
     .action((options: RawServeOptions) => onParsed({ command: 'serve', options }));

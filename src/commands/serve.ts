@@ -35,6 +35,7 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
       },
       ...(o.seed !== undefined ? { seed: whole('--seed', o.seed, 0, 2 ** 32 - 1) } : {}),
       allowNonLoopback: o.allowNonLoopback === true,
+      tcp: o.tcp === true,
     },
     (line) => con.err(line + '\n'),
   );

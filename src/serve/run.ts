@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { validateFaults, type Faults } from './faults.js';
 import { startResponder, type Responder } from './responder.js';
+import { startTcpResponder } from './tcp.js';
 import { loadZoneFile } from './zone.js';
 
 export interface ServeOptions {
@@ -17,6 +18,8 @@ export interface ServeOptions {
   seed?: number;
   /** --allow-non-loopback: answer on an address other than 127.0.0.0/8 or ::1. */
   allowNonLoopback?: boolean;
+  /** --tcp: also answer over TCP on the same port (for -m tcp and --tcp-fallback). */
+  tcp?: boolean;
 }
 
 /** The package root: src/serve/run.ts and dist/serve/run.js both sit two levels below it. */
@@ -43,10 +46,24 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
   const faults = validateFaults(opts.faults);
   const zonePath = opts.zonePath ?? DEMO_ZONE;
   const zone = loadZoneFile(zonePath);
-  const responder = await startResponder({ address: opts.address, port: opts.port, zone, faults, seed: opts.seed });
+  const udp = await startResponder({ address: opts.address, port: opts.port, zone, faults, seed: opts.seed });
+  const tcp = opts.tcp ? await startTcpResponder({ address: opts.address, port: udp.port, zone }).catch(async (e: unknown) => {
+    await udp.close();
+    throw e;
+  }) : null;
+  const responder: Responder = tcp === null ? udp : {
+    address: udp.address,
+    port: udp.port,
+    seed: udp.seed,
+    stats: () => udp.stats(),
+    close: async () => {
+      await tcp.close();
+      await udp.close();
+    },
+  };
 
   const where = responder.address.includes(':') ? `[${responder.address}]:${responder.port}` : `${responder.address}:${responder.port}`;
-  log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined)} on ${where} (udp)`);
+  log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined)} on ${where} (${tcp === null ? 'udp' : 'udp and tcp'})`);
   const active = describeFaults(faults);
   if (active) log(`dnsbench serve: injecting faults: ${active} (seed ${responder.seed})`);
   return responder;
