@@ -121,3 +121,30 @@ describe('chartData', () => {
     });
   });
 });
+
+describe('renderHtml: checks and transport lines', () => {
+  it('shows gate verdicts first, failures marked, in the terminal\'s words, escaped', () => {
+    const report = fixtureReport({ hostile: true });
+    report.gates = {
+      passed: false,
+      results: [
+        { gate: 'p99<2ms', target: report.targets[0]!.label, passed: false, message: 'measured 3.41ms (+1.41ms, 70.5% over) <b>', value: 3410, threshold: 2000, unit: 'ms' },
+        { gate: 'qps>=10', target: report.targets[0]!.label, passed: true, message: 'measured 500', value: 500, threshold: 10, unit: '' },
+      ],
+    } as unknown as NonNullable<typeof report.gates>;
+    const html = renderHtml(report, assets);
+    expect(html).toMatch(/<section id="checks"><h2>Checks: 1 failed<\/h2>/);
+    expect(html).toContain('<li class="fail" data-verdict="fail"><b>FAIL</b> p99&lt;2ms: measured 3.41ms (+1.41ms, 70.5% over) &lt;b&gt;</li>');
+    expect(html).toContain('<li class="pass" data-verdict="pass"><b>PASS</b> qps&gt;=10: measured 500</li>');
+    expect(html.indexOf('id="checks"')).toBeLessThan(html.indexOf('id="targets"'));
+  });
+
+  it('has no checks section without gates, and lists connections and NSID in the card when present', () => {
+    const report = fixtureReport();
+    expect(renderHtml(report, assets)).not.toContain('id="checks"');
+    const t = report.targets[0]!;
+    t.nsid = { 'ns1<x>': 7 };
+    const html = renderHtml(report, assets);
+    expect(html).toMatch(/<ul class="extras" data-field="transport">.*<li>NSID: ns1&lt;x&gt; 7 \(100\.00%\)<\/li>/);
+  });
+});

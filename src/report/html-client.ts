@@ -137,6 +137,11 @@ dl.meta dd[data-field="command"] { font-family: ui-monospace, SFMono-Regular, Me
 .card dl { display: grid; grid-template-columns: 1fr max-content; gap: 1px 10px; margin: 0; }
 .card dt { color: var(--muted); }
 .card dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
+.card ul.extras { margin: 8px 0 0; padding: 6px 0 0 16px; border-top: 1px solid var(--line); color: var(--muted); font-size: 12.5px; }
+ul.checks { list-style: none; padding: 0; }
+ul.checks li { padding: 3px 8px; margin: 2px 0; border-left: 4px solid #2a9d4b; font-variant-numeric: tabular-nums; }
+ul.checks li.fail { border-left-color: #c62828; background: rgba(198, 40, 40, 0.07); }
+ul.checks li b { display: inline-block; width: 3.5em; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
 .scroll { overflow-x: auto; }
 table.data { border-collapse: collapse; font-variant-numeric: tabular-nums; }

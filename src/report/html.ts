@@ -16,6 +16,9 @@ import { chartData, targetColor, SPECTRUM_MAX_X } from './chart-data.js';
 import { COMPARISON_FIELDS, comparisonHead, comparisonRow } from './compare-table.js';
 import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
 import { HTML_CLIENT_JS, HTML_CSS } from './html-client.js';
+import { renderTransportNotes } from './transport.js';
+import { renderGateLines } from '../gates/evaluate.js';
+import { renderBaselineLines } from '../gates/baseline.js';
 
 export interface HtmlAssets {
   /** uPlot's IIFE build (defines the global uPlot). */
@@ -87,7 +90,32 @@ function card(t: TargetReport, i: number): string {
     `<h3><span class="swatch" style="background:${targetColor(i)}"></span><span data-field="label">${escapeHtml(t.label)}</span></h3>` +
     `<p class="server" data-field="server">${escapeHtml(t.server)}</p><dl>` +
     rows.map(([k, name, text]) => `<dt>${name}</dt>${field(k!, text!)}`).join('') +
-    `</dl></section>`
+    `</dl>${transportList(t)}</section>`
+  );
+}
+
+/** The same lines the text view prints for transports, TSIG, truncation and NSID (if any). */
+function transportList(t: TargetReport): string {
+  const lines = renderTransportNotes(t).split('\n').filter((l) => l !== '');
+  if (lines.length === 0) return '';
+  return `<ul class="extras" data-field="transport">${lines.map((l) => `<li>${escapeHtml(l.replace(/^(\w+):\s+/, '$1: '))}</li>`).join('')}</ul>`;
+}
+
+/** Gate and baseline verdicts, in the words the terminal prints, so a CI artifact says why it failed. */
+function checksSection(report: Report): string {
+  const lines = [
+    ...(report.gates ? renderGateLines(report.gates).split('\n') : []),
+    ...(report.baseline ? renderBaselineLines(report.baseline, report.targets.length > 1).split('\n') : []),
+  ].filter((l) => l !== '');
+  if (lines.length === 0) return '';
+  const failed = lines.filter((l) => l.startsWith('FAIL')).length;
+  const items = lines.map((l) => {
+    const verdict = l.startsWith('FAIL') ? 'fail' : 'pass';
+    return `<li class="${verdict}" data-verdict="${verdict}"><b>${verdict.toUpperCase()}</b> ${escapeHtml(l.slice(5))}</li>`;
+  });
+  return (
+    `<section id="checks"><h2>Checks: ${failed === 0 ? 'all passed' : `${failed} failed`}</h2>` +
+    `<ul class="checks">${items.join('')}</ul></section>`
   );
 }
 
@@ -167,6 +195,7 @@ export function renderHtml(report: Report, assets: HtmlAssets): string {
 <dl class="meta">${meta.map(([k, name, text]) => `<dt>${name}</dt><dd data-field="${k}">${escapeHtml(text)}</dd>`).join('')}</dl>
 </header>
 <main>
+${checksSection(report)}
 <section id="targets"><h2>Targets</h2><div class="cards">${report.targets.map(card).join('')}</div></section>
 ${comparison && comparison.targets.length > 1 ? comparisonTable(comparison) : ''}
 <noscript><p>The charts need JavaScript; the tables above and below do not.</p></noscript>
