@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/bin.js';
 import { configForReport, resolveConfig } from '../src/config.js';
 import { redactArgv } from '../src/redact.js';
-import { captureConsole, ROOT } from './support/cli.js';
+import { captureConsole, expectUsageError, ROOT } from './support/cli.js';
 
 const Q = join(ROOT, 'test/fixtures/test-com.txt');
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-cli-tr-'));
@@ -18,17 +18,7 @@ const pem = join(dir, 'ca.pem');
 writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
 const SECRET = 'c3VwZXItc2VjcmV0LXRzaWcta2V5';
 
-async function fails(args: string[], pattern: RegExp): Promise<string> {
-  const con = captureConsole();
-  const code = await main(['-d', Q, ...args], con);
-  expect(code, `${args.join(' ')} -> ${con.stderr}`).toBe(2);
-  expect(con.stdout).toBe('');
-  const lines = con.stderr.trimEnd().split('\n');
-  expect(lines, con.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^dnsbench: /);
-  expect(lines[0]).toMatch(pattern);
-  return con.stderr;
-}
+const fails = (args: string[], pattern: RegExp): Promise<string> => expectUsageError(['-d', Q, ...args], pattern);
 
 describe('transport flag validation (exit 2, one line, names the flag)', () => {
   const cases: Array<[string[], RegExp]> = [

@@ -5,22 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/bin.js';
-import { captureConsole, ROOT } from './support/cli.js';
+import { captureConsole, expectUsageError, ROOT } from './support/cli.js';
 
 const Q = join(ROOT, 'test/fixtures/test-com.txt');
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-cli-'));
 
-async function fails(args: string[], pattern: RegExp, opts: { stdinIsTTY?: boolean } = {}): Promise<void> {
-  const con = captureConsole(opts.stdinIsTTY ?? false);
-  const code = await main(args, con);
-  expect(code, `${args.join(' ')} -> ${con.stderr}`).toBe(2);
-  expect(con.stdout).toBe('');
-  const lines = con.stderr.trimEnd().split('\n');
-  expect(lines, con.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^dnsbench: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(con.stderr).not.toMatch(/\n\s+at /);
-}
+const fails = async (args: string[], pattern: RegExp, opts: { stdinIsTTY?: boolean } = {}): Promise<void> => {
+  await expectUsageError(args, pattern, opts);
+};
 
 describe('flag validation (exit 2, one line, names the flag)', () => {
   const cases: Array<[string[], RegExp]> = [

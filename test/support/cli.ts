@@ -57,3 +57,22 @@ export function captureConsole(stdinIsTTY = false): Console & { stdout: string; 
   };
   return c;
 }
+
+/**
+ * main(args) must refuse with exit 2: nothing on stdout, exactly one stderr line starting
+ * "dnsbench: " and matching `pattern`, and no stack trace. Returns stderr.
+ */
+export async function expectUsageError(args: string[], pattern: RegExp, o: { stdinIsTTY?: boolean } = {}): Promise<string> {
+  const { main } = await import('../../src/bin.js');
+  const { expect } = await import('vitest');
+  const con = captureConsole(o.stdinIsTTY ?? false);
+  const code = await main(args, con);
+  expect(code, `${args.join(' ')} -> ${con.stderr}`).toBe(2);
+  expect(con.stdout).toBe('');
+  const lines = con.stderr.trimEnd().split('\n');
+  expect(lines, con.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^dnsbench: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(con.stderr).not.toMatch(/\n\s+at /);
+  return con.stderr;
+}
