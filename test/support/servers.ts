@@ -157,6 +157,16 @@ interface LaunchSpec {
   readyTimeoutMs: number;
 }
 
+/** Run a server's setup in its fresh dir; if writing its config or starting it fails, remove the dir. */
+async function removeDirOnFailure<T>(dir: string, setup: () => Promise<T>): Promise<T> {
+  try {
+    return await setup();
+  } catch (e) {
+    if (!keepDirs()) await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 async function launch(spec: LaunchSpec): Promise<RunningServer> {
   const logFile = join(spec.dir, 'log');
   const fd = openSync(logFile, 'a');
@@ -336,7 +346,7 @@ export async function startNamed(opts: NamedOptions = {}): Promise<RunningServer
   const host = opts.host ?? '127.0.0.1';
   const zones = opts.zones ?? (opts.views ? [] : [TEST_ZONE]);
   const { dir, port, zoneFiles } = await prepare('named', host, zones);
-  try {
+  return removeDirOnFailure(dir, async () => {
     for (const [name, content] of Object.entries(opts.files ?? {})) await writeFile(join(dir, name), content);
     const conf = join(dir, 'named.conf');
     await writeFile(
@@ -363,10 +373,7 @@ export async function startNamed(opts: NamedOptions = {}): Promise<RunningServer
       probe,
       readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
     });
-  } catch (e) {
-    if (!keepDirs()) await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +414,7 @@ export async function startKnot(opts: KnotOptions = {}): Promise<RunningServer> 
   const host = opts.host ?? '127.0.0.1';
   const zones = opts.zones ?? [TEST_ZONE];
   const { dir, port, zoneFiles } = await prepare('knotd', host, zones);
-  try {
+  return removeDirOnFailure(dir, async () => {
     const conf = join(dir, 'knot.conf');
     await writeFile(
       conf,
@@ -418,10 +425,7 @@ export async function startKnot(opts: KnotOptions = {}): Promise<RunningServer> 
     // means NOERROR for the zone's SOA, not just any answer.
     const probe: Probe = opts.probe ?? { name: first?.name ?? 'test.com', type: 'SOA' };
     return await launch({ kind: 'knotd', bin, args: ['-c', conf], dir, host, port, probe, readyTimeoutMs: opts.readyTimeoutMs ?? 15_000 });
-  } catch (e) {
-    if (!keepDirs()) await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,7 +475,7 @@ export async function startDnsdist(backends: Backend[], opts: DnsdistOptions = {
   if (backends.length === 0) throw new Error('startDnsdist: no backends');
   for (const b of backends) assertLoopback(b.host);
   const { dir, port } = await prepare('dnsdist', host, []);
-  try {
+  return removeDirOnFailure(dir, async () => {
     const checkName = opts.checkName ?? 'www.test.com.';
     const conf = join(dir, 'dnsdist.conf');
     await writeFile(
@@ -499,8 +503,5 @@ export async function startDnsdist(backends: Backend[], opts: DnsdistOptions = {
       probe,
       readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
     });
-  } catch (e) {
-    if (!keepDirs()) await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }
