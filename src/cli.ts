@@ -5,6 +5,8 @@ import { Command, Option } from 'commander';
 import type { RawRunOptions } from './config.js';
 import { VERSION } from './version.js';
 import type { RawReportOptions } from './commands/report.js';
+import type { RawServeOptions } from './commands/serve.js';
+import type { RawDemoOptions } from './commands/demo.js';
 import { addTransportOptions, TRANSPORT_EXAMPLES } from './cli-transport.js';
 import type { RawMergeOptions } from './commands/merge.js';
 import { addGateOptions } from './gates/cli.js';
@@ -15,26 +17,6 @@ export type Parsed =
   | { command: 'demo'; options: RawDemoOptions }
   | { command: 'report'; files: string[]; options: RawReportOptions }
   | { command: 'merge'; files: string[]; options: RawMergeOptions };
-
-export interface RawServeOptions {
-  address?: string;
-  port?: string;
-  zone?: string;
-  drop?: string;
-  delay?: string;
-  truncate?: string;
-  garbage?: string;
-  wrongId?: string;
-  servfail?: string;
-  seed?: string;
-  allowNonLoopback?: boolean;
-  tcp?: boolean;
-}
-
-export interface RawDemoOptions {
-  timeLimit?: string;
-  out?: string;
-}
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -74,7 +56,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('-q, --outstanding <n>', 'outstanding queries in total, split across sockets (default: 100)')
     .option('-Q, --max-qps <n>', 'global rate limit in queries per second (open loop; split across workers)')
     .option('-t, --timeout <secs>', 'seconds before an unanswered query counts as lost (default: 5)')
-    .option('-S, --stats-interval <secs>', 'print "<unix time>: <qps>" every N seconds')
+    .option('-S, --stats-interval <secs>', 'print "<unix time>: <qps>" every N seconds (dnsperf -S: answers that arrived in each interval)')
+    .option('--interval <secs>', 'length of the report\'s time series intervals, 0.05 and up (default: 1); each query counts in the interval it was sent in')
     .option('-e, --edns', 'add an EDNS0 OPT record (UDP size 4096)')
     .option('-D, --dnssec', 'set the DO bit (implies -e)')
     .option('-E, --edns-option <code:hex>', 'add an EDNS option, e.g. 10:0011223344556677; repeatable (implies -e)', collect)

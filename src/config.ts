@@ -5,13 +5,15 @@ import { lookup } from 'node:dns/promises';
 import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { UsageError } from './errors.js';
+import { checkFileOutput, checkWritableDir } from './paths.js';
+import type { ReportConfig } from './results/report.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
 import {
   DEFAULT_PORTS, OPTION_NSID, parseEcsList, parseEdnsSize, parseLocalAddresses, resolveTransport,
   type RawTransportOptions, type TransportConfig,
 } from './transport-config.js';
+export { workerTransport } from './transport-config.js';
 import { checkGatingTargets, gatingForReport, resolveGating, targetNames, type GatingConfig, type RawGateOptions } from './gates/config.js';
 
 export interface TargetSpec {
@@ -38,7 +40,7 @@ export interface BenchConfig {
   timeoutSec: number;
   /** -S: print interval statistics every N seconds. */
   statsIntervalSec: number | null;
-  /** Granularity of the interval series in the report (-S, or 1 s). */
+  /** Length of the report's intervals (--interval, default 1 s; independent of -S since issue 12). */
   intervalSec: number;
   encode: EncodeOptions;
   bufferKB: number | null;
@@ -72,6 +74,7 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   maxQps?: string;
   timeout?: string;
   statsInterval?: string;
+  interval?: string;
   edns?: boolean;
   dnssec?: boolean;
   ednsOption?: string[];
@@ -201,6 +204,7 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
   }
   const timeoutSec = raw.timeout === undefined ? 5 : seconds('-t/--timeout', raw.timeout, 0.001, 3600);
   const statsIntervalSec = raw.statsInterval === undefined ? null : seconds('-S/--stats-interval', raw.statsInterval, 0.1, 86_400);
+  const intervalSec = raw.interval === undefined ? 1 : seconds('--interval', raw.interval, 0.05, 3600);
 
   const ednsOptions = (raw.ednsOption ?? []).map(parseEdnsOption);
   const ednsSize = parseEdnsSize(raw.ednsSize);
@@ -265,7 +269,7 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     maxQps,
     timeoutSec,
     statsIntervalSec,
-    intervalSec: statsIntervalSec ?? 1,
+    intervalSec,
     encode,
     bufferKB,
     localAddresses,
@@ -281,24 +285,11 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
   };
 }
 
-/** Fail before the run, not after it, when an output file cannot be written. */
-export function checkWritableDir(flag: string, file: string): void {
-  const dir = path.dirname(path.resolve(file));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${file}: directory "${dir}" does not exist`);
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a directory, expected a file name`);
-}
-
-/** --html and --csv: a real file (stdout carries the text report), in a directory that exists. */
-export function checkFileOutput(flag: string, file: string): void {
-  if (file === '-' || file === '') throw new UsageError(`${flag}: give a file name (stdout carries the text report)`);
-  checkWritableDir(flag, file);
-}
-
-/** The config as JSON for the report; the TSIG secret is redacted here. */
-export function configForReport(c: BenchConfig): Record<string, unknown> {
+/** The config as the report stores it (everything but the split, which the run adds); the TSIG secret is redacted here. */
+export function configForReport(c: BenchConfig): Omit<ReportConfig, 'split'> {
   return {
     ...c,
-    transport: { ...c.transport, tsig: c.transport.tsig && { ...c.transport.tsig, secret: '<redacted>' } },
+    transport: { ...c.transport, tsig: c.transport.tsig && { algorithm: c.transport.tsig.algorithm, name: c.transport.tsig.name, secret: '<redacted>' } },
     gating: gatingForReport(c.gating),
     encode: {
       ...c.encode,

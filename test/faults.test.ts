@@ -127,7 +127,8 @@ describe('when things go wrong', () => {
       }, 50);
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code).toBe(0);
+    // Stopped by SIGINT: 128 + 2, with the report and its files complete (README "Exit codes").
+    expect(code).toBe(130);
     expect(stdout).toContain('[Status] Testing complete (interruption)');
     expect(stdout).toMatch(/  Queries interrupted:  \d+ \(\d+\.\d\d%\)/);
     const t = (JSON.parse(readFileSync(json, 'utf8')) as Report).targets[0]!;

@@ -1,13 +1,12 @@
 // `dnsbench merge A.json B.json ... -o OUT.json`: several saved runs of one benchmark (e.g. from
 // several load generators) into one exact report. Wiring only; the merge is results/merge-reports.ts.
-import { checkWritableDir } from '../config.js';
+import { checkWritableDir } from '../paths.js';
 import { UsageError } from '../errors.js';
-import { writeFileAtomic } from '../io.js';
 import { loadReport } from '../results/load.js';
 import { mergeReports } from '../results/merge-reports.js';
-import { renderJson } from '../report/json.js';
-import { formatCount, formatUs } from '../report/format.js';
+import { renderMergeSummary } from '../report/merge-summary.js';
 import type { Console } from './console.js';
+import { writeOutputs } from './outputs.js';
 
 export interface RawMergeOptions {
   output?: string;
@@ -25,17 +24,9 @@ export async function mergeCommand(files: string[], o: RawMergeOptions, con: Con
   const command = ['dnsbench', 'merge', ...files, '-o', output, ...(o.force ? ['--force'] : [])];
   const merged = mergeReports(inputs, { force: o.force === true, title: o.title ?? null, command });
   // -o - writes the JSON to stdout and nothing else (the summary then goes to stderr).
-  if (output === '-') con.out(renderJson(merged));
-  else writeFileAtomic(output, renderJson(merged));
+  writeOutputs(merged, { json: output }, { quiet: true }, con);
   if (!o.quiet) {
-    let out = `Merged ${files.length} runs into ${output}\n`;
-    for (const t of merged.targets) {
-      const c = t.counters;
-      const p99 = t.latency.count > 0 ? formatUs(t.latency.percentiles.p99) : 'no answers';
-      out += `  ${t.label} (${t.server}): sent ${formatCount(c.sent)}, completed ${formatCount(c.completed)}, lost ${formatCount(c.lost)}, ` +
-        `${formatCount(t.qps)} qps over ${t.runTimeSec.toFixed(3)} s, p99 ${p99}\n`;
-    }
-    for (const n of merged.notes.slice(1)) out += `Note: ${n}\n`;
+    const out = renderMergeSummary(merged, files.length, output);
     if (output === '-') con.err(out);
     else con.out(out);
   }

@@ -1,8 +1,23 @@
 // `dnsbench serve`: the embedded responder in the foreground until Ctrl-C.
-import type { RawServeOptions } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { runServe } from '../serve/run.js';
 import type { Console } from './console.js';
+
+/** What commander hands over for `dnsbench serve`. */
+export interface RawServeOptions {
+  address?: string;
+  port?: string;
+  zone?: string;
+  drop?: string;
+  delay?: string;
+  truncate?: string;
+  garbage?: string;
+  wrongId?: string;
+  servfail?: string;
+  seed?: string;
+  allowNonLoopback?: boolean;
+  tcp?: boolean;
+}
 
 function ratio(flag: string, v: string | undefined): number {
   if (v === undefined) return 0;
@@ -40,7 +55,7 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
     (line) => con.err(line + '\n'),
   );
   con.err('dnsbench serve: Ctrl-C to stop\n');
-  await new Promise<void>((resolve) => con.onInterrupt(resolve));
+  await new Promise<void>((resolve) => con.onStop(() => resolve()));
   const s = responder.stats();
   await responder.close();
   con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped)\n`);

@@ -2,10 +2,7 @@
 // one table row per target, then gates, baseline comparison and --repeat spread when present.
 // Pure: Report in, string out.
 import type { Report } from '../results/report.js';
-import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
-import { formatIn, formatNatural, trimmed } from '../gates/format.js';
-import { KEY_METRICS } from '../gates/repeat.js';
-import { naturalUnit } from '../gates/format.js';
+import { formatCount, formatIn, formatNatural, formatPct, formatUs, rcodeOrder, trimmed, unitOfMetric } from './format.js';
 
 /** A table cell: no line breaks, and pipes escaped so they do not split the cell. */
 export function cell(s: string): string {
@@ -76,12 +73,11 @@ export function renderMarkdown(report: Report): string {
     out += row(['target', 'metric', 'median', 'min', 'max', 'spread']);
     out += '|:--|:--|--:|--:|--:|--:|\n';
     for (const t of s.summary) {
-      for (const m of KEY_METRICS) {
-        const st = t.metrics[m.name];
-        const u = naturalUnit(m);
+      for (const [name, st] of Object.entries(t.metrics)) {
+        const u = unitOfMetric(name);
         out += st
-          ? row([t.label, m.name, formatNatural(st.median, u), formatNatural(st.min, u), formatNatural(st.max, u), st.spreadPercent === null ? '–' : `${trimmed(st.spreadPercent, 1)}%`])
-          : row([t.label, m.name, '–', '–', '–', '–']);
+          ? row([t.label, name, formatNatural(st.median, u), formatNatural(st.min, u), formatNatural(st.max, u), st.spreadPercent === null ? '–' : `${trimmed(st.spreadPercent, 1)}%`])
+          : row([t.label, name, '–', '–', '–', '–']);
       }
     }
     out += '\n';

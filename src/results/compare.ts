@@ -2,7 +2,7 @@
 // questions users actually ask ("does the VIP keep up with its backends", "did p99 get worse").
 // Pure and derived: computed from the TargetReports alone, so `dnsbench report` recomputes it for
 // any saved run, and stored in Report.comparison for readers of the JSON (docs/report-schema.md).
-import { rcodeName } from './counters.js';
+import { countOf, rcodeCode } from './counters.js';
 import type { TargetReport } from './report.js';
 
 export interface RcodeDifference {
@@ -49,10 +49,7 @@ export interface Comparison {
 }
 
 /** Numeric order (as dnsperf prints codes): the header's 4-bit RCODE names, unknown names after. */
-const rcodeRank = (k: string): number => {
-  for (let i = 0; i < 16; i++) if (rcodeName(i) === k) return i;
-  return 100 + Number(k.replace(/\D/g, '') || 0);
-};
+const rcodeRank = (k: string): number => rcodeCode(k) ?? 1_000_000;
 
 export function lossPct(t: TargetReport): number {
   return t.counters.sent > 0 ? (100 * t.counters.lost) / t.counters.sent : 0;
@@ -82,7 +79,7 @@ export function compareTargets(targets: readonly TargetReport[]): Comparison {
       const d50 = latencyDelta(p50, baseP50);
       const d99 = latencyDelta(p99, baseP99);
       const codes = [...new Set([...Object.keys(t.rcodes), ...Object.keys(base.rcodes)])]
-        .filter((k) => (t.rcodes[k] ?? 0) > 0 || (base.rcodes[k] ?? 0) > 0)
+        .filter((k) => countOf(t.rcodes, k) > 0 || countOf(base.rcodes, k) > 0)
         .sort((a, b) => rcodeRank(a) - rcodeRank(b));
       const loss = lossPct(t);
       return {
@@ -100,8 +97,8 @@ export function compareTargets(targets: readonly TargetReport[]): Comparison {
         lossPct: loss,
         lossDeltaPp: loss - baseLoss,
         rcodes: codes.map((rcode) => {
-          const count = t.rcodes[rcode] ?? 0;
-          const referenceCount = base.rcodes[rcode] ?? 0;
+          const count = countOf(t.rcodes, rcode);
+          const referenceCount = countOf(base.rcodes, rcode);
           const pct = share(count, t.counters.completed);
           const referencePct = share(referenceCount, base.counters.completed);
           return { rcode, count, pct, referenceCount, referencePct, deltaPp: pct - referencePct };

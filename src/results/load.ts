@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { SCHEMA_VERSION, type Report } from './report.js';
 import { zeroCounters } from './counters.js';
+import { withTargets } from './build.js';
 
 export function loadReport(file: string): Report {
   let text: string;
@@ -29,5 +30,6 @@ export function loadReport(file: string): Report {
     t.counters = { ...zeroCounters(), ...t.counters };
     for (const iv of t.intervals ?? []) iv.counters = { ...zeroCounters(), ...iv.counters };
   }
-  return r as Report;
+  // The comparison is derived: rebuilt here, so a stale or missing one is never rendered.
+  return withTargets(r as Report, (r as Report).targets);
 }

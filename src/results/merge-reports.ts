@@ -4,11 +4,11 @@
 // one histogram holding every sample. Intervals align on wall-clock time, the run spans the union
 // of the runs' times, and qps is total completed over that span.
 import { UsageError } from '../errors.js';
-import type { MergedFrom } from '../gates/types.js';
+import type { MergedFrom } from './sections.js';
 import { VERSION } from '../version.js';
 import { mergeRunData } from './merge.js';
-import { runDataOf, SCHEMA_ID, SCHEMA_VERSION, targetReport, type Report, type TargetReport } from './report.js';
-import { compareTargets } from './compare.js';
+import type { Report, TargetReport } from './report.js';
+import { buildReport, runDataOf, targetReport } from './build.js';
 
 export interface MergeInput {
   file: string;
@@ -16,7 +16,7 @@ export interface MergeInput {
 }
 
 const intervalMsOf = (r: Report): number => {
-  const s = r.config['intervalSec'];
+  const s = r.config.intervalSec;
   return typeof s === 'number' && s > 0 ? s * 1000 : 1000;
 };
 
@@ -40,6 +40,9 @@ export function mergeProblems(inputs: readonly MergeInput[]): string[] {
         `${x.file} used another query set than ${first.file} (${x.report.querySet.source}, sha256 ${x.report.querySet.sha256.slice(0, 12)} vs ` +
           `${first.report.querySet.source}, sha256 ${first.report.querySet.sha256.slice(0, 12)})`,
       );
+    }
+    if ((x.report.intervalBasis ?? 'detected') !== (first.report.intervalBasis ?? 'detected')) {
+      problems.push(`${x.file} counts interval outcomes ${x.report.intervalBasis === 'sent' ? 'by send time' : 'when detected'}, ${first.file} ${first.report.intervalBasis === 'sent' ? 'by send time' : 'when detected'} (made by different dnsbench versions)`);
     }
     if (intervalMsOf(x.report) !== intervalMsOf(first.report)) {
       problems.push(`${x.file} has ${intervalMsOf(x.report) / 1000} s intervals, ${first.file} ${intervalMsOf(first.report) / 1000} s, so the series cannot align`);
@@ -101,9 +104,7 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     ...inputs.flatMap((x) => x.report.notes.map((n) => `${x.file}: ${n}`)),
   ];
   const times = (k: 'startedAt' | 'endedAt'): number[] => inputs.map((x) => Date.parse(x.report[k]));
-  return {
-    $schema: SCHEMA_ID,
-    schemaVersion: SCHEMA_VERSION,
+  return buildReport({
     tool: { name: 'dnsbench', version: VERSION },
     title: o.title ?? first.title,
     command: o.command,
@@ -117,7 +118,7 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     targets,
     notes,
     mergedFrom,
-    // Derived from the merged targets (never the inputs' own), like every comparison.
-    ...(targets.length > 1 ? { comparison: compareTargets(targets) } : {}),
-  };
+    // What the intervals count (mergeProblems refuses inputs that differ).
+    ...(first.intervalBasis ? { intervalBasis: first.intervalBasis } : {}),
+  });
 }

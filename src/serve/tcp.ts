@@ -6,7 +6,7 @@
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { RunError } from '../errors.js';
-import { FrameReader } from '../engine/tcp-channel.js';
+import { FrameReader } from '../engine/transports/framing.js';
 import { buildAnswer, buildHeaderOnly, RCODE } from './answer.js';
 import { QueryStatus, newParsedQuery, parseQuery } from './query.js';
 import type { Zone } from './zone.js';
@@ -48,7 +48,8 @@ export async function startTcpResponder(opts: TcpResponderOptions): Promise<TcpR
     socket.setNoDelay(true);
     let answered = 0;
     let ending = false;
-    const reader = new FrameReader((msg) => {
+    const reader = new FrameReader((buf, off, len) => {
+      const msg = buf.subarray(off, off + len);
       if (ending || socket.destroyed) return;
       const q = parseQuery(msg, parsed);
       let reply: Buffer;

@@ -1,7 +1,26 @@
 // The optional sections gates, baselines, --repeat and merge add to a Report (JSON). Documented
 // in docs/report-schema.md; every field is plain data so a saved report re-renders exactly.
-import type { MetricSource } from './metrics.js';
-import type { Operator, Unit } from './parse.js';
+// They live with the results model (not in gates/) so the Report type needs nothing above it.
+import type { Counters, RcodeCounts } from './counters.js';
+import type { LatencyReport } from './report.js';
+
+/** A gate's comparison operator. */
+export type Operator = '<' | '<=' | '>' | '>=' | '==';
+/** The unit a gate value is written in: latency (s, ms, us), a share (%), or none (counts, qps). */
+export type Unit = 's' | 'ms' | 'us' | '%' | '';
+
+/** The part of a LatencyReport that gates read (so a median over --repeat runs can supply it). */
+export type LatencyStats = Pick<LatencyReport, 'count' | 'min' | 'max' | 'mean' | 'stddev' | 'percentiles'>;
+
+/** What a metric is read from: a TargetReport, or one run's summary in a --repeat section. */
+export interface MetricSource {
+  label: string;
+  qps: number;
+  counters: Counters;
+  rcodes: RcodeCounts;
+  latency: LatencyStats;
+  correctedLatency: LatencyStats | null;
+}
 
 export interface GateResult {
   /** As printed: metric, operator and value as written, prefixed by the target when needed. */
