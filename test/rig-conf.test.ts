@@ -110,6 +110,7 @@ describe.skipIf(skipWithout('keepalived'))('keepalived.conf builder', () => {
     expect(() => keepalivedConf({ routerId: 'd1', state: 'MASTER', priority: 100, vip: '198.18.0.100', version: 2 })).toThrow(/whole seconds/);
     expect(() => keepalivedConf({ routerId: 'd1', state: 'MASTER', priority: 100, vip: '198.18.0.100', authPass: 'x' })).toThrow(/no authentication/);
     expect(() => keepalivedConf({ routerId: 'd1', state: 'MASTER', priority: 255, vip: '198.18.0.100' })).toThrow(/priority/);
+    expect(() => keepalivedConf({ routerId: 'd1', state: 'MASTER', priority: 100, vip: '172.28.0.100' })).toThrow(/outside the lab/);
   });
 });
 
@@ -122,8 +123,9 @@ describe.skipIf(skipWithout('dnsdist'))('dnsdist.conf builder', () => {
     expect(r, r.out).toMatchObject({ code: 0 });
   });
 
-  it('refuses no backends and fractional check intervals (1.7 counts whole seconds)', () => {
+  it('refuses no backends, addresses outside the lab and fractional check intervals (1.7 counts whole seconds)', () => {
     expect(() => dnsdistConf({ listen: '198.18.0.50', backends: [] })).toThrow(/no backends/);
+    expect(() => dnsdistConf({ listen: '198.18.0.50', backends: [{ name: 'a', address: '172.28.0.54' }] })).toThrow(/outside the lab/);
     expect(() => dnsdistConf({ listen: '198.18.0.50', backends: [{ name: 'a', address: '198.18.0.1' }], checkInterval: 0.5 })).toThrow(/whole seconds/);
   });
 });
@@ -140,7 +142,7 @@ describe('lab addresses', () => {
   it('only 198.18.0.1-254 are lab addresses', () => {
     expect(isLabAddress('198.18.0.1')).toBe(true);
     expect(isLabAddress('198.18.0.254')).toBe(true);
-    for (const a of ['198.18.0.0', '198.18.0.255', '198.18.1.1', '172.28.0.54', '127.0.0.1', '198.18.0.1x', '198.18.0.0001']) expect(isLabAddress(a), a).toBe(false);
+    for (const a of ['198.18.0.0', '198.18.0.255', '198.18.1.1', '172.28.0.54', '127.0.0.1', '198.18.0.1x', '198.18.0.0001', '198.18.0.01', ' 198.18.0.1']) expect(isLabAddress(a), a).toBe(false);
   });
 
   it('createLab refuses bad hosts before touching anything', async () => {

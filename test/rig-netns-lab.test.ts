@@ -58,7 +58,12 @@ describe.skipIf(netnsSkip(reason))('lab of network namespaces', () => {
       if (!up) await new Promise((r) => setTimeout(r, 20));
     }
     expect(up).toBe(true);
+    // the command a dnsbench --event would run, from inside another host's namespace (where
+    // dnsbench itself runs): `ip -n` reaches the bridge namespace from there too
     expect(lab.linkCommand('a', 'down')).toBe(`ip -n ${lab.bridgeNs} link set p-a down`);
+    await lab.exec('b', ['sh', '-c', lab.linkCommand('a', 'down')]);
+    expect(await state()).toMatch(/NO-CARRIER/);
+    await lab.linkUp('a');
   });
 
   it('destroy stops its processes and their children by pid, deletes every namespace, and is idempotent', async () => {

@@ -104,14 +104,14 @@ export function skipReason(...binaries: string[]): string | null {
 }
 
 function whyNot(binaries: readonly string[]): string | null {
-  if (!isRoot()) return 'network-namespace tests need root (ip netns); skipped';
-  if (findBinary('ip') === null) return 'no `ip` (Debian package iproute2); network-namespace tests skipped';
+  if (!isRoot()) return 'network-namespace tests need root (ip netns)';
+  if (findBinary('ip') === null) return 'no `ip` (Debian package iproute2) for network-namespace tests';
   const probe = spawnSync('ip', ['netns', 'list'], { env: { ...process.env, PATH: LAB_PATH }, encoding: 'utf8', timeout: 5000 });
-  if (probe.status !== 0) return `\`ip netns list\` fails (${(probe.stderr || String(probe.error ?? '')).trim().split('\n')[0]}); network-namespace tests skipped`;
+  if (probe.status !== 0) return `\`ip netns list\` fails (${(probe.stderr || String(probe.error ?? '')).trim().split('\n')[0]}): no network namespaces here`;
   const missing = binaries.filter((b) => findBinary(b) === null);
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((m) => PACKAGES[m] ?? m))];
-    return `missing ${missing.join(', ')} (apt-get install ${pkgs.join(' ')}); network-namespace tests skipped`;
+    return `network-namespace tests need ${missing.join(', ')} (apt-get install ${pkgs.join(' ')})`;
   }
   return null;
 }
@@ -119,7 +119,7 @@ function whyNot(binaries: readonly string[]): string | null {
 /** For `describe.skipIf(...)`: prints the reason (so a skip never passes unnoticed) and returns
  *  whether to skip. */
 export function netnsSkip(reason: string | null): boolean {
-  if (reason !== null) console.warn(`SKIP ${reason}`);
+  if (reason !== null) console.warn(`skipped: ${reason}`);
   return reason !== null;
 }
 
@@ -131,10 +131,23 @@ let exitHookInstalled = false;
 function registerExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // 'exit' handlers must be synchronous: kill by pid, then `ip netns del` with spawnSync.
-  process.once('exit', () => {
+  const cleanAll = (): void => {
     for (const lab of liveLabs) lab.destroySync();
-  });
+  };
+  // 'exit' handlers must be synchronous: kill by pid, then `ip netns del` with spawnSync.
+  process.once('exit', cleanAll);
+  // A signal's default action ends the process without 'exit' handlers (Ctrl-C on vitest, a CI
+  // timeout's SIGTERM): clean up, then, if nobody else handles the signal, die of it as before.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      cleanAll();
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
 }
 
 function killPid(pid: number, sig: NodeJS.Signals): void {
@@ -178,7 +191,8 @@ const HOST_NAME = /^[a-z0-9]{1,12}$/;
 export function isLabAddress(addr: string): boolean {
   if (!addr.startsWith(LAB_PREFIX)) return false;
   const last = addr.slice(LAB_PREFIX.length);
-  return /^\d{1,3}$/.test(last) && Number(last) >= 1 && Number(last) <= 254;
+  // no leading zeros: some parsers read 010 as octal
+  return /^[1-9]\d{0,2}$/.test(last) && Number(last) <= 254;
 }
 
 function assertLabAddress(addr: string, what: string): void {

@@ -1,5 +1,6 @@
 // dnsdist.conf for the lab's load balancer: the stand-in for the seed's LVS (a proxy, not direct
 // routing), with health checks tuned as measured in NETNS.md.
+import { isLabAddress } from '../netns.js';
 
 export interface DnsdistBackend {
   /** Shown in dnsdist's log, e.g. "d1". */
@@ -32,11 +33,14 @@ export interface DnsdistSpec {
 
 /**
  * dnsdist.conf (Lua) text. With the defaults a SIGKILLed backend is marked down 0.7-1.0 s after
- * it died; with checkTimeout 1000 it takes 1.8-1.9 s (NETNS.md, 5,000 qps). Throws for no backends
- * or a fractional checkInterval.
+ * it died; with checkTimeout 1000 it takes 1.8-1.9 s (NETNS.md, 5,000 qps). Throws for no backends,
+ * an address outside the lab or a fractional checkInterval.
  */
 export function dnsdistConf(s: DnsdistSpec): string {
   if (s.backends.length === 0) throw new Error('dnsdistConf: no backends');
+  for (const a of [s.listen, ...s.backends.map((b) => b.address)]) {
+    if (!isLabAddress(a)) throw new Error(`dnsdistConf: ${a} is outside the lab (198.18.0.0/24)`);
+  }
   const checkInterval = s.checkInterval ?? 1;
   if (!Number.isInteger(checkInterval) || checkInterval < 1) throw new Error(`dnsdistConf: checkInterval ${checkInterval} must be whole seconds >= 1`);
   const checkName = (s.checkName ?? 'www.test.com').replace(/\.?$/, '.');

@@ -1,6 +1,7 @@
 // keepalived.conf for VRRP only (`keepalived -P`): the seed's VIP that moves to the backup director
 // when the master dies. LVS (virtual_server) cannot run here: the kernel has no ip_vs, and
 // keepalived with a virtual_server block exits FATAL (NETNS.md).
+import { isLabAddress } from '../netns.js';
 
 /** One director's VRRP settings. */
 export interface VrrpSpec {
@@ -27,13 +28,15 @@ export interface VrrpSpec {
 /**
  * keepalived.conf text for one director. Defaults follow NETNS.md's measured fast setting: v3 with
  * advert_int 0.1 gives a 273-364 ms takeover when the master's bridge port goes down (v2 with
- * advert_int 1: 2.8-3.7 s). Throws for a v3 config with authPass or an advert_int below 1 s on v2.
+ * advert_int 1: 2.8-3.7 s). Throws for a v3 config with authPass, an advert_int below 1 s on v2,
+ * a priority outside 1..254 or a VIP outside the lab.
  */
 export function keepalivedConf(s: VrrpSpec): string {
   const version = s.version ?? 3;
   const advert = s.advertInt ?? 0.1;
   if (version === 2 && advert < 1) throw new Error('keepalivedConf: VRRP v2 adverts are whole seconds (advert_int >= 1)');
   if (version === 3 && s.authPass !== undefined) throw new Error('keepalivedConf: VRRP v3 has no authentication (RFC 5798); drop authPass or use version 2');
+  if (!isLabAddress(s.vip)) throw new Error(`keepalivedConf: VIP ${s.vip} is outside the lab (198.18.0.0/24)`);
   if (!Number.isInteger(s.priority) || s.priority < 1 || s.priority > 254) throw new Error(`keepalivedConf: priority ${s.priority} not in 1..254`);
   const iface = s.iface ?? 'eth0';
   const auth = s.authPass !== undefined ? `\n  # the seed's v2 setting\n  authentication {\n    auth_type PASS\n    auth_pass ${s.authPass}\n  }` : '';
