@@ -5,7 +5,7 @@
 // behaviour NETNS.md measured: cyclic rotates, random shuffles, none keeps the zone-file order,
 // Debian's BIND (built without --enable-fixed-rrset) treats fixed as cyclic, and no statement
 // means random. Found here: once an rrset-order statement exists, a name that none of its rules
-// matches is not shuffled at all (one order), so a catch-all rule is needed to keep random.
+// matches is not shuffled at all (one order); a last catch-all rule (name "*") keeps it random.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,8 @@ import { findBinary } from './support/servers.js';
 const SERVER = '198.18.0.30';
 /** named without any rrset-order statement. */
 const PLAIN = '198.18.0.31';
+/** named with a cyclic rule for one name and a catch-all random rule after it. */
+const CATCHALL = '198.18.0.32';
 const RR_TEST_COM = ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4'];
 /** Queries per name: "a handful", enough that random cannot pass for cyclic by chance (< 1e-9). */
 const N = 24;
@@ -41,6 +43,7 @@ describe.skipIf(netnsSkip(reason))('BIND rrset-order on a four-address name (net
     lab = await createLab([
       { name: 'ns', addr: SERVER },
       { name: 'plain', addr: PLAIN },
+      { name: 'catchall', addr: CATCHALL },
       { name: 'client', addr: '198.18.0.200' },
     ]);
     const l = lab;
@@ -49,6 +52,24 @@ describe.skipIf(netnsSkip(reason))('BIND rrset-order on a four-address name (net
       files: { 'db.test': readFileSync(DB_TEST, 'utf8') },
       conf: (dir) => authNamedConf({ dir, serverId: 'ns-plain', zones: [{ name: 'test.com', file: 'db.test' }] }),
       probe: { query: { name: 'test.com', type: 'SOA' }, from: 'client' },
+    });
+    const catchall = startNamedIn(l, 'catchall', {
+      label: 'named-catchall',
+      files: { 'db.order': orderZone(), 'db.test': readFileSync(DB_TEST, 'utf8') },
+      conf: (dir) =>
+        authNamedConf({
+          dir,
+          serverId: 'ns-catchall',
+          zones: [
+            { name: 'order.test', file: 'db.order' },
+            { name: 'test.com', file: 'db.test' },
+          ],
+          rrsetOrder: [
+            { name: 'rr-cyclic.order.test', order: 'cyclic' },
+            { name: '*', order: 'random' },
+          ],
+        }),
+      probe: { query: { name: 'order.test', type: 'SOA' }, from: 'client' },
     });
     const ordered = startNamedIn(l, 'ns', {
       label: 'named-order',
@@ -65,7 +86,7 @@ describe.skipIf(netnsSkip(reason))('BIND rrset-order on a four-address name (net
         }),
       probe: { query: { name: 'order.test', type: 'SOA' }, from: 'client' },
     });
-    await Promise.all([plain, ordered]);
+    await Promise.all([plain, catchall, ordered]);
   });
 
   afterAll(async () => {
@@ -83,7 +104,8 @@ describe.skipIf(netnsSkip(reason))('BIND rrset-order on a four-address name (net
     for (const s of seen) expect(s.split(',').sort()).toEqual([...addrs].sort());
     const first = new Map<string, number>();
     for (const s of seen) first.set(s.split(',')[0] ?? '', (first.get(s.split(',')[0] ?? '') ?? 0) + 1);
-    console.log(`${name}${server === PLAIN ? ' (no rrset-order statement)' : ''}: ${new Set(seen).size} distinct orders in ${N} answers; first place ${[...first].map(([a, n]) => `${a} ${n}`).join(', ')}`);
+    const where = server === PLAIN ? ' (no rrset-order statement)' : server === CATCHALL ? ' (cyclic rule + catch-all random)' : '';
+    console.log(`${name}${where}: ${new Set(seen).size} distinct orders in ${N} answers; first place ${[...first].map(([a, n]) => `${a} ${n}`).join(', ')}`);
     return seen;
   }
 
@@ -114,6 +136,11 @@ describe.skipIf(netnsSkip(reason))('BIND rrset-order on a four-address name (net
   it('a statement whose rules do not name it: one order, not random (test.com rr)', async () => {
     const seen = await orders('rr.test.com', RR_TEST_COM);
     expect(new Set(seen).size).toBe(1);
+  });
+
+  it('a catch-all rule after the specific ones keeps the others random', async () => {
+    expect(new Set(await orders('rr.test.com', RR_TEST_COM, CATCHALL)).size).toBeGreaterThan(4);
+    expectCyclic(await orders('rr-cyclic.order.test', ORDER_ADDRS, CATCHALL));
   });
 
   it('none: always the zone-file order', async () => {
