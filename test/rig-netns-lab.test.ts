@@ -8,12 +8,20 @@ import { createLab, listNamespaces, netnsSkip, pidAlive, skipReason, type Lab } 
 
 const reason = skipReason('ip', 'dig');
 
-/** The root namespace's links, addresses and routes, to compare before and after. */
+/**
+ * What a lab could leak into the root namespace: its link names (a veth or bridge created in the
+ * wrong namespace would add one) and any address or route in 198.18.0.0/24. Only these, so a
+ * helper changing something unrelated in parallel cannot fail this test.
+ */
 function rootNetState(): string {
   const ip = (...a: string[]): string => execFileSync('ip', a, { encoding: 'utf8' });
-  // link lines carry counters and flags that change with traffic; names, addresses and routes do not
-  const links = ip('-o', 'link', 'show').split('\n').map((l) => l.split(':').slice(0, 2).join(':'));
-  return [links.join('\n'), ip('-o', 'addr', 'show'), ip('route', 'show'), ip('-6', 'route', 'show')].join('\n---\n');
+  const links = ip('-o', 'link', 'show')
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim() ?? '')
+    .filter(Boolean)
+    .sort();
+  const lab = [ip('-o', 'addr', 'show'), ip('route', 'show')].join('\n').split('\n').filter((l) => l.includes('198.18.'));
+  return [...links, '---', ...lab].join('\n');
 }
 
 describe.skipIf(netnsSkip(reason))('lab of network namespaces', () => {
