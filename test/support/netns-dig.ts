@@ -1,8 +1,7 @@
 // dig (bind9-dnsutils) run inside a lab host, with its text output parsed into rcode, answers and
 // NSID. The rig is checked with a tool that is not ours, so a broken dnsbench cannot make a broken
 // rig look healthy (and the other way round).
-import type { Lab } from './netns.js';
-import { isLabAddress } from './netns.js';
+import { isLabAddress, type Lab } from './netns.js';
 
 /** TSIG key for dig -y, as in named.conf (hmac-md5 is the seed's algorithm). */
 export interface DigKey {

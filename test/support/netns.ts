@@ -87,8 +87,8 @@ const PACKAGES: Readonly<Record<string, string>> = {
 
 /**
  * Why namespace tests cannot run here, as one line, or null when they can: not root, no `ip`, `ip
- * netns` not usable (a container without CAP_SYS_ADMIN), or one of `binaries` missing (named with its
- * Debian package). Use as `describe.skipIf(netnsSkip(reason))` after printing it.
+ * netns add` not allowed (a container without CAP_SYS_ADMIN), or one of `binaries` missing (named
+ * with its Debian package). Use as `describe.skipIf(netnsSkip(reason))` after printing it.
  *
  * Under CI (env CI set) it always returns null after printing the reason as a warning: CI runs as
  * root with scripts/test.sh installing the packages, so a missing piece there is a failure to see,
@@ -106,14 +106,35 @@ export function skipReason(...binaries: string[]): string | null {
 function whyNot(binaries: readonly string[]): string | null {
   if (!isRoot()) return 'network-namespace tests need root (ip netns)';
   if (findBinary('ip') === null) return 'no `ip` (Debian package iproute2) for network-namespace tests';
-  const probe = spawnSync('ip', ['netns', 'list'], { env: { ...process.env, PATH: LAB_PATH }, encoding: 'utf8', timeout: 5000 });
-  if (probe.status !== 0) return `\`ip netns list\` fails (${(probe.stderr || String(probe.error ?? '')).trim().split('\n')[0]}): no network namespaces here`;
+  const netns = canMakeNamespaces();
+  if (netns !== null) return netns;
   const missing = binaries.filter((b) => findBinary(b) === null);
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((m) => PACKAGES[m] ?? m))];
     return `network-namespace tests need ${missing.join(', ')} (apt-get install ${pkgs.join(' ')})`;
   }
   return null;
+}
+
+let netnsProbe: string | null | undefined;
+
+/**
+ * Null when `ip netns add` works here, else why not. Listing is not enough: root in a container
+ * without CAP_SYS_ADMIN can list but not create. Creates and deletes one probe namespace, once
+ * per process.
+ */
+function canMakeNamespaces(): string | null {
+  if (netnsProbe !== undefined) return netnsProbe;
+  const env = { ...process.env, PATH: LAB_PATH };
+  const name = `dnsb${process.pid}probe${Math.random().toString(36).slice(2, 5)}`;
+  const add = spawnSync('ip', ['netns', 'add', name], { env, encoding: 'utf8', timeout: 5000 });
+  if (add.status === 0) {
+    spawnSync('ip', ['netns', 'del', name], { env, timeout: 5000 });
+    netnsProbe = null;
+  } else {
+    netnsProbe = `\`ip netns add\` fails here (${(add.stderr || String(add.error ?? '')).trim().split('\n')[0]}): no network namespaces`;
+  }
+  return netnsProbe;
 }
 
 /** For `describe.skipIf(...)`: prints the reason (so a skip never passes unnoticed) and returns
