@@ -89,7 +89,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--interleave', 'measure all -s targets at once, one query stream round-robin over them (-c/-q/-Q per target)')
     .option('--html <file>', 'write a self-contained HTML report (charts, comparison; opens offline)')
     .option('--csv <file>', 'write the interval series of every target as CSV')
-    .option('--quiet', 'print nothing but errors (use with --json)');
+    .option('--quiet', 'print nothing but errors (use with --json)')
+    .option('--segment <I/N>', 'send only segment I of N of the query file (query i when i mod N = I-1): N generators send it all once per pass')
+    .option('--start-at <time>', 'start sending at this time: RFC 3339 with offset, or Unix seconds; within 24 h (clocks must be NTP-synchronized)');
   return addTransportOptions(cmd);
 }
 
@@ -148,12 +150,17 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
   program
     .command('merge')
     .description('merge saved runs of the same benchmark (e.g. from several load generators) into one exact report')
-    .argument('<files...>', 'JSON reports written by --json')
+    .argument('<files...>', 'JSON reports written by --json; - reads them from stdin (concatenated, or as kubectl logs --prefix prints them)')
     .option('-o, --output <file>', 'where to write the merged JSON report, - for stdout (required)')
     .option('--force', 'merge even when the runs have different targets or query sets')
     .option('--title <text>', 'title of the merged report')
     .option('--quiet', 'print nothing but errors')
-    .addHelpText('after', '\nExample:\n  dnsbench merge gen1.json gen2.json -o all.json && dnsbench report all.json --gate "p99<2ms"')
+    .addHelpText(
+      'after',
+      '\nRuns made with --segment must be segments 1..N of one query file, each exactly once.\n' +
+        'Examples:\n  dnsbench merge gen1.json gen2.json -o all.json && dnsbench report all.json --gate "p99<2ms"\n' +
+        '  kubectl logs -l job-name=JOB --prefix --tail=-1 | dnsbench merge - -o all.json',
+    )
     .action((files: string[], options: RawMergeOptions) => onParsed({ command: 'merge', files, options }));
 
   return program;

@@ -12,6 +12,8 @@ import {
   DEFAULT_PORTS, OPTION_NSID, parseEcsList, parseEdnsSize, parseLocalAddresses, resolveTransport,
   type RawTransportOptions, type TransportConfig,
 } from './transport-config.js';
+import { parseSegment, type Segment } from './segment.js';
+import { parseStartAt } from './start-at.js';
 import { checkGatingTargets, gatingForReport, resolveGating, targetNames, type GatingConfig, type RawGateOptions } from './gates/config.js';
 
 export interface TargetSpec {
@@ -57,6 +59,10 @@ export interface BenchConfig {
   csv: string | null;
   /** --gate, --baseline, --repeat, --junit, --markdown (src/gates/config.ts). */
   gating: GatingConfig;
+  /** --segment I/N: send only the file's queries i with i mod N == I-1 (src/segment.ts); null = all. */
+  segment: Segment | null;
+  /** --start-at: epoch ms at which sending starts (src/start-at.ts); null = as soon as ready. */
+  startAtMs: number | null;
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
@@ -87,6 +93,8 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   interleave?: boolean;
   html?: string;
   csv?: string;
+  segment?: string;
+  startAt?: string;
 }
 
 // --- number parsing ---------------------------------------------------------------------------
@@ -220,6 +228,12 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
   }
   const localPort = raw.localPort === undefined ? null : int('-x/--local-port', raw.localPort, 1, 65535, 'a port');
 
+  const segment = raw.segment === undefined ? null : parseSegment(raw.segment);
+  const startAtMs = raw.startAt === undefined ? null : parseStartAt(raw.startAt);
+  if (startAtMs !== null && gating.repeat > 1) {
+    throw new UsageError('--start-at cannot be combined with --repeat: only the first run could start at that time');
+  }
+
   const datafile = raw.datafile ?? '-';
   if (datafile === '-' && opts.stdinIsTTY) {
     throw new UsageError('-d/--datafile: no query file given and stdin is a terminal; give -d FILE or pipe queries in (see --help)');
@@ -278,6 +292,8 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     html,
     csv,
     gating,
+    segment,
+    startAtMs,
   };
 }
 

@@ -16,7 +16,7 @@ export interface RunResult {
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
   const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY });
-  const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin);
+  const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
   if (config.gating.repeat > 1) return (await import('./repeat.js')).runRepeated(config, querySet, argv, con);
   const report = applyGating(await executeRun(config, querySet, argv, con), config.gating);
   emitOutputs(report, config, con);
