@@ -18,6 +18,7 @@ import { renderStatusHeader } from '../report/text.js';
 import { targetBanner } from './outputs.js';
 import { describeInterleave, interleaveServers, runInterleaved } from './interleave.js';
 import { compareTargets } from '../results/compare.js';
+import { runScaleFields } from '../results/segments.js';
 
 export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: string[], con: Console): Promise<Report> {
   const human = !config.quiet && config.json !== '-';
@@ -107,6 +108,8 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
       );
     }
   }
+  const { segment, start, notes: startNotes } = runScaleFields(querySet, config.startAtMs, targets);
+  notes.push(...startNotes);
   return {
     $schema: SCHEMA_ID,
     schemaVersion: SCHEMA_VERSION,
@@ -122,6 +125,8 @@ export async function executeRun(config: BenchConfig, querySet: QuerySet, argv: 
     targets,
     notes,
     ...(targets.length > 1 ? { comparison: compareTargets(targets) } : {}),
+    ...(segment ? { segment } : {}),
+    ...(start ? { start } : {}),
   };
 }
 
