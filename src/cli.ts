@@ -8,13 +8,15 @@ import type { RawReportOptions } from './commands/report.js';
 import { addTransportOptions, TRANSPORT_EXAMPLES } from './cli-transport.js';
 import type { RawMergeOptions } from './commands/merge.js';
 import { addGateOptions } from './gates/cli.js';
+import type { RawKubernetesOptions } from './commands/kubernetes.js';
 
 export type Parsed =
   | { command: 'run'; options: RawRunOptions }
   | { command: 'serve'; options: RawServeOptions }
   | { command: 'demo'; options: RawDemoOptions }
   | { command: 'report'; files: string[]; options: RawReportOptions }
-  | { command: 'merge'; files: string[]; options: RawMergeOptions };
+  | { command: 'merge'; files: string[]; options: RawMergeOptions }
+  | { command: 'kubernetes'; options: RawKubernetesOptions };
 
 export interface RawServeOptions {
   address?: string;
@@ -163,5 +165,36 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     )
     .action((files: string[], options: RawMergeOptions) => onParsed({ command: 'merge', files, options }));
 
+  addKubernetesCommand(program, onParsed);
   return program;
+}
+
+const K8S_HELP = `
+Prints the manifest (YAML) on stdout and, on stderr, the commands that collect and merge the
+reports. Pod i runs: dnsbench RUN-FLAGS --segment $((JOB_COMPLETION_INDEX+1))/N --start-at T --json -
+Example:
+  dnsbench k8s --generators 4 --image registry.example/dnsbench:0.1 -s 172.28.0.99 -d queries.txt -l 60 | kubectl create -f -
+See docs/kubernetes.md (sizing N, the Dockerfile, the merge).`;
+
+/** \`dnsbench kubernetes\` (alias k8s): its own flags, then the run flags as for a run. */
+function addKubernetesCommand(program: Command, onParsed: (p: Parsed) => void): void {
+  const cmd = program
+    .command('kubernetes')
+    .alias('k8s')
+    .description('print a Kubernetes manifest (ConfigMap, Indexed Job) that runs this benchmark from N generator pods, started together')
+    .option('--generators <n>', 'number of generator pods (segments), 1..1000 (required)')
+    .option('--image <image>', 'container image with dnsbench on its PATH (required; docs/kubernetes.md has a Dockerfile)')
+    .option('--namespace <ns>', 'namespace of the objects (default: kubectl\'s current one)')
+    .option('--name <name>', 'Job name (default: dnsbench-YYYYMMDD-HHMMSS)')
+    .option('--start-delay <secs>', 'seconds from now until every pod starts sending, 5..3600 (default: 60)')
+    .option('--queries-volume <claim>', 'read -d from this PersistentVolumeClaim (for files over the 1 MiB a ConfigMap holds)')
+    .option('--cpus <n>', 'CPU cores per pod, requests = limits; also the pods\' -T (default: -T, else 2)')
+    .option('--memory <quantity>', 'memory per pod, requests = limits (default: 1Gi)')
+    .option('--spread <how>', 'pod anti-affinity over nodes: preferred or required (default: preferred)');
+  addRunOptions(cmd);
+  // Accepted only to be refused with a pointer to the merged report (planKubernetes).
+  for (const flag of ['--gate <expr>', '--baseline <file>', '--max-regression <list>', '--junit <file>', '--markdown <file>']) {
+    cmd.addOption(new Option(flag).hideHelp());
+  }
+  cmd.addHelpText('after', K8S_HELP).action((options: RawKubernetesOptions) => onParsed({ command: 'kubernetes', options }));
 }
