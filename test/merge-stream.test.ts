@@ -209,6 +209,17 @@ describe('dnsbench merge -', () => {
     expect(merged.notes.some((n) => n.includes('segment 3/3 is missing'))).toBe(true);
   });
 
+  it('warns on stderr when the runs started more than 50 ms apart (exit 0)', async () => {
+    const late = gen(3);
+    for (const t of late.targets) t.timing.startedAtMs += 120;
+    const r = await merge(['-', '-o', join(dir, 'skew.json'), '--quiet'], pretty[0]! + pretty[1]! + renderJson(late));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^dnsbench: warning: the runs started 1\d\d\.\d ms apart \(more than 50 ms\); see the note in the report\n$/);
+    const quiet = await merge(['-', '-o', join(dir, 'noskew.json'), '--quiet'], pretty.join(''));
+    expect(quiet.stderr).toBe('');
+  });
+
   it('a missing segment on the stream is refused, naming it', async () => {
     const r = await merge(['-', '-o', join(dir, 'z.json')], pretty[0]! + pretty[2]!);
     expect(r.code).toBe(2);

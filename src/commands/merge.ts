@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../io.js';
 import { loadReport } from '../results/load.js';
 import { readReportStream } from '../results/load-stream.js';
 import { mergeReports, type MergeInput } from '../results/merge-reports.js';
+import { SKEW_WARN_MS } from '../results/segments.js';
 import { renderJson } from '../report/json.js';
 import { formatCount, formatUs } from '../report/format.js';
 import type { Console } from './console.js';
@@ -68,9 +69,13 @@ export async function mergeCommand(files: string[], o: RawMergeOptions, con: Con
       out += `  ${t.label} (${t.server}): sent ${formatCount(c.sent)}, completed ${formatCount(c.completed)}, lost ${formatCount(c.lost)}, ` +
         `${formatCount(t.qps)} qps over ${t.runTimeSec.toFixed(3)} s, p99 ${p99}\n`;
     }
-    for (const n of merged.notes.slice(1)) out += n.startsWith('Warning: ') ? `${n}\n` : `Note: ${n}\n`;
+    for (const n of merged.notes.slice(1)) out += `Note: ${n}\n`;
     if (output === '-') con.err(out);
     else con.out(out);
+  }
+  // A warning is not a summary line: stderr, and also with --quiet.
+  if (merged.startSkew && merged.startSkew.ms > SKEW_WARN_MS) {
+    con.err(`dnsbench: warning: the runs started ${merged.startSkew.ms.toFixed(1)} ms apart (more than ${SKEW_WARN_MS} ms); see the note in the report\n`);
   }
   return 0;
 }

@@ -171,12 +171,12 @@ export function startSkew(inputs: readonly SegmentInput[]): StartSkew | null {
   };
 }
 
-/** The merged report's note on the skew; says "Warning" above SKEW_WARN_MS. */
+/** The merged report's note on the skew; above SKEW_WARN_MS it says why that matters and what to check. */
 export function skewNote(s: StartSkew): string {
   const what = s.basis === 'start-at' ? 'actual starts (--start-at)' : 'first queries sent';
   const text = `Start skew ${s.ms.toFixed(1)} ms: the runs' ${what} were that far apart (${s.earliest} first, ${s.latest} last).`;
   if (s.ms <= SKEW_WARN_MS) return text;
-  return `Warning: ${text} That is more than ${SKEW_WARN_MS} ms: the merged run time spans the union of the runs, so qps is understated ` +
+  return `${text} That is more than ${SKEW_WARN_MS} ms: the merged run time spans the union of the runs, so qps is understated ` +
     'and the first and last intervals hold fewer generators. ' +
     (s.basis === 'start-at' ? 'Check that the generators\' clocks are synchronized (NTP/chrony) and that setup finished before the start.' : 'Use --start-at to start the generators together.');
 }
