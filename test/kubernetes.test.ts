@@ -3,7 +3,7 @@
 // keeps the TSIG secret out of the pod spec, and the pod's command line reaches dnsbench exactly
 // as meant after Kubernetes' $(VAR) expansion and the shell.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -15,7 +15,7 @@ import { main } from '../src/bin.js';
 import { buildProgram, type Parsed } from '../src/cli.js';
 import { CONFIGMAP_MAX_BYTES, kubernetesCommand, type RawKubernetesOptions } from '../src/commands/kubernetes.js';
 import { escapeKubernetesExpansion, shellQuote } from '../src/kubernetes/shell.js';
-import { captureConsole, expectUsageError } from './support/cli.js';
+import { captureConsole, expectUsageError, ROOT } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-k8s-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,6 +79,8 @@ describe('the manifest', () => {
     const c = pod['containers'][0];
     expect(c['image']).toBe('registry.example/dnsbench:0.1');
     expect(c['resources']).toEqual({ requests: { cpu: '3', memory: '2Gi' }, limits: { cpu: '3', memory: '2Gi' } });
+    expect(c['securityContext']).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(pod['automountServiceAccountToken']).toBe(false);
     const anti = pod['affinity']['podAntiAffinity']['preferredDuringSchedulingIgnoredDuringExecution'][0];
     expect(anti['podAffinityTerm']).toEqual({ labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'bench-1' } }, topologyKey: 'kubernetes.io/hostname' });
     expect(spec['template']['metadata']['labels']['app.kubernetes.io/instance']).toBe('bench-1');
@@ -240,5 +242,20 @@ describe('refusals (exit 2, one line, nothing printed)', () => {
     expect(await main(['k8s', '--generators', '6', '--image', 'i', '-d', qfile], con)).toBe(2);
     expect(con.stdout).toBe('');
     expect(con.stderr).toMatch(/^dnsbench: --segment 1\/6: query file ".*queries\.txt" has only 5 queries, fewer than the 6 segments/);
+  });
+});
+
+describe('the Dockerfile in docs/kubernetes.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs/kubernetes.md'), 'utf8');
+  const dockerfile = /```Dockerfile\n([^]*?)```/.exec(doc)?.[1] ?? '';
+
+  it('copies files that exist and links the bin that package.json names', () => {
+    expect(dockerfile).toContain('FROM node:20');
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    expect(sources).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'querysets', 'zones']);
+    for (const s of sources) expect(existsSync(join(ROOT, s)), s).toBe(true);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(dockerfile).toContain(`ln -s /opt/dnsbench/${pkg.bin['dnsbench']} /usr/local/bin/dnsbench`);
+    expect(dockerfile).toMatch(/^USER \d+:\d+$/m); // numeric: runAsNonRoot can be checked
   });
 });

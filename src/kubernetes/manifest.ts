@@ -19,6 +19,8 @@ export const CONFIG_DIR = '/etc/dnsbench';
 export const VOLUME_DIR = '/queries';
 /** ConfigMap key of the --tls-ca certificate. */
 export const TLS_CA_KEY = 'tls-ca.pem';
+/** The pods' user and group: the conventional "nonroot" id of distroless images. */
+export const NONROOT_ID = 65532;
 /** Secret key holding the whole -y value, and the variable the pod reads it from. */
 export const TSIG_KEY = 'tsig';
 export const TSIG_ENV = 'DNSBENCH_TSIG';
@@ -190,8 +192,12 @@ export function buildManifest(plan: ManifestPlan): ManifestObject[] {
               ...(env.length > 0 ? { env } : {}),
               resources: { requests: { ...resources }, limits: { ...resources } },
               ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
+              // A numeric non-root user: the kubelet cannot check runAsNonRoot against an image's
+              // named USER, and dnsbench needs no identity (it writes nothing, binds no low port).
               securityContext: {
                 runAsNonRoot: true,
+                runAsUser: NONROOT_ID,
+                runAsGroup: NONROOT_ID,
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ['ALL'] },
