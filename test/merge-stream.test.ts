@@ -134,6 +134,11 @@ describe('finding reports in a stream', () => {
     expect(scanError(() => scan(prefix('p-0', broken)))).toMatch(/^pod\/p-0\/dnsbench: a report that is not valid JSON \(.*\); collect the logs again$/);
   });
 
+  it('refuses a report whose targets are not objects, naming it (no crash on hostile input)', () => {
+    const hostile = JSON.stringify({ $schema: 'https://dnsbench.dev/schema/report-v1.json', schemaVersion: 1, tool: { name: 'dnsbench' }, targets: [null] });
+    expect(scanError(() => scan(`[pod/x-0/c] ${hostile}\n`))).toBe('pod/x-0/c: not a dnsbench report (expected the JSON written by --json)');
+  });
+
   it('refuses a report of a schema version this build cannot read, naming it', () => {
     const future = pretty[0]!.replace('"schemaVersion": 1', '"schemaVersion": 2');
     expect(scanError(() => scan(future))).toBe('<stdin> line 1: report schema version 2 is not supported (this dnsbench reads version 1)');

@@ -26,7 +26,7 @@ export function loadReport(file: string): Report {
  */
 export function reportFromJson(data: unknown, file: string): Report {
   const r = data as Partial<Report> | null;
-  if (r === null || typeof r !== 'object' || r.tool?.name !== 'dnsbench' || !Array.isArray(r.targets)) {
+  if (r === null || typeof r !== 'object' || r.tool?.name !== 'dnsbench' || !Array.isArray(r.targets) || r.targets.some((t) => t === null || typeof t !== 'object')) {
     throw new InputError(`${file}: not a dnsbench report (expected the JSON written by --json)`);
   }
   if (r.schemaVersion !== SCHEMA_VERSION) {
