@@ -95,7 +95,7 @@ describe('the manifest', () => {
     const odd = Buffer.concat([Buffer.from('\ufeffa.example A\r\n\tb.example AAAA  \nc.example MX'), Buffer.from([0x0a, 0x23, 0xff, 0x0a])]);
     const oddFile = join(dir, 'odd queries.txt');
     writeFileSync(oddFile, odd);
-    const cm2 = (await k8s(['--generators', '2', '--image', 'i', '-d', oddFile])).docs.find((d) => d['kind'] === 'ConfigMap')!;
+    const cm2 = (await k8s(['--generators', '2', '--image', 'i', '-s', '192.0.2.53', '-d', oddFile])).docs.find((d) => d['kind'] === 'ConfigMap')!;
     expect(cm2['data']).toBeUndefined();
     expect(Object.keys(cm2['binaryData'])).toEqual(['queries.txt']); // "odd queries.txt" is no ConfigMap key
     expect(Buffer.from(cm2['binaryData']['queries.txt'], 'base64').equals(odd)).toBe(true);
@@ -128,7 +128,7 @@ describe('the manifest', () => {
   });
 
   it('with --queries-volume, mounts the claim read-only and reads -d inside it', async () => {
-    const { docs } = await k8s(['--generators', '8', '--image', 'i', '-d', 'sets/huge.txt', '--queries-volume', 'dns-queries', '-n', '3']);
+    const { docs } = await k8s(['--generators', '8', '--image', 'i', '-s', '192.0.2.53', '-d', 'sets/huge.txt', '--queries-volume', 'dns-queries', '-n', '3']);
     expect(docs.map((d) => d['kind'])).toEqual(['Job']);
     const pod = docs[0]!['spec']['template']['spec'];
     expect(pod['volumes']).toEqual([{ name: 'queries', persistentVolumeClaim: { claimName: 'dns-queries', readOnly: true } }]);
@@ -203,7 +203,7 @@ describe('refusals (exit 2, one line, nothing printed)', () => {
   writeFileSync(big, line.repeat(Math.ceil((CONFIGMAP_MAX_BYTES + 1) / line.length)));
 
   it('a query file over what a ConfigMap holds, pointing at --queries-volume', async () => {
-    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-d', big], /^dnsbench: -d .*big\.txt: 1\.0 MiB is more than a ConfigMap holds \(1 MiB\); .*--queries-volume CLAIM/);
+    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-s', '192.0.2.53', '-d', big], /^dnsbench: -d .*big\.txt: 1\.0 MiB is more than a ConfigMap holds \(1 MiB\); .*--queries-volume CLAIM/);
   });
 
   it('flags the manifest sets, or that belong on the merged report', async () => {
@@ -222,11 +222,12 @@ describe('refusals (exit 2, one line, nothing printed)', () => {
     await expectUsageError(['k8s', '--image', 'i', '-d', qfile], /give --generators N/);
     await expectUsageError(['kubernetes', '--generators', '2', '-d', qfile], /give --image IMAGE/);
     await expectUsageError(['k8s', '--generators', '0', '--image', 'i', '-d', qfile], /--generators: expected a whole number from 1 to 1000, got "0"/);
-    await expectUsageError(['k8s', '--generators', '2', '--image', 'i'], /give -d FILE/);
-    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-d', qfile, '--name', 'Bad_Name'], /--name: expected lower-case letters/);
-    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-d', qfile, '--start-delay', '2'], /--start-delay: expected a whole number from 5 to 3600/);
-    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-d', qfile, '--memory', 'lots'], /--memory: expected a Kubernetes quantity/);
-    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-d', '/abs/q.txt', '--queries-volume', 'pvc'], /give the file's path inside the volume/);
+    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-s', '192.0.2.53'], /give -d FILE/);
+    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-d', qfile], /give -s SERVER: without it each pod would benchmark its own loopback/);
+    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-s', '192.0.2.53', '-d', qfile, '--name', 'Bad_Name'], /--name: expected lower-case letters/);
+    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-s', '192.0.2.53', '-d', qfile, '--start-delay', '2'], /--start-delay: expected a whole number from 5 to 3600/);
+    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-s', '192.0.2.53', '-d', qfile, '--memory', 'lots'], /--memory: expected a Kubernetes quantity/);
+    await expectUsageError(['k8s', '--generators', '2', '--image', 'i', '-s', '192.0.2.53', '-d', '/abs/q.txt', '--queries-volume', 'pvc'], /give the file's path inside the volume/);
   });
 
   it('run flags are validated as for a run (host names are left to the pods)', async () => {
@@ -239,7 +240,7 @@ describe('refusals (exit 2, one line, nothing printed)', () => {
 
   it('more generators than queries would leave pods without a segment', async () => {
     const con = captureConsole();
-    expect(await main(['k8s', '--generators', '6', '--image', 'i', '-d', qfile], con)).toBe(2);
+    expect(await main(['k8s', '--generators', '6', '--image', 'i', '-s', '192.0.2.53', '-d', qfile], con)).toBe(2);
     expect(con.stdout).toBe('');
     expect(con.stderr).toMatch(/^dnsbench: --segment 1\/6: query file ".*queries\.txt" has only 5 queries, fewer than the 6 segments/);
   });

@@ -142,6 +142,9 @@ export async function planKubernetes(raw: RawKubernetesOptions, nowMs: number): 
   const spread = raw.spread ?? 'preferred';
   if (spread !== 'preferred' && spread !== 'required') throw new UsageError(`--spread: expected preferred or required, got "${spread}"`);
 
+  if (raw.server === undefined || raw.server.length === 0) {
+    throw new UsageError('kubernetes: give -s SERVER: without it each pod would benchmark its own loopback address');
+  }
   const datafile = raw.datafile;
   if (datafile === undefined || datafile === '-') {
     throw new UsageError('kubernetes: give -d FILE: the query file goes to the pods in a ConfigMap (or is read from --queries-volume)');
