@@ -63,6 +63,10 @@ async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number
       const { mergeCommand } = await import('./commands/merge.js');
       return mergeCommand(p.files, p.options, con);
     }
+    case 'kubernetes': {
+      const { kubernetesCommand } = await import('./commands/kubernetes.js');
+      return kubernetesCommand(p.options, argv, con);
+    }
     case 'demo': {
       const { demoCommand } = await import('./commands/demo.js');
       return demoCommand(p.options, con);

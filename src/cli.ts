@@ -10,13 +10,15 @@ import type { RawDemoOptions } from './commands/demo.js';
 import { addTransportOptions, TRANSPORT_EXAMPLES } from './cli-transport.js';
 import type { RawMergeOptions } from './commands/merge.js';
 import { addGateOptions } from './gates/cli.js';
+import type { RawKubernetesOptions } from './commands/kubernetes.js';
 
 export type Parsed =
   | { command: 'run'; options: RawRunOptions }
   | { command: 'serve'; options: RawServeOptions }
   | { command: 'demo'; options: RawDemoOptions }
   | { command: 'report'; files: string[]; options: RawReportOptions }
-  | { command: 'merge'; files: string[]; options: RawMergeOptions };
+  | { command: 'merge'; files: string[]; options: RawMergeOptions }
+  | { command: 'kubernetes'; options: RawKubernetesOptions };
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -72,7 +74,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--interleave', 'measure all -s targets at once, one query stream round-robin over them (-c/-q/-Q per target)')
     .option('--html <file>', 'write a self-contained HTML report (charts, comparison; opens offline)')
     .option('--csv <file>', 'write the interval series of every target as CSV')
-    .option('--quiet', 'print nothing but errors (use with --json)');
+    .option('--quiet', 'print nothing but errors (use with --json)')
+    .option('--segment <I/N>', 'send only segment I of N of the query file (query i when i mod N = I-1): N generators send it all once per pass')
+    .option('--start-at <time>', 'start sending at this time: RFC 3339 with offset, or Unix seconds; within 24 h (clocks must be NTP-synchronized)');
   return addTransportOptions(cmd);
 }
 
@@ -131,13 +135,49 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
   program
     .command('merge')
     .description('merge saved runs of the same benchmark (e.g. from several load generators) into one exact report')
-    .argument('<files...>', 'JSON reports written by --json')
+    .argument('<files...>', 'JSON reports written by --json; - reads them from stdin (concatenated, or as kubectl logs --prefix prints them)')
     .option('-o, --output <file>', 'where to write the merged JSON report, - for stdout (required)')
     .option('--force', 'merge even when the runs have different targets or query sets')
     .option('--title <text>', 'title of the merged report')
     .option('--quiet', 'print nothing but errors')
-    .addHelpText('after', '\nExample:\n  dnsbench merge gen1.json gen2.json -o all.json && dnsbench report all.json --gate "p99<2ms"')
+    .addHelpText(
+      'after',
+      '\nRuns made with --segment must be segments 1..N of one query file, each exactly once.\n' +
+        'Examples:\n  dnsbench merge gen1.json gen2.json -o all.json && dnsbench report all.json --gate "p99<2ms"\n' +
+        '  kubectl logs -l job-name=JOB --prefix --tail=-1 | dnsbench merge - -o all.json',
+    )
     .action((files: string[], options: RawMergeOptions) => onParsed({ command: 'merge', files, options }));
 
+  addKubernetesCommand(program, onParsed);
   return program;
+}
+
+const K8S_HELP = `
+Prints the manifest (YAML) on stdout and, on stderr, the commands that collect and merge the
+reports. Pod i runs: dnsbench RUN-FLAGS --segment $((JOB_COMPLETION_INDEX+1))/N --start-at T --json -
+Example:
+  dnsbench k8s --generators 4 --image registry.example/dnsbench:0.1 -s 172.28.0.99 -d queries.txt -l 60 | kubectl create -f -
+See docs/kubernetes.md (sizing N, the Dockerfile, the merge).`;
+
+/** \`dnsbench kubernetes\` (alias k8s): its own flags, then the run flags as for a run. */
+function addKubernetesCommand(program: Command, onParsed: (p: Parsed) => void): void {
+  const cmd = program
+    .command('kubernetes')
+    .alias('k8s')
+    .description('print a Kubernetes manifest (ConfigMap, Indexed Job) that runs this benchmark from N generator pods, started together')
+    .option('--generators <n>', 'number of generator pods (segments), 1..1000 (required)')
+    .option('--image <image>', 'container image with dnsbench on its PATH (required; docs/kubernetes.md has a Dockerfile)')
+    .option('--namespace <ns>', 'namespace of the objects (default: kubectl\'s current one)')
+    .option('--name <name>', 'Job name (default: dnsbench-YYYYMMDD-HHMMSS)')
+    .option('--start-delay <secs>', 'seconds from now until every pod starts sending, 5..3600 (default: 60)')
+    .option('--queries-volume <claim>', 'read -d from this PersistentVolumeClaim (for files over the 1 MiB a ConfigMap holds)')
+    .option('--cpus <n>', 'CPU cores per pod, requests = limits; also the pods\' -T (default: -T, else 2)')
+    .option('--memory <quantity>', 'memory per pod, requests = limits (default: 1Gi)')
+    .option('--spread <how>', 'pod anti-affinity over nodes: preferred or required (default: preferred)');
+  addRunOptions(cmd);
+  // Accepted only to be refused with a pointer to the merged report (planKubernetes).
+  for (const flag of ['--gate <expr>', '--baseline <file>', '--max-regression <list>', '--junit <file>', '--markdown <file>']) {
+    cmd.addOption(new Option(flag).hideHelp());
+  }
+  cmd.addHelpText('after', K8S_HELP).action((options: RawKubernetesOptions) => onParsed({ command: 'kubernetes', options }));
 }

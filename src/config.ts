@@ -14,6 +14,8 @@ import {
   type RawTransportOptions, type TransportConfig,
 } from './transport-config.js';
 export { workerTransport } from './transport-config.js';
+import { parseSegment, type Segment } from './segment.js';
+import { parseStartAt } from './start-at.js';
 import { checkGatingTargets, gatingForReport, resolveGating, targetNames, type GatingConfig, type RawGateOptions } from './gates/config.js';
 
 export interface TargetSpec {
@@ -59,6 +61,10 @@ export interface BenchConfig {
   csv: string | null;
   /** --gate, --baseline, --repeat, --junit, --markdown (src/gates/config.ts). */
   gating: GatingConfig;
+  /** --segment I/N: send only the file's queries i with i mod N == I-1 (src/segment.ts); null = all. */
+  segment: Segment | null;
+  /** --start-at: epoch ms at which sending starts (src/start-at.ts); null = as soon as ready. */
+  startAtMs: number | null;
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
@@ -90,6 +96,8 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   interleave?: boolean;
   html?: string;
   csv?: string;
+  segment?: string;
+  startAt?: string;
 }
 
 // --- number parsing ---------------------------------------------------------------------------
@@ -224,6 +232,12 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
   }
   const localPort = raw.localPort === undefined ? null : int('-x/--local-port', raw.localPort, 1, 65535, 'a port');
 
+  const segment = raw.segment === undefined ? null : parseSegment(raw.segment);
+  const startAtMs = raw.startAt === undefined ? null : parseStartAt(raw.startAt);
+  if (startAtMs !== null && gating.repeat > 1) {
+    throw new UsageError('--start-at cannot be combined with --repeat: only the first run could start at that time');
+  }
+
   const datafile = raw.datafile ?? '-';
   if (datafile === '-' && opts.stdinIsTTY) {
     throw new UsageError('-d/--datafile: no query file given and stdin is a terminal; give -d FILE or pipe queries in (see --help)');
@@ -282,6 +296,8 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     html,
     csv,
     gating,
+    segment,
+    startAtMs,
   };
 }
 

@@ -11,6 +11,7 @@ import { describeInterleave, describePlan, planWorkers, type WorkerPlan } from '
 import { buildReport, targetReport } from './results/build.js';
 import { answeredNothing, type GeneratorReport, type Machine, type Report, type TargetReport } from './results/report.js';
 import { tsigNotes } from './results/transport.js';
+import { runScaleFields } from './results/segments.js';
 import { VERSION } from './version.js';
 
 /** What the caller watches while a run goes on. Every method is optional. */
@@ -107,7 +108,8 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         if (ctx.signal?.aborted && targets.length > 0) break;
         const session = await sessionFor(g);
         workers = session.workers;
-        const startAtEpochMs = o.startAtEpochMs ?? Date.now() + 20;
+        // --start-at applies to the first (or only) session; later sequential targets follow on.
+        const startAtEpochMs = o.startAtEpochMs ?? (g === 0 && config.startAtMs !== null ? config.startAtMs : Date.now() + 20);
         ctx.observer?.starting?.({ targets: group, startAtMs: startAtEpochMs });
         const result: SessionResult = await session.run(
           {
@@ -135,6 +137,8 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         ctx.observer?.finished?.(reports);
       }
       const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers);
+      const scale = runScaleFields(querySet, o.startAtEpochMs ?? config.startAtMs, targets);
+      notes.push(...scale.notes);
       const split = describePlan(plans, maxQps) + (interleaved ? `; --interleave: ${describeInterleave(plans, config.targets.length, maxQps)}` : '');
       return buildReport({
         tool: { name: 'dnsbench', version: VERSION },
@@ -150,6 +154,8 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         notes,
         intervalBasis: 'sent',
         generator: combineGenerators(generators),
+        ...(scale.segment ? { segment: scale.segment } : {}),
+        ...(scale.start ? { start: scale.start } : {}),
       });
     },
     async close() {

@@ -24,7 +24,7 @@ export interface RunResult {
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
   const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY });
-  const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin);
+  const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
   const command = redactArgv(argv);
   const stop = stopOnSignals(con);
   if (config.verbose) con.err(`dnsbench: ${describePlan(planWorkers(config), config.maxQps)}\n`);

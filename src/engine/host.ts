@@ -124,9 +124,9 @@ export class WorkerHost implements LoopHost {
     if (run.started || this.active !== run) return;
     run.started = true;
     run.startTimer = null;
-    // The run's clock starts at its scheduled time, even if the timer fired a little late: the
-    // schedule (and the first interval) belongs to the common start of every worker.
-    const startAt = run.startAt;
+    // The run starts when this thread actually begins (a timer fires a little after its time);
+    // the report's start and the first interval are that moment, so nothing is charged for it.
+    const startAt = Math.max(run.startAt, this.timers.now());
     run.cpuAtStart = run.cpuAtProgress = this.cpu();
     const spec = run.spec;
     const sequence = new BigInt64Array(spec.sequence);

@@ -18,8 +18,16 @@ export function loadReport(file: string): Report {
   } catch (e) {
     throw new InputError(`${file}: not JSON (${(e as Error).message})`);
   }
+  return reportFromJson(data, file);
+}
+
+/**
+ * Parsed JSON -> Report, checking that it is a dnsbench report of a schema version this build
+ * reads; `file` (a file name, or a report found on stdin) names it in errors. Throws InputError.
+ */
+export function reportFromJson(data: unknown, file: string): Report {
   const r = data as Partial<Report> | null;
-  if (r === null || typeof r !== 'object' || r.tool?.name !== 'dnsbench' || !Array.isArray(r.targets)) {
+  if (r === null || typeof r !== 'object' || r.tool?.name !== 'dnsbench' || !Array.isArray(r.targets) || r.targets.some((t) => t === null || typeof t !== 'object')) {
     throw new InputError(`${file}: not a dnsbench report (expected the JSON written by --json)`);
   }
   if (r.schemaVersion !== SCHEMA_VERSION) {

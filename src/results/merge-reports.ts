@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { mergeRunData } from './merge.js';
 import type { Report, TargetReport } from './report.js';
 import { buildReport, runDataOf, targetReport } from './build.js';
+import { completeSegmentsFileQueries, mergedFromEntry, segmentProblems, skewNote, startSkew } from './segments.js';
 
 export interface MergeInput {
   file: string;
@@ -56,6 +57,8 @@ export function mergeProblems(inputs: readonly MergeInput[]): string[] {
     if (prev !== undefined) problems.push(`${x.file} is the same run as ${prev} (same host, start time and counts); merging it would count its queries twice`);
     else seen.set(id, x.file);
   }
+  // --segment runs: segments 1..N of one file, each exactly once (results/segments.ts).
+  problems.push(...segmentProblems(inputs));
   return problems;
 }
 
@@ -84,23 +87,17 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     });
   });
 
-  const mergedFrom: MergedFrom[] = inputs.flatMap((x) =>
-    x.report.mergedFrom ?? [
-      {
-        file: x.file,
-        title: x.report.title,
-        hostname: x.report.machine.hostname,
-        startedAt: x.report.startedAt,
-        endedAt: x.report.endedAt,
-        querySetSha256: x.report.querySet.sha256,
-      },
-    ],
-  );
+  const mergedFrom: MergedFrom[] = inputs.flatMap((x) => x.report.mergedFrom ?? [mergedFromEntry(x.file, x.report)]);
+  const skew = startSkew(inputs);
+  // Segments 1..N together are the whole file: the merged report's query set is all of it.
+  const fileQueries = completeSegmentsFileQueries(inputs);
   const notes = [
     `Merged from ${inputs.length} runs: ${inputs.map((x) => `${x.file} (${x.report.machine.hostname}, started ${x.report.startedAt})`).join(', ')}. ` +
       'Counters add, histograms merge exactly, intervals align on wall-clock time, and qps is over the union of the run times.',
     ...(problems.length > 0 ? [`Merged with --force despite: ${problems.join('; ')}.`] : []),
     ...(inputs.some((x) => x.report.repeat) ? ['Inputs made with --repeat contribute their median run only.'] : []),
+    ...(fileQueries !== null ? [`The runs were segments 1..${mergedFrom[0]!.segment!.count} of the query file, each exactly once: together they sent the whole file.`] : []),
+    ...(skew !== null ? [skewNote(skew)] : []),
     ...inputs.flatMap((x) => x.report.notes.map((n) => `${x.file}: ${n}`)),
   ];
   const times = (k: 'startedAt' | 'endedAt'): number[] => inputs.map((x) => Date.parse(x.report[k]));
@@ -113,11 +110,12 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     machine: first.machine,
     config: first.config,
     // With --force and different query sets this is the first run's set; each run's is in mergedFrom.
-    querySet: first.querySet,
+    querySet: fileQueries !== null ? { ...first.querySet, count: fileQueries } : first.querySet,
     mode: first.mode,
     targets,
     notes,
     mergedFrom,
+    ...(skew !== null ? { startSkew: skew } : {}),
     // What the intervals count (mergeProblems refuses inputs that differ).
     ...(first.intervalBasis ? { intervalBasis: first.intervalBasis } : {}),
   });

@@ -134,6 +134,34 @@ export interface Report {
   intervalBasis?: 'sent';
   /** The load generator's own CPU per worker thread and interval (absent in older reports). */
   generator?: GeneratorReport;
+  /** --segment I/N: the part of the query file this run sent (absent: the whole file). */
+  segment?: ReportSegment;
+  /** --start-at: when sending was meant to start and when it did (absent without --start-at). */
+  start?: ReportStart;
+  /** `dnsbench merge`: how far apart the merged runs started (absent with a single run). */
+  startSkew?: StartSkew;
+}
+
+/** Segment `index` of `count` (1-based); `fileQueries` = queries in the whole file. */
+export interface ReportSegment {
+  index: number;
+  count: number;
+  fileQueries: number;
+}
+
+/** Epoch milliseconds: the --start-at time, and the first query actually sent. */
+export interface ReportStart {
+  intendedAtMs: number;
+  actualAtMs: number;
+}
+
+/** The largest difference between the merged runs' actual starts (ms), and which runs those were. */
+export interface StartSkew {
+  ms: number;
+  earliest: string;
+  latest: string;
+  /** What a start is: `start.actualAtMs` of runs made with --start-at, else their first send. */
+  basis: 'start-at' | 'first-send' | 'mixed';
 }
 
 /** The load generator itself: worker threads and their CPU use (issue 13's generator-bound verdict). */

@@ -120,4 +120,10 @@ export interface MergedFrom {
   startedAt: string;
   endedAt: string;
   querySetSha256: string;
+  /** --segment of that run (absent when it ran the whole file, or in older merged reports). */
+  segment?: { index: number; count: number; fileQueries: number };
+  /** Epoch ms of that run's actual start (`start.actualAtMs`, else its first send). */
+  actualStartMs?: number;
+  /** True when actualStartMs is from a --start-at run. */
+  startAt?: boolean;
 }
