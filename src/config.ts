@@ -14,7 +14,7 @@ import {
   type RawTransportOptions, type TransportConfig,
 } from './transport-config.js';
 export { workerTransport } from './transport-config.js';
-import { parseSegment, type Segment } from './segment.js';
+import { parseSegment, type Segment } from './queryset/segment.js';
 import { parseStartAt } from './start-at.js';
 import { checkGatingTargets, gatingForReport, resolveGating, targetNames, type GatingConfig, type RawGateOptions } from './gates/config.js';
 

@@ -2,9 +2,10 @@
 // crash or Ctrl-C never leaves a half-written JSON or HTML file where a good one is expected.
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 export function writeFileAtomic(file: string, data: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, file);

@@ -5,7 +5,7 @@ import { UsageError } from '../src/errors.js';
 import { mergeReports, type MergeInput } from '../src/results/merge-reports.js';
 import type { Report } from '../src/results/report.js';
 import { runScaleFields, SKEW_WARN_MS } from '../src/results/segments.js';
-import { segmentSize } from '../src/segment.js';
+import { segmentSize } from '../src/queryset/segment.js';
 import { fixtureReport, fixtureTarget, samples, SHA_B } from './support/report-fixtures.js';
 
 const T0 = 1_700_000_000_000;

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../src/errors.js';
 import { loadQuerySet } from '../src/queryset/load.js';
 import type { EncodeOptions, QuerySet } from '../src/queryset/types.js';
-import { inSegment, MAX_SEGMENTS, parseSegment, segmentSize } from '../src/segment.js';
+import { inSegment, MAX_SEGMENTS, parseSegment, segmentSize } from '../src/queryset/segment.js';
 import { expectUsageError } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-segment-'));

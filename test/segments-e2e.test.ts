@@ -12,7 +12,7 @@ import { startResponder, type Responder } from '../src/serve/responder.js';
 import { loadZoneFile } from '../src/serve/zone.js';
 import { DEMO_ZONE } from '../src/serve/run.js';
 import type { Report } from '../src/results/report.js';
-import { segmentSize } from '../src/segment.js';
+import { segmentSize } from '../src/queryset/segment.js';
 import { ROOT, runCli } from './support/cli.js';
 
 const N = 3;

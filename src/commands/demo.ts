@@ -10,7 +10,7 @@ import type { Console } from './console.js';
 import { stopOnSignals } from './console.js';
 import { LivePrinter } from './live.js';
 import { machineInfo } from './machine.js';
-import { exitCodeOf, finishRun } from './run.js';
+import { exitCodeOf, finishRun } from './finish.js';
 
 /** What commander hands over for `dnsbench demo`. */
 export interface RawDemoOptions {

@@ -12,7 +12,7 @@ import type { Console, StopSignal } from './console.js';
 import { applyGating, runExitCode } from './gating.js';
 import { LivePrinter } from './live.js';
 import { machineInfo } from './machine.js';
-import { exitCodeOf, finishRun, isHuman, type RunResult } from './run.js';
+import { exitCodeOf, finishRun, isHuman, type RunResult } from './finish.js';
 import { ExitCode } from '../errors.js';
 
 export async function runRepeated(

@@ -37,6 +37,7 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
   if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 60_000) throw new UsageError(`--delay: expected milliseconds from 0 to 60000, got "${o.delay}"`);
   const responder = await runServe(
     {
+      cwd: process.cwd(),
       address: o.address ?? '127.0.0.1',
       port: o.port === undefined ? 5353 : whole('-p/--port', o.port, 0, 65535),
       ...(o.zone !== undefined ? { zonePath: o.zone } : {}),

@@ -10,7 +10,7 @@ import { QueryEncoder, questionLength } from './encode.js';
 import { LineKind, LineScanner } from './parse.js';
 import { ecsColumn, encodeEcsList, MAX_ECS_GROWTH } from './ecs.js';
 import type { EncodeOptions, QuerySet } from './types.js';
-import { formatSegment, inSegment, type Segment } from '../segment.js';
+import { formatSegment, inSegment, type Segment } from './segment.js';
 
 const LF = 0x0a;
 const MAX_SHOWN_PROBLEMS = 10;
@@ -24,10 +24,13 @@ const MAX_SHOWN_PROBLEMS = 10;
 export async function loadQuerySet(
   path: string,
   opts: EncodeOptions,
-  stdin: NodeJS.ReadableStream = process.stdin,
+  stdin: NodeJS.ReadableStream | undefined = undefined,
   segment: Segment | null = null,
 ): Promise<QuerySet> {
-  if (path === '-') return buildQuerySet(await readStream(stdin), '<stdin>', opts, segment);
+  if (path === '-') {
+    if (stdin === undefined) throw new InputError('query file "-" (stdin) given, but no input stream to read it from');
+    return buildQuerySet(await readStream(stdin), '<stdin>', opts, segment);
+  }
   return buildQuerySet(await readQueryFile(path), path, opts, segment);
 }
 

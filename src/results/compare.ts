@@ -4,49 +4,8 @@
 // any saved run, and stored in Report.comparison for readers of the JSON (docs/report-schema.md).
 import { countOf, rcodeCode } from './counters.js';
 import type { TargetReport } from './report.js';
-
-export interface RcodeDifference {
-  rcode: string;
-  /** Answers with this code, and their share of the target's completed queries (percent). */
-  count: number;
-  pct: number;
-  referenceCount: number;
-  referencePct: number;
-  /** pct - referencePct, in percentage points. */
-  deltaPp: number;
-}
-
-export interface TargetComparison {
-  label: string;
-  server: string;
-  qps: number;
-  /** Answered queries (response code shares are of these). */
-  completed: number;
-  /** qps / the reference's qps; null when the reference answered nothing. */
-  qpsRatio: number | null;
-  /** Microseconds; null when the target answered nothing (there is no latency to compare). */
-  p50Us: number | null;
-  p50DeltaUs: number | null;
-  /** Percent of the reference's p50; null when either side has no latency. */
-  p50DeltaPct: number | null;
-  p99Us: number | null;
-  p99DeltaUs: number | null;
-  p99DeltaPct: number | null;
-  /** lost / sent, percent. */
-  lossPct: number;
-  /** lossPct - the reference's lossPct, in percentage points. */
-  lossDeltaPp: number;
-  /** Every response code either side saw, in numeric order. */
-  rcodes: RcodeDifference[];
-}
-
-export interface Comparison {
-  /** Label of the target everything is compared against (the first). Not to be confused with
-   *  Report.baseline, which is --baseline's comparison with another saved run. */
-  reference: string;
-  /** Every target in report order; the first is the reference itself (ratio 1, deltas 0). */
-  targets: TargetComparison[];
-}
+import type { Comparison } from './sections.js';
+export type { Comparison, RcodeDifference, TargetComparison } from './sections.js';
 
 /** Numeric order (as dnsperf prints codes): the header's 4-bit RCODE names, unknown names after. */
 const rcodeRank = (k: string): number => rcodeCode(k) ?? 1_000_000;

@@ -5,7 +5,7 @@
 // that are open at once; past a bound the stream is refused with one line.
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
-import { MAX_SEGMENTS } from '../segment.js';
+import { MAX_SEGMENTS } from '../queryset/segment.js';
 import { reportFromJson } from './load.js';
 import type { Report } from './report.js';
 

@@ -6,8 +6,7 @@ import type { Counters, RcodeCounts } from './counters.js';
 import type { PercentileKey } from './histogram.js';
 import type { LatencySums } from './model.js';
 import type { ConnectionReport } from './transport.js';
-import type { Comparison } from './compare.js';
-import type { BaselineSection, GatesSection, MergedFrom, RepeatSection } from './sections.js';
+import type { BaselineSection, Comparison, GatesSection, MergedFrom, RepeatSection } from './sections.js';
 import { formatHostPort } from '../util/hostport.js';
 
 export const SCHEMA_ID = 'https://dnsbench.dev/schema/report-v1.json';

@@ -2,15 +2,22 @@
 // in docs/report-schema.md; every field is plain data so a saved report re-renders exactly.
 // They live with the results model (not in gates/) so the Report type needs nothing above it.
 import type { Counters, RcodeCounts } from './counters.js';
-import type { LatencyReport } from './report.js';
+import type { PercentileKey } from './histogram.js';
 
 /** A gate's comparison operator. */
 export type Operator = '<' | '<=' | '>' | '>=' | '==';
 /** The unit a gate value is written in: latency (s, ms, us), a share (%), or none (counts, qps). */
 export type Unit = 's' | 'ms' | 'us' | '%' | '';
 
-/** The part of a LatencyReport that gates read (so a median over --repeat runs can supply it). */
-export type LatencyStats = Pick<LatencyReport, 'count' | 'min' | 'max' | 'mean' | 'stddev' | 'percentiles'>;
+/** The part of a LatencyReport that gates read (so a median over --repeat runs can supply it); µs. */
+export interface LatencyStats {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  stddev: number;
+  percentiles: Record<PercentileKey, number>;
+}
 
 /** What a metric is read from: a TargetReport, or one run's summary in a --repeat section. */
 export interface MetricSource {
@@ -126,4 +133,49 @@ export interface MergedFrom {
   actualStartMs?: number;
   /** True when actualStartMs is from a --start-at run. */
   startAt?: boolean;
+}
+
+// --- the comparison of every target against the first (results/compare.ts) ------------------
+
+export interface RcodeDifference {
+  rcode: string;
+  /** Answers with this code, and their share of the target's completed queries (percent). */
+  count: number;
+  pct: number;
+  referenceCount: number;
+  referencePct: number;
+  /** pct - referencePct, in percentage points. */
+  deltaPp: number;
+}
+
+export interface TargetComparison {
+  label: string;
+  server: string;
+  qps: number;
+  /** Answered queries (response code shares are of these). */
+  completed: number;
+  /** qps / the reference's qps; null when the reference answered nothing. */
+  qpsRatio: number | null;
+  /** Microseconds; null when the target answered nothing (there is no latency to compare). */
+  p50Us: number | null;
+  p50DeltaUs: number | null;
+  /** Percent of the reference's p50; null when either side has no latency. */
+  p50DeltaPct: number | null;
+  p99Us: number | null;
+  p99DeltaUs: number | null;
+  p99DeltaPct: number | null;
+  /** lost / sent, percent. */
+  lossPct: number;
+  /** lossPct - the reference's lossPct, in percentage points. */
+  lossDeltaPp: number;
+  /** Every response code either side saw, in numeric order. */
+  rcodes: RcodeDifference[];
+}
+
+export interface Comparison {
+  /** Label of the target everything is compared against (the first). Not to be confused with
+   *  Report.baseline, which is --baseline's comparison with another saved run. */
+  reference: string;
+  /** Every target in report order; the first is the reference itself (ratio 1, deltas 0). */
+  targets: TargetComparison[];
 }

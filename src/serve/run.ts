@@ -10,6 +10,8 @@ import { startTcpResponder } from './tcp.js';
 import { loadZoneFile } from './zone.js';
 
 export interface ServeOptions {
+  /** The working directory the bundled zone's path is shown relative to (the caller's). */
+  cwd?: string;
   address: string;
   port: number;
   /** Master file to serve; the bundled zones/demo.zone when omitted. */
@@ -63,16 +65,16 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
   };
 
   const where = responder.address.includes(':') ? `[${responder.address}]:${responder.port}` : `${responder.address}:${responder.port}`;
-  log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined)} on ${where} (${tcp === null ? 'udp' : 'udp and tcp'})`);
+  log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined, opts.cwd)} on ${where} (${tcp === null ? 'udp' : 'udp and tcp'})`);
   const active = describeFaults(faults);
   if (active) log(`dnsbench serve: injecting faults: ${active} (seed ${responder.seed})`);
   return responder;
 }
 
 /** The bundled zone is shown relative to the working directory when inside it (`zones/demo.zone`). */
-function displayPath(path: string, bundled: boolean): string {
-  if (!bundled) return path;
-  const rel = relative(process.cwd(), path);
+function displayPath(path: string, bundled: boolean, cwd: string | undefined): string {
+  if (!bundled || cwd === undefined) return path;
+  const rel = relative(cwd, path);
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 

@@ -3,7 +3,7 @@
 // over queries, not lines) belongs to segment (i mod N) + 1: round-robin rather than contiguous
 // blocks, so every segment sees the same mix of names and types as the whole file, and the
 // segments differ in size by at most one query.
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /** Segment `index` (1-based) of `count`. */
 export interface Segment {
