@@ -74,7 +74,10 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
   const interleaved = config.mode === 'interleave' && config.targets.length > 1;
   const groups: TargetSpec[][] = interleaved ? [config.targets] : config.targets.map((t) => [t]);
   const sessions: Array<EngineSession | undefined> = groups.map(() => undefined);
-  const transport = workerTransport(config.transport);
+  // --expect / --rrset-order: the answer checks each channel runs (engine/checks.ts); null keeps the answer path as it is.
+  const ex = querySet.expectations;
+  const checks = ex !== undefined || config.ops.rrsetOrder ? { expect: ex === undefined ? null : { index: ex.index, list: ex.list }, rrsetOrder: config.ops.rrsetOrder } : null;
+  const transport = { ...workerTransport(config.transport), checks };
 
   const sessionFor = async (g: number): Promise<EngineSession> => {
     const have = sessions[g];

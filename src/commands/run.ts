@@ -12,19 +12,31 @@ import { exitCodeOf, finishRun, isHuman, type RunResult } from './finish.js';
 import { applyGating } from './gating.js';
 import { LivePrinter } from './live.js';
 import { machineInfo } from './machine.js';
+import { OpsRun } from './ops.js';
+import { loadExpectations } from '../queryset/expect.js';
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
   const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY });
-  const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
+  const loaded = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
+  // --expect: a side table beside the query set (only the queries with an expectation cost anything).
+  const querySet =
+    config.ops.expect || config.ops.expectFile !== null
+      ? { ...loaded, expectations: await loadExpectations(loaded, { queryFile: config.queryFile, columns: config.ops.expect, expectFile: config.ops.expectFile }) }
+      : loaded;
   const command = redactArgv(argv);
   const stop = stopOnSignals(con);
   if (config.verbose) con.err(`dnsbench: ${describePlan(planWorkers(config), config.maxQps)}\n`);
   if (config.gating.repeat > 1) return (await import('./repeat.js')).runRepeated(config, querySet, command, con, stop);
   const human = isHuman(config);
-  const report = applyGating(
-    await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, human) }),
-    config.gating,
-  );
+  const ops = new OpsRun(config, new LivePrinter(config, con, command, human), con);
+  let measured: Awaited<ReturnType<typeof measure>>;
+  try {
+    measured = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: ops });
+  } catch (e) {
+    await ops.abort();
+    throw e;
+  }
+  const report = applyGating(await ops.complete(measured, stop.stoppedBy() !== null), config.gating);
   finishRun(report, config, con, false);
   return { report, exitCode: exitCodeOf(report, stop.stoppedBy()) };
 }

@@ -4,6 +4,7 @@
 import type { RunData } from '../results/model.js';
 import type { EncodeOptions } from '../queryset/types.js';
 import type { TsigKey } from '../tsig/key.js';
+import type { CheckSpec } from './checks.js';
 
 /** A server to send to (resolved address). */
 export interface WorkerTarget {
@@ -28,6 +29,8 @@ export interface WorkerTransport {
   doh: { path: string; authority: string | null; method: 'GET' | 'POST' };
   /** UDP I/O: 'native' (sendmmsg/recvmmsg addon) or 'dgram' (Node's sockets). */
   io?: 'native' | 'dgram';
+  /** --expect / --rrset-order (engine/checks.ts); absent or null when neither is on. */
+  checks?: CheckSpec | null;
 }
 
 /** One -T send/receive loop: its sockets per target and where they sit among all sockets. */

@@ -13,6 +13,7 @@ import { zeroCounters, rcodesFromArray, type Counters } from '../results/counter
 import { encodeHistogram, newHistogram, type Histogram } from '../results/histogram.js';
 import { addSample, emptySums, type IntervalData, type LatencySums, type RunData } from '../results/model.js';
 import { tallyAdd } from '../results/tally.js';
+import type { ChecksCollector } from '../results/checks.js';
 
 /** Counters that are events (not query outcomes) and can be counted with `event`. */
 export type EventCounter =
@@ -20,7 +21,7 @@ export type EventCounter =
   | 'tsigFailed' | 'tsigBadKey' | 'tsigBadSig' | 'tsigBadTime' | 'connAttempts' | 'connSuccesses' | 'reconnects';
 
 /** Ways a query is lost (each is also counted in `lost`). */
-export type LossKind = 'timedOut' | 'truncated' | 'aborted';
+export type LossKind = 'timedOut' | 'truncated' | 'aborted' | 'wrongAnswer';
 
 /** One open interval: its counters and the latency of its queries. */
 class Slot {
@@ -73,6 +74,8 @@ export class Recorder {
   /** -Q: send lag (µs) and skipped slots. */
   readonly lag: LatencySums = emptySums();
   private readonly lagHist: Histogram | null;
+  /** --expect / --rrset-order counts (engine/checks.ts creates it on first use); null otherwise. */
+  checks: ChecksCollector | null = null;
   skipped = 0;
   skippedWindowFull = 0;
   windowFullMs = 0;
@@ -288,6 +291,7 @@ export class Recorder {
       connect: { ...this.connect },
       nsid: Object.fromEntries(this.nsid),
       sourcePairs: this.sources.size,
+      ...(this.checks !== null ? { checks: this.checks.toData() } : {}),
       ...(this.lagHist !== null
         ? {
             pacing: {

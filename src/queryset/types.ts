@@ -1,6 +1,7 @@
 // The pre-encoded query set: every query is encoded to DNS wire format once, before the run,
 // into SharedArrayBuffers that all worker threads read without copying. On the hot path a
 // worker copies one message into its own send slot and patches only the 2-byte ID.
+import type { ExpectationTable } from './expect-types.js';
 
 /** How each query is encoded (flags that apply to every query of the run). */
 export interface EncodeOptions {
@@ -65,4 +66,6 @@ export interface QuerySet {
    * count = N; src/segment.ts), in file order. null: the whole file.
    */
   readonly segment: { readonly index: number; readonly count: number } | null;
+  /** --expect: what each query's answer should be, a side table (queryset/expect.ts); absent without --expect. */
+  readonly expectations?: ExpectationTable;
 }

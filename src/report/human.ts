@@ -7,6 +7,7 @@ import { renderComparison } from './compare-table.js';
 import { renderTables } from './table.js';
 import { renderStatistics, renderStatusFooter, renderStatusHeader, statusInfo } from './text.js';
 import { renderConnectionStatistics, renderTransportNotes } from './transport.js';
+import { renderAnswerChecks, renderOps } from './ops-text.js';
 
 /** "=== label (server) ===" before each target when there are several (never for one: dnsperf parity). */
 export function targetBanner(report: { targets: readonly unknown[] }, t: { label: string; server: string }): string {
@@ -15,12 +16,12 @@ export function targetBanner(report: { targets: readonly unknown[] }, t: { label
 
 /** One target's results: the status footer, dnsperf's statistics block, our tables and notes. */
 export function renderTargetBlock(t: TargetReport, timeLimitSec: number | null): string {
-  return renderStatusFooter(t, timeLimitSec) + renderStatistics(t) + renderConnectionStatistics(t) + renderTables(t) + renderTransportNotes(t) + '\n';
+  return renderStatusFooter(t, timeLimitSec) + renderStatistics(t) + renderConnectionStatistics(t) + renderTables(t) + renderTransportNotes(t) + renderAnswerChecks(t) + '\n';
 }
 
 /** After the targets: the comparison against the first (with several) and the run's notes. */
 export function renderTail(report: Report): string {
-  let out = '';
+  let out = renderOps(report);
   if (report.comparison) out += renderComparison(report.comparison) + '\n';
   for (const n of report.notes) out += `Note: ${n}\n`;
   return out;

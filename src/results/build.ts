@@ -6,6 +6,7 @@ import type { IntervalData, LatencySums, PacingData, RunData } from './model.js'
 import { connectionReport, mergeTransport } from './transport.js';
 import { compareTargets } from './compare.js';
 import { summarizeSums } from './stats.js';
+import { answerChecksReport, checksDataOf } from './checks-report.js';
 import {
   formatServer, SCHEMA_ID, SCHEMA_VERSION, type IntervalReport, type LatencyReport, type PacingReport, type Report,
   type TargetReport,
@@ -94,6 +95,7 @@ export function targetReport(
     connections: data.counters.connAttempts > 0 ? connectionReport(data.counters, transport.connect) : null,
     nsid: Object.keys(transport.nsid).length > 0 ? transport.nsid : null,
     ...(data.pacing ? { pacing: pacingReport(data.pacing) } : {}),
+    ...(data.checks ? { answerChecks: answerChecksReport(data.checks, data.counters.wrongAnswer) } : {}),
   };
 }
 
@@ -133,6 +135,7 @@ export function runDataOf(t: TargetReport): RunData {
           },
         }
       : {}),
+    ...(t.answerChecks ? { checks: checksDataOf(t.answerChecks) } : {}),
   };
 }
 

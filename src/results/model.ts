@@ -2,6 +2,7 @@
 // field is a sum, a min/max of times, or an HDR histogram encoded as compressed base64, so
 // partial results from workers, targets, runs and hosts merge exactly (dnsperf's sum_stats;
 // oha's ResultData). The engine fills these shapes; it does not define them.
+import type { ChecksData } from './checks.js';
 import type { Counters, RcodeCounts } from './counters.js';
 
 /** Latency (or any duration) sums in microseconds. min is Infinity while count is 0. */
@@ -76,6 +77,8 @@ export interface RunData {
   sourcePairs?: number;
   /** -Q runs: schedule keeping. Absent when not paced and in old reports. */
   pacing?: PacingData;
+  /** --expect / --rrset-order: what the answer checks counted (absent without them). */
+  checks?: ChecksData;
 }
 
 export function emptySums(): LatencySums {

@@ -6,6 +6,8 @@ import type { Counters, RcodeCounts } from './counters.js';
 import type { PercentileKey } from './histogram.js';
 import type { LatencySums } from './model.js';
 import type { ConnectionReport } from './transport.js';
+import type { AnswerChecksReport } from './checks-report.js';
+import type { EventRecord, SerialWatchSection, TimelineSection } from './ops.js';
 import type { BaselineSection, Comparison, GatesSection, MergedFrom, RepeatSection } from './sections.js';
 import { formatHostPort } from '../util/hostport.js';
 
@@ -75,6 +77,8 @@ export interface TargetReport {
   nsid?: Record<string, number> | null;
   /** -Q: how well the schedule was kept (absent when not paced, and in old reports). */
   pacing?: PacingReport;
+  /** --expect / --rrset-order (absent without them; since schema 1.3). */
+  answerChecks?: AnswerChecksReport;
 }
 
 /** -Q schedule keeping for one target (issue 9: send lag and skipped slots). */
@@ -139,6 +143,12 @@ export interface Report {
   start?: ReportStart;
   /** `dnsbench merge`: how far apart the merged runs started (absent with a single run). */
   startSkew?: StartSkew;
+  /** --event: the commands run during the run, with their times and exit status (absent without --event; 1.3). */
+  events?: EventRecord[];
+  /** Outage and degraded windows and who answered when, per target (results/timeline.ts; 1.3). */
+  timeline?: TimelineSection;
+  /** --watch-serial: the zone's serial per target over the run (1.3). */
+  serials?: SerialWatchSection;
 }
 
 /** Segment `index` of `count` (1-based); `fileQueries` = queries in the whole file. */
@@ -233,6 +243,25 @@ export interface ReportConfig {
   split: string;
   /** Which UDP I/O path ran: "native", or "dgram (...reason...)" (issue 9). */
   io?: string;
+  /** --event, --outage-below, --degraded-above, --expect, --rrset-order, --watch-serial (1.3). */
+  ops?: OpsSettings;
+}
+
+/** The operations flags as the report stores them (config.ts builds them, src/ops-config.ts). */
+export interface OpsSettings {
+  events: Array<{ atSec: number; command: string }>;
+  /** Percent. */
+  outageBelowPct: number;
+  /** µs, or null for 10x each target's p50. */
+  degradedAboveUs: number | null;
+  /** --expect: the query file's expect= columns are checked. */
+  expect: boolean;
+  expectFile: string | null;
+  rrsetOrder: boolean;
+  /** The zone (absolute), or null. */
+  watchSerial: string | null;
+  /** The report gets a timeline section (--event, --outage-below, --degraded-above, --interval, --watch-serial, or a gate naming outage). */
+  timeline: boolean;
 }
 
 /** "host:port", with IPv6 in brackets. */
