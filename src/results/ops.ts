@@ -72,9 +72,10 @@ export interface OutageWindow {
   t: number;
   intervals: number;
   /**
-   * Estimated start and end (epoch ms) inside the neighbouring intervals, from their unanswered
-   * share, assuming a steady send rate within an interval: the interval before lost its last
-   * `share x length`, the one after its first. Equal to fromMs/toMs when the neighbours lost nothing.
+   * Estimated start and end (epoch ms), assuming a steady send rate within an interval: the outage
+   * began in the first interval that lost anything (the one before the window, or the window's
+   * first) after the share of it that was answered, and ended in the last one after the share of it
+   * that was lost. Finer than the interval; an estimate, not a measurement.
    */
   startMs: number;
   endMs: number;
@@ -88,7 +89,7 @@ export interface OutageWindow {
   recovered: boolean;
   /** The nearest --event started before the outage (within one interval after its estimated start), or null. */
   event: { index: number; command: string; atSec: number; toStartMs: number; toRecoveryMs: number | null } | null;
-  /** --nsid: who answered most in the last answered interval before, and the first after. */
+  /** --nsid: who answered the last answered interval before, and the first after (timeline.ts dominantIdentity: "d1", or "d1+d2"). */
   before: string | null;
   after: string | null;
 }
@@ -104,8 +105,9 @@ export interface DegradedWindow {
   maxP99Us: number;
 }
 
-/** --nsid: consecutive answered intervals in which the same server identity answered most. */
+/** --nsid: consecutive answered intervals answered by the same identities. */
 export interface IdentitySpan {
+  /** "d1", or "d1+d2" when several each answered at least 20% (timeline.ts dominantIdentity). */
   id: string;
   fromMs: number;
   toMs: number;

@@ -268,8 +268,9 @@ export interface OpsSettings {
 export const formatServer = formatHostPort;
 
 /** True when the target was sent queries and none was answered (nor stopped by Ctrl-C): the
- *  run failed for it (exit 3, and a note saying so). The one place this is decided. */
+ *  run failed for it (exit 3, and a note saying so). The one place this is decided. An answer
+ *  --expect found wrong is an answer: the server is there, and the report says what was wrong. */
 export function answeredNothing(t: { counters: Counters }): boolean {
   const c = t.counters;
-  return c.sent > 0 && c.completed === 0 && c.interrupted < c.sent;
+  return c.sent > 0 && c.completed + (c.wrongAnswer ?? 0) === 0 && c.interrupted < c.sent;
 }

@@ -42,19 +42,24 @@ function usable(t: TargetReport): Iv[] {
   return out;
 }
 
-/** The identity that answered most in an interval (ties: the smaller name), or null without NSID counts. */
+/** An identity answering at least this share of an interval's answers is part of its identity. */
+export const IDENTITY_SHARE = 0.2;
+/** Identities named in one interval's identity at most (a balancer over many backends). */
+const MAX_IDENTITIES = 4;
+
+/**
+ * Who answered an interval: the identities with at least IDENTITY_SHARE of its answers, sorted and
+ * joined by '+' ("d1+d2" behind a round-robin balancer, "d2" after d1 died); null without NSID
+ * counts. Shares, not the single largest, so two backends at 50/50 do not flip from one interval
+ * to the next.
+ */
 export function dominantIdentity(nsid: Readonly<Record<string, number>> | undefined): string | null {
-  if (nsid === undefined || nsid === null) return null;
-  let best: string | null = null;
-  let n = 0;
-  for (const [k, v] of Object.entries(nsid)) {
-    if (typeof v !== 'number' || !(v > 0)) continue;
-    if (v > n || (v === n && best !== null && k < best)) {
-      best = k;
-      n = v;
-    }
-  }
-  return best;
+  if (nsid === undefined || nsid === null || typeof nsid !== 'object') return null;
+  const entries = Object.entries(nsid).filter((e): e is [string, number] => typeof e[1] === 'number' && e[1] > 0);
+  const total = entries.reduce((s, [, v]) => s + v, 0);
+  if (total === 0) return null;
+  const ids = entries.filter(([, v]) => v / total >= IDENTITY_SHARE).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_IDENTITIES).map(([k]) => k);
+  return ids.sort().join('+');
 }
 
 function identitySpans(ivs: readonly Iv[], startMs: number): IdentitySpan[] {
@@ -62,7 +67,7 @@ function identitySpans(ivs: readonly Iv[], startMs: number): IdentitySpan[] {
   for (const x of ivs) {
     const id = dominantIdentity(x.iv.nsid);
     if (id === null) continue;
-    const answers = x.iv.nsid?.[id] ?? 0;
+    const answers = id.split('+').reduce((s, k) => s + (x.iv.nsid?.[k] ?? 0), 0);
     const last = spans.at(-1);
     if (last !== undefined && last.id === id) {
       last.toMs = x.toMs;
@@ -100,10 +105,13 @@ function outages(ivs: readonly Iv[], startMs: number, belowPct: number, events: 
     // Neighbours only when adjacent in time (no gap of empty intervals between).
     const prev = i > 0 && Math.abs(ivs[i - 1]!.toMs - first.fromMs) < 1 ? ivs[i - 1]! : null;
     const next = j + 1 < ivs.length && Math.abs(ivs[j + 1]!.fromMs - last.toMs) < 1 ? ivs[j + 1]! : null;
-    const share = (x: Iv | null): number => (x === null ? 0 : x.unanswered / x.sent);
-    const startEst = first.fromMs - share(prev) * (prev === null ? 0 : prev.toMs - prev.fromMs);
+    // Queries count in the interval they were sent in, at a steady rate: the outage began in the
+    // first interval that lost anything, after the share of it that was still answered, and ended
+    // in the last one, after the share of it that was lost.
+    const len = (x: Iv): number => x.toMs - x.fromMs;
+    const startEst = prev !== null && prev.unanswered > 0 ? prev.toMs - (prev.unanswered / prev.sent) * len(prev) : first.fromMs + (first.answered / first.sent) * len(first);
     const recovered = j + 1 < ivs.length;
-    const endEst = last.toMs + share(next) * (next === null ? 0 : next.toMs - next.fromMs);
+    const endEst = next !== null && next.unanswered > 0 ? next.fromMs + (next.unanswered / next.sent) * len(next) : last.toMs - (recovered ? (last.answered / last.sent) * len(last) : 0);
     const window = ivs.slice(i, j + 1);
     const edges = [prev, next].filter((x): x is Iv => x !== null);
     const sent = [...window, ...edges].reduce((s, x) => s + x.sent, 0);
