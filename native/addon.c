@@ -810,10 +810,15 @@ static napi_value m_open(napi_env env, napi_callback_info info) {
   if (get_prop(env, o, "bufferBytes", &v) && !is_nullish(env, v)) {
     if (read_int(env, v, "bufferBytes", 1, 2147483647.0, &bufbytes) != 0) return NULL;
   }
+  double send_cap = US_SEND_CAP;
+  if (get_prop(env, o, "sendCap", &v) && !is_nullish(env, v)) {
+    if (read_int(env, v, "sendCap", 1, US_SEND_CAP, &send_cap) != 0) return NULL;
+  }
   bool connect_it = false;
   if (!get_prop(env, o, "connect", &v) || napi_get_value_bool(env, v, &connect_it) != napi_ok)
     return THROW_TYPE(env, "connect must be a boolean");
 
+  u.send_cap = (unsigned)send_cap;
   const char *syscall = "socket";
   int err = us_open(&u, has_laddr || has_lport ? &local : NULL, local_len, (int)bufbytes, connect_it, &syscall);
   if (err != 0) {

@@ -243,7 +243,10 @@ void us_ring_free(us_ring *r) {
 }
 
 int us_recv_batch(const us_socket *s, us_ring *r, unsigned char *base, double *meta) {
-  for (unsigned i = 0; i < r->slots; i++) {
+  /* The kernel rewrites only the name and control lengths and the flags of the headers it fills,
+     so after the first call only those of the last batch need resetting. */
+  unsigned reset = base == r->base ? r->dirty : r->slots;
+  for (unsigned i = 0; i < reset; i++) {
     struct msghdr *h = &r->msgs[i].msg_hdr;
     r->iov[i].iov_base = base + (size_t)i * r->slot_size;
     r->iov[i].iov_len = r->slot_size;
@@ -255,8 +258,12 @@ int us_recv_batch(const us_socket *s, us_ring *r, unsigned char *base, double *m
     h->msg_controllen = US_CTRL_LEN;
     h->msg_flags = 0;
   }
+  r->base = base;
+  r->dirty = 0;
   /* MSG_TRUNC: msg_len is the datagram's real length even when it did not fit (udp(7)). */
   int n = recvmmsg(s->fd, r->msgs, r->slots, MSG_DONTWAIT | MSG_TRUNC, NULL);
+  /* One more than filled: the header after the last one may have been written before an error. */
+  r->dirty = n < 0 ? 1 : (unsigned)n + 1 < r->slots ? (unsigned)n + 1 : r->slots;
   if (n < 0) return -errno;
   double now = us_monotonic_ms();
   int64_t offset = s->kernel_ts ? realtime_to_monotonic_ns() : 0;
@@ -301,7 +308,8 @@ us_send_result us_send_batch(const us_socket *s, us_send_scratch *sc, unsigned n
   int first_err = 0;  /* the error of a first attempt at message `done`, if any */
   unsigned interrupts = 0;
   while (done < n) {
-    unsigned k = n - done < US_SEND_CAP ? n - done : US_SEND_CAP;
+    unsigned cap = s->send_cap >= 1 && s->send_cap <= US_SEND_CAP ? s->send_cap : US_SEND_CAP;
+    unsigned k = n - done < cap ? n - done : cap;
     for (unsigned j = 0; j < k; j++) {
       unsigned i = done + j;
       uint32_t start = offsets[qi[i]];

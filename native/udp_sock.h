@@ -38,6 +38,7 @@ typedef struct {
   int family;    /* AF_INET or AF_INET6 */
   int connected; /* connect()ed to target: the kernel drops datagrams from other sources */
   int kernel_ts; /* SO_TIMESTAMPNS is on: arrival times are the kernel's */
+  unsigned send_cap; /* messages per sendmmsg, 1..US_SEND_CAP */
   us_addr target;
   socklen_t target_len;
 } us_socket;
@@ -63,6 +64,8 @@ typedef struct {
   struct iovec *iov;
   us_addr *names;
   unsigned char *ctrl;
+  unsigned char *base; /* the buffer the iovecs point into */
+  unsigned dirty;      /* headers the last recvmmsg filled, to reset before the next */
 } us_ring;
 
 typedef struct {

@@ -150,6 +150,19 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     expect(c.got.length).toBe(n);
   });
 
+  it('honours a lower sendCap: one clock read per sendmmsg call', async () => {
+    const qs = querySet(QUERIES);
+    const sock = open({ port: responder.port, sendCap: 10 });
+    sock.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    const c = collect(sock);
+    const n = 25;
+    const sentAt = new Float64Array(n);
+    expect(sock.sendBatch(Uint16Array.from({ length: n }, (_, i) => i), new Int32Array(n), n, sentAt)).toBe(n);
+    expect(sock.stats().sendCalls).toBe(3);
+    for (let i = 0; i < n; i++) expect(sentAt[i]).toBe(sentAt[Math.floor(i / 10) * 10]);
+    await until(() => c.got.length === n, `${n} answers`);
+  });
+
   it('works over IPv6 and honours the local address and port', async () => {
     const qs = querySet(QUERIES);
     const lport = await freePort('::1');
@@ -280,6 +293,8 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     expect(bad({ ...base, connect: undefined })).toThrow(/connect must be a boolean/);
     expect(bad({ ...base, localAddress: '::1' })).toThrow(TypeError);
     expect(bad({ ...base, bufferBytes: -1 })).toThrow(RangeError);
+    expect(bad({ ...base, sendCap: 0 })).toThrow(RangeError);
+    expect(bad({ ...base, sendCap: addon.sendCap + 1 })).toThrow(RangeError);
     const holder = open({ port });
     let err: NodeJS.ErrnoException | null = null;
     try {

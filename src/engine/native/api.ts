@@ -39,6 +39,14 @@ export interface NativeUdpOpenOptions {
    * flagged by FLAG_FROM_TARGET, and ICMP errors come from the error queue (IP_RECVERR).
    */
   connect: boolean;
+  /**
+   * Most messages per sendmmsg call, 1..256 (addon.sendCap); null or absent: 256. Every message of
+   * one call gets the time read just before the call, and the kernel sends them one after another
+   * (about 1-3 µs each on this project's machines, including loopback delivery), so the k-th
+   * message of a call is charged up to k x that much of the client's own sending as latency: a
+   * smaller cap bounds that error at the price of more syscalls.
+   */
+  sendCap?: number | null;
 }
 
 export interface NativeUdpStartOptions {
@@ -118,11 +126,12 @@ export interface NativeUdpSocket {
    */
   setQueries(wire: Uint8Array, offsets: Uint32Array): void;
   /**
-   * Sends messages 0..n-1 with sendmmsg, at most `sendCap` (256) per call, zero-copy: message i is
+   * Sends messages 0..n-1 with sendmmsg, at most open()'s `sendCap` per call, zero-copy: message i is
    * ids[i] (big-endian, 2 bytes) followed by bytes 2.. of query queryIndex[i]. Every index and
    * offset is checked before anything is sent (RangeError). sentAt[i] gets the CLOCK_MONOTONIC ms
-   * read right before the sendmmsg that carried message i, or -errno (e.g. -1 EPERM) when the
-   * kernel refused that message for good; such a message is skipped and never retried.
+   * read right before the sendmmsg that carried message i (a lower bound of when it left: latency
+   * measured from it never flatters, see sendCap), or -errno (e.g. -1 EPERM) when the kernel
+   * refused that message for good; such a message is skipped and never retried.
    * Returns how many messages were consumed (sent or refused), from the front: fewer than n when
    * the socket buffer filled (EAGAIN/ENOBUFS), and then onWritable fires (after start()) when it
    * can send again; send the rest then. A pending ICMP error that surfaces on a send goes to
@@ -150,7 +159,7 @@ export interface NativeUdpSocket {
 
 export interface NativeUdpAddon {
   readonly abiVersion: number;
-  /** Messages per sendmmsg call (256). */
+  /** Most messages per sendmmsg call (256), the largest open() sendCap. */
   readonly sendCap: number;
   /** Largest `slots` for start() (1024). */
   readonly maxSlots: number;
