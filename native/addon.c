@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,6 @@ struct sock {
 
 static napi_value throw_kind(napi_env env, int range, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-#include <stdarg.h>
 static napi_value throw_kind(napi_env env, int range, const char *fmt, ...) {
   char msg[256];
   va_list ap;
@@ -315,7 +315,8 @@ static napi_value error_args(napi_env env, const us_error *e, napi_value argv[3]
 /*
  * From the poll callback (no JavaScript on the stack): napi_make_callback, so promise jobs and
  * nextTicks run afterwards as for any I/O callback. An exception becomes an uncaught exception,
- * as one thrown from a dgram 'message' listener would. Returns -1 when JS threw or closed us.
+ * as one thrown from a dgram 'message' listener would. Returns 0, 1 when JS closed the socket,
+ * -1 when JS threw (or the call could not be made).
  */
 static int call_from_loop(sock *s, napi_value self, napi_ref fn_ref, size_t argc, napi_value *argv) {
   napi_env env = s->env;
@@ -332,13 +333,13 @@ static int call_from_loop(sock *s, napi_value self, napi_ref fn_ref, size_t argc
     }
     return -1;
   }
-  return s->closed ? -1 : 0;
+  return s->closed ? 1 : 0;
 }
 
 /*
  * Hands queued error reports to onError. in_js: called from a method (sendBatch, sendRaw), so a
  * plain call whose exception propagates to the caller. Reports stay queued until start() gives
- * an onError.
+ * an onError. Returns -1 when onError threw (the reports after it are queued again), else 0.
  */
 static int flush_errors(sock *s, napi_value self, int in_js) {
   napi_env env = s->env;
@@ -346,14 +347,23 @@ static int flush_errors(sock *s, napi_value self, int in_js) {
   us_errors q = s->errs;
   s->errs.n = 0;
   for (unsigned i = 0; i < q.n; i++) {
+    if (s->closed) return 0;
     napi_value argv[3];
     error_args(env, &q.items[i], argv);
+    int threw;
     if (in_js) {
       napi_value fn;
-      if (napi_get_reference_value(env, s->on_error, &fn) != napi_ok) return -1;
-      if (napi_call_function(env, self, fn, 3, argv, NULL) != napi_ok) return -1;
-      if (s->closed) return -1;
-    } else if (call_from_loop(s, self, s->on_error, 3, argv) != 0) {
+      threw = napi_get_reference_value(env, s->on_error, &fn) != napi_ok ||
+              napi_call_function(env, self, fn, 3, argv, NULL) != napi_ok;
+    } else {
+      threw = call_from_loop(s, self, s->on_error, 3, argv) < 0;
+    }
+    if (threw) {
+      /* Not lost: back in front of anything queued meanwhile, for the next flush. */
+      us_errors later = s->errs;
+      s->errs.n = 0;
+      for (unsigned j = i + 1; j < q.n && s->errs.n < US_ERROR_QUEUE; j++) s->errs.items[s->errs.n++] = q.items[j];
+      for (unsigned j = 0; j < later.n && s->errs.n < US_ERROR_QUEUE; j++) s->errs.items[s->errs.n++] = later.items[j];
       return -1;
     }
   }
@@ -524,7 +534,7 @@ static napi_value m_set_queries(napi_env env, napi_callback_info info) {
   /* Checked once here for a clear message; sendBatch checks each message again, since shared
      memory may change afterwards. */
   for (size_t i = 0; i + 1 < off_len; i++) {
-    if (o[i + 1] < o[i] + 2 || o[i + 1] - o[i] > 65535)
+    if (o[i + 1] < o[i] || o[i + 1] - o[i] < 2 || o[i + 1] - o[i] > 65535)
       return THROW_RANGE(env, "offsets[%zu..%zu] = %u..%u is not a message of 2..65535 bytes", i, i + 1, o[i], o[i + 1]);
   }
   if (o[off_len - 1] > wire_len)
@@ -580,7 +590,7 @@ static napi_value m_send_batch(napi_env env, napi_callback_info info) {
     if (b < a || b - a < 2 || b - a > 65535 || b > wire_len)
       return THROW_RANGE(env, "query %d spans %u..%u, outside the wire buffer (%zu bytes) or not 2..65535 bytes", k, a, b, wire_len);
   }
-  us_send_result r = us_send_batch(&s->u, &s->send, (unsigned)n, ids, q, wire, o, sent, &s->errs);
+  us_send_result r = us_send_batch(&s->u, &s->send, (unsigned)n, ids, q, wire, wire_len, o, count, sent, &s->errs);
   s->st.send_calls += r.calls;
   for (unsigned i = 0; i < r.consumed; i++) {
     if (((double *)sent)[i] < 0)
@@ -659,6 +669,9 @@ static napi_value m_start(napi_env env, napi_callback_info info) {
     delete_ref(env, &on_error);
     return NULL;
   }
+  /* From here on a failure leaves parts that close() (or the finalizer) releases; start() is not
+     retried, so nothing is ever allocated twice. */
+  s->started = 1;
   s->on_readable = on_readable;
   s->on_writable = on_writable;
   s->on_error = on_error;
@@ -684,7 +697,6 @@ static napi_value m_start(napi_env env, napi_callback_info info) {
   /* An EAGAIN from a sendBatch before start() still wants writability. */
   r = set_events(s, UV_READABLE | (s->want_writable ? UV_WRITABLE : 0));
   if (r != 0) return throw_errno(env, -r, "uv_poll_start", "");
-  s->started = 1;
   /* Keep the object (and so this struct) alive while the loop may call back into it. */
   uint32_t refs;
   NAPI_OK(env, napi_reference_ref(env, s->self, &refs));

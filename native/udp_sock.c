@@ -301,21 +301,32 @@ int us_recv_batch(const us_socket *s, us_ring *r, unsigned char *base, double *m
 static int is_blocked(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
 
 us_send_result us_send_batch(const us_socket *s, us_send_scratch *sc, unsigned n, const uint16_t *id,
-                             const int32_t *qi, const unsigned char *wire, const uint32_t *offsets,
-                             double *sent_at, us_errors *errs) {
+                             const int32_t *qi, const unsigned char *wire, size_t wire_len,
+                             const uint32_t *offsets, size_t count, double *sent_at, us_errors *errs) {
   us_send_result res = {0, 0, 0};
   unsigned done = 0;
   int first_err = 0;  /* the error of a first attempt at message `done`, if any */
   unsigned interrupts = 0;
+  unsigned cap = s->send_cap >= 1 && s->send_cap <= US_SEND_CAP ? s->send_cap : US_SEND_CAP;
   while (done < n) {
-    unsigned cap = s->send_cap >= 1 && s->send_cap <= US_SEND_CAP ? s->send_cap : US_SEND_CAP;
     unsigned k = n - done < cap ? n - done : cap;
     for (unsigned j = 0; j < k; j++) {
       unsigned i = done + j;
-      uint32_t start = offsets[qi[i]];
-      uint32_t end = offsets[qi[i] + 1];
-      sc->id[j][0] = (unsigned char)(id[i] >> 8);
-      sc->id[j][1] = (unsigned char)(id[i] & 0xff);
+      /* Each index and offset is read once and checked right here, where it is used: the caller
+         checked them all already, but they may live in shared memory another thread can write. */
+      int32_t q = qi[i];
+      uint32_t start = 0, end = 0;
+      if (q >= 0 && (size_t)q < count) {
+        start = offsets[q];
+        end = offsets[q + 1];
+      }
+      if (end < start || end - start < 2 || end - start > 65535 || end > wire_len) {
+        k = j;
+        break;
+      }
+      uint16_t msg_id = id[i];
+      sc->id[j][0] = (unsigned char)(msg_id >> 8);
+      sc->id[j][1] = (unsigned char)(msg_id & 0xff);
       struct iovec *v = &sc->iov[2 * j];
       v[0].iov_base = sc->id[j];
       v[0].iov_len = 2;
@@ -330,6 +341,12 @@ us_send_result us_send_batch(const us_socket *s, us_send_scratch *sc, unsigned n
         h->msg_name = (void *)&s->target;
         h->msg_namelen = s->target_len;
       }
+    }
+    if (k == 0) {
+      /* Message `done` changed under us into something out of bounds: refuse it, send nothing. */
+      sent_at[done++] = -(double)EINVAL;
+      first_err = 0;
+      continue;
     }
     double t = us_monotonic_ms();
     int r = sendmmsg(s->fd, sc->msgs, k, MSG_DONTWAIT);

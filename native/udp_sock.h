@@ -123,15 +123,17 @@ typedef struct {
 
 /*
  * Sends n messages: message i is the 2-byte id[i] followed by bytes [2, len) of query qi[i], which
- * is wire[offsets[qi[i]] .. offsets[qi[i] + 1]). The caller has checked every index and offset.
+ * is wire[offsets[qi[i]] .. offsets[qi[i] + 1]) (offsets has count + 1 entries). The caller has
+ * checked every index and offset; they are checked again as they are read, and a message that
+ * changed into something out of bounds meanwhile (shared memory) is refused with -EINVAL.
  * sent_at[i] gets the CLOCK_MONOTONIC ms read right before the sendmmsg that carried message i, or
  * -errno when the kernel refused that message (it is skipped, not retried). Stops early on
  * EAGAIN/ENOBUFS. Pending ICMP errors that surface on a send are pushed to errs (connected sockets
  * only; an unconnected socket reads them from its error queue).
  */
 us_send_result us_send_batch(const us_socket *s, us_send_scratch *sc, unsigned n, const uint16_t *id,
-                             const int32_t *qi, const unsigned char *wire, const uint32_t *offsets,
-                             double *sent_at, us_errors *errs);
+                             const int32_t *qi, const unsigned char *wire, size_t wire_len,
+                             const uint32_t *offsets, size_t count, double *sent_at, us_errors *errs);
 
 /* One message as it is; returns the send time (ms) or -errno. Same error rules as us_send_batch. */
 double us_send_one(const us_socket *s, const unsigned char *buf, size_t len, us_errors *errs);

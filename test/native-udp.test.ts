@@ -245,6 +245,57 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     expect(sock.stats().errors).toBeGreaterThanOrEqual(2);
   });
 
+  it('hands an ICMP error that surfaces on a send to onError before sendBatch returns', async () => {
+    const qs = querySet(QUERIES);
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    /** Sends to a dead port without ever yielding to the event loop (so the poll cannot report
+     *  the error) until a send trips over the pending ICMP error; returns sendBatch's results. */
+    const sendUntilError = (sock: NativeUdpSocket, errors: unknown[]): number[] => {
+      const results: number[] = [];
+      for (let i = 0; i < 200 && errors.length === 0; i++) {
+        results.push(sock.sendBatch(Uint16Array.of(i), Int32Array.of(0), 1, new Float64Array(1)));
+        Atomics.wait(sleeper, 0, 0, 1);
+      }
+      return results;
+    };
+    const dead = await freePort();
+    const a = open({ port: dead });
+    a.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    const ca = collect(a);
+    const results = sendUntilError(a, ca.errors);
+    expect(ca.errors[0]).toEqual({ code: 'ECONNREFUSED', address: `127.0.0.1:${dead}`, count: 1 });
+    expect(results.every((r) => r === 1)).toBe(true); // the error was not blamed on a message
+
+    // close() inside that onError: sendBatch still returns its count.
+    const b = open({ port: dead });
+    b.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    const errors: string[] = [];
+    b.start({ ring: new Uint8Array(512), slotSize: 512, slots: 1, meta: new Float64Array(4), onReadable() {}, onWritable() {}, onError(code) {
+      errors.push(code);
+      b.close();
+    } });
+    const rb = sendUntilError(b, errors);
+    expect(errors).toEqual(['ECONNREFUSED']);
+    expect(rb.at(-1)).toBe(1);
+
+    // onError throwing: the exception comes out of sendBatch.
+    const c = open({ port: dead });
+    c.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    c.start({ ring: new Uint8Array(512), slotSize: 512, slots: 1, meta: new Float64Array(4), onReadable() {}, onWritable() {}, onError(code) {
+      throw new Error(`onError threw on ${code}`);
+    } });
+    let thrown: unknown = null;
+    for (let i = 0; i < 200 && thrown === null; i++) {
+      try {
+        c.sendBatch(Uint16Array.of(i), Int32Array.of(0), 1, new Float64Array(1));
+      } catch (e) {
+        thrown = e;
+      }
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+    expect((thrown as Error).message).toBe('onError threw on ECONNREFUSED');
+  });
+
   it('reports port unreachable on an unconnected socket from the error queue, and keeps receiving', async () => {
     const qs = querySet(QUERIES);
     const dead = await freePort();
