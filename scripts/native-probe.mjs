@@ -219,6 +219,8 @@ async function drive([portText, secsText, socketsText, windowText, queryFile, se
       sent,
       completed,
       lost: lost + unanswered,
+      timedOut: lost,
+      unanswered,
       mismatched,
       runTime,
       qps: completed / runTime,
@@ -291,13 +293,19 @@ async function main(argv) {
   const caps = capsAt >= 0 ? argv[capsAt + 1].split(',').map(Number) : [256];
   const work = mkdtempSync(join(tmpdir(), 'dnsbench-probe-'));
   let knot = null;
-  const cleanup = () => {
-    if (knot && knot.exitCode === null) knot.kill('SIGTERM');
+  /** Stops knotd by its pid (SIGTERM, SIGKILL after 5 s) and waits for it before removing its files. */
+  const cleanup = async () => {
+    if (knot && knot.exitCode === null && knot.signalCode === null) {
+      const exited = new Promise((r) => knot.once('exit', r));
+      knot.kill('SIGTERM');
+      const timer = setTimeout(() => knot.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
     rmSync(work, { recursive: true, force: true });
   };
   process.on('SIGINT', () => {
-    cleanup();
-    process.exit(130);
+    cleanup().finally(() => process.exit(130));
   });
   try {
     const port = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bench.mjs'), 'free-port'], { encoding: 'utf8' }).stdout.trim();
@@ -365,7 +373,7 @@ async function main(argv) {
       }
     }
   } finally {
-    cleanup();
+    await cleanup();
   }
 }
 
