@@ -266,6 +266,16 @@ function timed(argv, outFile, limitSeconds) {
   return { status: r.status, cpu: secs(u) + secs(s), out: readFileSync(outFile, 'utf8') };
 }
 
+/** CPU seconds (user + sys) a process has used so far, from /proc/PID/stat. */
+function processCpu(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
 function parseDnsperf(out) {
   const num = (re) => Number(re.exec(out)?.[1]);
   return {
@@ -332,7 +342,9 @@ async function main(argv) {
     process.stderr.write(`knotd on ${HOST}:${port} (1 UDP worker); ${seconds} s per run, ${rounds} rounds, alternating\n`);
     for (let round = 1; round <= rounds; round++) {
       for (const [name, argv_] of Object.entries(tools)) {
+        const knot0 = processCpu(knot.pid);
         const t = timed(argv_, join(work, 'out.txt'), seconds + 60);
+        const knotCpu = processCpu(knot.pid) - knot0;
         let r;
         if (name.startsWith('probe')) {
           const j = JSON.parse(t.out.trim().split('\n').at(-1));
@@ -341,10 +353,11 @@ async function main(argv) {
           r = parseDnsperf(t.out);
         }
         r.cpu = t.cpu;
+        r.knotCpu = knotCpu;
         r.cpuUsPerQuery = (t.cpu * 1e6) / r.completed;
         results[name].push(r);
         process.stderr.write(
-          `round ${round} ${name.padEnd(16)} ${r.qps.toFixed(0).padStart(7)} qps  ${t.cpu.toFixed(2)} CPU s  ${r.cpuUsPerQuery.toFixed(2)} µs/q  lost ${r.lost}  min ${r.minMs.toFixed(3)} ms` +
+          `round ${round} ${name.padEnd(18)} ${r.qps.toFixed(0).padStart(7)} qps  ${t.cpu.toFixed(2)} CPU s  ${r.cpuUsPerQuery.toFixed(2)} µs/q  knotd ${knotCpu.toFixed(2)} CPU s  lost ${r.lost}  min ${r.minMs.toFixed(3)} ms` +
             (r.p50Ms !== undefined ? `  p50 ${r.p50Ms.toFixed(3)} ms  in-run ${r.inRunCpuUs.toFixed(2)} µs/q  addon syscalls/q ${r.sysPerQ.toFixed(3)}` : '') +
             '\n',
         );
@@ -358,8 +371,8 @@ async function main(argv) {
       const qps = median(rs.map((r) => r.qps));
       const cpu = median(rs.map((r) => r.cpuUsPerQuery));
       process.stdout.write(
-        `  ${name.padEnd(16)} ${qps.toFixed(0).padStart(7)} qps (${(qps / base).toFixed(2)}x dnsperf -c2 -T2, ${(qps / best).toFixed(2)}x its best)  ` +
-          `${cpu.toFixed(2)} CPU µs/query (${(cpu / baseCpu).toFixed(2)}x)  min ${median(rs.map((r) => r.minMs)).toFixed(3)} ms\n`,
+        `  ${name.padEnd(18)} ${qps.toFixed(0).padStart(7)} qps (${(qps / base).toFixed(2)}x dnsperf -c2 -T2, ${(qps / best).toFixed(2)}x its best)  ` +
+          `${cpu.toFixed(2)} CPU µs/query (${(cpu / baseCpu).toFixed(2)}x)  min ${median(rs.map((r) => r.minMs)).toFixed(3)} ms  knotd ${median(rs.map((r) => r.knotCpu)).toFixed(2)} CPU s\n`,
       );
     }
     if (withStrace) {
