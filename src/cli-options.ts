@@ -34,7 +34,8 @@ Failover drills and operations checks (README "Failover drills and operations ch
   dnsbench -s 198.18.0.12 -d views.txt -l 3 -y hmac-md5:chinanet:SECRET --expect --watch-serial view.test
 
 Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
-            3 the run failed (e.g. nothing answered), 130 stopped by a second Ctrl-C.`;
+            3 the run failed (e.g. nothing answered), 128+n stopped by a signal
+            (130 Ctrl-C, 143 SIGTERM; the report and files are still written).`;
 
 export function addRunOptions(cmd: Command): Command {
   cmd
