@@ -27,14 +27,3 @@ export async function dnsbenchIn(lab: Lab, host: string, args: readonly string[]
   }
   return { code: r.code, report, stdout: r.stdout, stderr: r.stderr, ms: r.ms };
 }
-
-/** sent = completed + lost + interrupted, and lost = timedOut + truncated + aborted + wrongAnswer, per target. */
-export function accountingProblems(r: Report): string[] {
-  const out: string[] = [];
-  for (const t of r.targets) {
-    const c = t.counters;
-    if (c.sent !== c.completed + c.lost + c.interrupted) out.push(`${t.label}: sent ${c.sent} != ${c.completed} + ${c.lost} + ${c.interrupted}`);
-    if (c.lost !== c.timedOut + c.truncated + c.aborted + c.wrongAnswer) out.push(`${t.label}: lost ${c.lost} != parts`);
-  }
-  return out;
-}
