@@ -5,6 +5,8 @@ import { existsSync, statSync } from 'node:fs';
 import { UsageError } from './errors.js';
 import type { OpsSettings } from './results/report.js';
 import { DEFAULT_OUTAGE_BELOW_PCT } from './results/timeline.js';
+import { MAX_EVENTS } from './results/ops.js';
+export { MAX_EVENTS };
 
 export type OpsConfig = OpsSettings;
 
@@ -18,8 +20,6 @@ export interface RawOpsOptions {
   watchSerial?: string;
 }
 
-/** Events a run may have (each is a process: a bound keeps a typo from forking thousands). */
-export const MAX_EVENTS = 100;
 /** Longest event command, characters. */
 const MAX_COMMAND = 4096;
 /** An event later than this (s) could never run in any sensible run. */

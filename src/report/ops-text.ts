@@ -36,7 +36,8 @@ export function renderAnswerChecks(t: Pick<TargetReport, 'answerChecks'>): strin
   return out;
 }
 
-function eventLine(e: EventRecord, i: number, startMs: number | null): string {
+/** One --event as a line (no indent, no newline). */
+export function eventLine(e: EventRecord, i: number, startMs: number | null): string {
   const when = e.startedAtMs !== null && startMs !== null ? `at ${sec((e.startedAtMs - startMs) / 1000)}` : `(${e.atSec} s)`;
   let how: string;
   if (e.startedAtMs === null || e.endedAtMs === null) how = `not run: ${clean(e.error ?? 'never started')}`;
@@ -44,37 +45,40 @@ function eventLine(e: EventRecord, i: number, startMs: number | null): string {
   else if (e.error !== null) how = clean(e.error);
   else how = `${e.exitCode === null ? `killed by ${e.signal ?? 'a signal'}` : `exit ${e.exitCode}`}, ${ms(e.endedAtMs - e.startedAtMs)}`;
   const out = e.output !== '' && e.exitCode !== 0 ? ` -- ${clean(e.output.split('\n').at(-1) ?? '', 120)}` : '';
-  return `  event ${i + 1} ${when}: ${clean(e.command, 160)} (${how})${out}\n`;
+  return `event ${i + 1} ${when}: ${clean(e.command, 160)} (${how})${out}`;
 }
 
-function outageLine(w: OutageWindow, tl: TargetTimeline, startMs: number): string {
+/** One outage as a line (no indent, no newline). */
+export function outageLine(w: OutageWindow, startMs: number): string {
   const from = (w.startMs - startMs) / 1000;
   const to = (w.endMs - startMs) / 1000;
-  let s = `    outage ${sec(from)} to ${w.recovered ? sec(to) : 'the end'} (${ms(w.durationMs)}; intervals ${sec(w.t)}-${sec((w.toMs - startMs) / 1000)}), ${formatCount(w.lost)} of ${formatCount(w.sent)} queries unanswered`;
+  let s = `outage ${sec(from)} to ${w.recovered ? sec(to) : 'the end'} (${ms(w.durationMs)}; intervals ${sec(w.t)}-${sec((w.toMs - startMs) / 1000)}), ${formatCount(w.lost)} of ${formatCount(w.sent)} queries unanswered`;
   if (w.event !== null) {
     s += `; ${ms(w.event.toStartMs)} after event ${w.event.index + 1} '${clean(w.event.command, 80)}'`;
     if (w.event.toRecoveryMs !== null) s += `, recovered ${ms(w.event.toRecoveryMs)} after it`;
   }
   if (w.before !== null || w.after !== null) s += `; answered by ${clean(w.before ?? '?', 64)} before, ${clean(w.after ?? '?', 64)} after`;
   if (!w.recovered) s += '; not recovered when the run ended';
-  void tl;
-  return s + '\n';
+  return s;
 }
 
-function targetTimelineText(tl: TargetTimeline, t: TargetReport | undefined, section: TimelineSection): string {
+/** One target's timeline as lines (no indent): outages, degraded windows, who answered when. */
+export function timelineLines(tl: TargetTimeline, t: Pick<TargetReport, 'timing'> | undefined, section: Pick<TimelineSection, 'outageBelowPct'>): string[] {
   const startMs = t?.timing.startedAtMs ?? 0;
-  let out = `  ${clean(tl.label, 64)}${t ? ` (${t.server})` : ''}:\n`;
-  if (tl.outages.length === 0) out += `    no outage (no interval under ${section.outageBelowPct}% answered)\n`;
-  for (const w of tl.outages) out += outageLine(w, tl, startMs);
-  for (const d of tl.degraded) {
-    out += `    degraded ${sec(d.t)} to ${sec((d.toMs - startMs) / 1000)} (${ms(d.durationMs)}): p99 up to ${formatUs(d.maxP99Us)}\n`;
-  }
+  const out: string[] = [];
+  if (tl.outages.length === 0) out.push(`no outage (no interval under ${section.outageBelowPct}% answered)`);
+  for (const w of tl.outages) out.push(outageLine(w, startMs));
+  for (const d of tl.degraded) out.push(`degraded ${sec(d.t)} to ${sec((d.toMs - startMs) / 1000)} (${ms(d.durationMs)}): p99 up to ${formatUs(d.maxP99Us)}`);
   if (tl.identity.length > 0) {
     const spans = tl.identity.map((s) => `${clean(s.id, 64)} ${sec(s.t)}-${sec((s.toMs - startMs) / 1000)}`);
     const shown = spans.length > 12 ? [...spans.slice(0, 12), `... ${spans.length - 12} more`] : spans;
-    out += `    answered by: ${shown.join(', ')}\n`;
+    out.push(`answered by: ${shown.join(', ')}`);
   }
   return out;
+}
+
+function targetTimelineText(tl: TargetTimeline, t: TargetReport | undefined, section: TimelineSection): string {
+  return `  ${clean(tl.label, 64)}${t ? ` (${t.server})` : ''}:\n` + timelineLines(tl, t, section).map((l) => `    ${l}\n`).join('');
 }
 
 export function renderTimeline(r: Pick<Report, 'timeline' | 'events' | 'targets'>): string {
@@ -85,7 +89,7 @@ export function renderTimeline(r: Pick<Report, 'timeline' | 'events' | 'targets'
   const iv = tl?.targets[0]?.intervalSec;
   const threshold = tl === undefined ? '' : `; outage: under ${tl.outageBelowPct}% answered; degraded: p99 above ${tl.degradedAboveUs === null ? '10x p50' : formatUs(tl.degradedAboveUs)}`;
   let out = `Timeline (seconds from the start${iv ? `, intervals of ${iv} s` : ''}${threshold}):\n`;
-  events.forEach((e, i) => (out += eventLine(e, i, startMs)));
+  events.forEach((e, i) => (out += `  ${eventLine(e, i, startMs)}\n`));
   for (const t of tl?.targets ?? []) out += targetTimelineText(t, r.targets.find((x) => x.label === t.label), tl!);
   return out;
 }

@@ -19,13 +19,24 @@ export function answerChecksReport(d: ChecksData, wrong: number): AnswerChecksRe
   };
 }
 
-/** Back to the additive form (for `dnsbench merge`). */
+/**
+ * Back to the additive form (for `dnsbench merge`, and to recheck a saved report). The input may
+ * come from a file: anything not in its documented shape is left out (mergeChecks checks the rest).
+ */
 export function checksDataOf(r: AnswerChecksReport): ChecksData {
+  const e = r.expect !== null && typeof r.expect === 'object' ? r.expect : null;
+  const o = r.rrsetOrder !== null && typeof r.rrsetOrder === 'object' && Array.isArray(r.rrsetOrder.names) ? r.rrsetOrder : null;
+  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
   return {
-    expect: r.expect !== null,
-    checked: r.expect?.checked ?? 0,
-    examples: r.expect?.examples ?? [],
-    orders: r.rrsetOrder === null ? null : r.rrsetOrder.names.map((n) => ({ query: n.query, answers: n.answers + n.otherSets, orders: n.orders, otherOrders: n.otherOrders })),
-    ordersDropped: r.rrsetOrder?.dropped ?? 0,
+    expect: e !== null,
+    checked: n(e?.checked),
+    examples: Array.isArray(e?.examples) ? e!.examples : [],
+    orders:
+      o === null
+        ? null
+        : o.names
+            .filter((x) => x !== null && typeof x === 'object')
+            .map((x) => ({ query: x.query, answers: n(x.answers) + n(x.otherSets), orders: Array.isArray(x.orders) ? x.orders : [], otherOrders: n(x.otherOrders) })),
+    ordersDropped: n(o?.dropped),
   };
 }

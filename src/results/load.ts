@@ -4,6 +4,7 @@ import { InputError } from '../errors.js';
 import { SCHEMA_VERSION, type Report } from './report.js';
 import { zeroCounters } from './counters.js';
 import { withTargets } from './build.js';
+import { sanitizeOps } from './ops-load.js';
 
 export function loadReport(file: string): Report {
   let text: string;
@@ -39,5 +40,6 @@ export function reportFromJson(data: unknown, file: string): Report {
     for (const iv of t.intervals ?? []) iv.counters = { ...zeroCounters(), ...iv.counters };
   }
   // The comparison is derived: rebuilt here, so a stale or missing one is never rendered.
-  return withTargets(r as Report, (r as Report).targets);
+  const checked = sanitizeOps(r as Report);
+  return withTargets(checked, checked.targets);
 }

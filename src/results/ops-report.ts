@@ -7,8 +7,14 @@ import { timelineOf, DEFAULT_OUTAGE_BELOW_PCT } from './timeline.js';
 
 /** The settings the timeline uses, from the report's config (defaults for reports without them). */
 export function timelineOptions(r: Pick<Report, 'config'>): { outageBelowPct: number; degradedAboveUs: number | null } {
-  const o = r.config.ops;
-  return { outageBelowPct: o?.outageBelowPct ?? DEFAULT_OUTAGE_BELOW_PCT, degradedAboveUs: o?.degradedAboveUs ?? null };
+  // A saved report's config is outside input: numbers only, else the defaults.
+  const o = r.config?.ops;
+  const pct = o?.outageBelowPct;
+  const us = o?.degradedAboveUs;
+  return {
+    outageBelowPct: typeof pct === 'number' && pct > 0 && pct <= 100 ? pct : DEFAULT_OUTAGE_BELOW_PCT,
+    degradedAboveUs: typeof us === 'number' && us > 0 && Number.isFinite(us) ? us : null,
+  };
 }
 
 /**

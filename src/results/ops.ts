@@ -2,6 +2,9 @@
 // saw, and the timeline analysis (results/timeline.ts). Plain data, so a saved report re-renders
 // exactly and never executes anything: an event is a record of what ran, not something to run.
 
+/** Events a run may have (each is a process: a bound keeps a typo from forking thousands). */
+export const MAX_EVENTS = 100;
+
 /** One --event: a shell command run TIME seconds into the run (commands/events.ts). */
 export interface EventRecord {
   /** TIME as given: seconds after the run's start. */
@@ -80,7 +83,7 @@ export interface OutageWindow {
   startMs: number;
   endMs: number;
   durationMs: number;
-  /** Queries sent in the window and its two neighbours, and how many of them got no answer (timed out, truncated, aborted). */
+  /** Queries sent in the window and in the neighbours that lost some (the outage's edges), and how many of them got no answer (timed out, truncated, aborted). */
   sent: number;
   lost: number;
   /** The lowest answered share of an interval in the window, percent. */

@@ -32,7 +32,7 @@ interface Iv {
 
 function usable(t: TargetReport): Iv[] {
   const out: Iv[] = [];
-  for (const iv of t.intervals) {
+  for (const iv of Array.isArray(t.intervals) ? t.intervals : []) {
     const c = iv.counters;
     const resolved = c.sent - c.interrupted;
     if (resolved <= 0) continue;
@@ -113,7 +113,8 @@ function outages(ivs: readonly Iv[], startMs: number, belowPct: number, events: 
     const recovered = j + 1 < ivs.length;
     const endEst = next !== null && next.unanswered > 0 ? next.fromMs + (next.unanswered / next.sent) * len(next) : last.toMs - (recovered ? (last.answered / last.sent) * len(last) : 0);
     const window = ivs.slice(i, j + 1);
-    const edges = [prev, next].filter((x): x is Iv => x !== null);
+    // The neighbours count when they lost something: the outage began or ended inside them.
+    const edges = [prev, next].filter((x): x is Iv => x !== null && x.unanswered > 0);
     const sent = [...window, ...edges].reduce((s, x) => s + x.sent, 0);
     const lost = [...window, ...edges].reduce((s, x) => s + x.unanswered, 0);
     const ev = precedingEvent(events, startEst + intervalMs);
@@ -152,7 +153,8 @@ function outages(ivs: readonly Iv[], startMs: number, belowPct: number, events: 
 
 function degraded(ivs: readonly Iv[], startMs: number, aboveUs: number): DegradedWindow[] {
   const out: DegradedWindow[] = [];
-  const high = (x: Iv): boolean => x.iv.counters.completed > 0 && x.iv.latency.p99 > aboveUs;
+  const p99 = (x: Iv): number => x.iv.latency?.p99 ?? 0;
+  const high = (x: Iv): boolean => x.iv.counters.completed > 0 && p99(x) > aboveUs;
   for (let i = 0; i < ivs.length; ) {
     if (!high(ivs[i]!)) {
       i++;
@@ -167,7 +169,7 @@ function degraded(ivs: readonly Iv[], startMs: number, aboveUs: number): Degrade
       t: (w[0]!.fromMs - startMs) / 1000,
       durationMs: w.at(-1)!.toMs - w[0]!.fromMs,
       intervals: w.length,
-      maxP99Us: Math.max(...w.map((x) => x.iv.latency.p99)),
+      maxP99Us: Math.max(...w.map(p99)),
     });
     i = j + 1;
   }
