@@ -57,7 +57,8 @@ export class EventRunner {
     if (this.runStartMs !== null) return;
     this.runStartMs = runStartMs;
     this.records.forEach((r, i) => {
-      const delay = Math.max(0, runStartMs + r.atSec * 1000 - Date.now());
+      r.dueAtMs = runStartMs + r.atSec * 1000;
+      const delay = Math.max(0, r.dueAtMs - Date.now());
       this.timers[i] = setTimeout(() => this.launch(i), delay);
     });
   }

@@ -22,6 +22,7 @@ function event(v: unknown): EventRecord | null {
   return {
     atSec,
     command,
+    dueAtMs: num(v.dueAtMs),
     startedAtMs: num(v.startedAtMs),
     endedAtMs: num(v.endedAtMs),
     exitCode: num(v.exitCode),

@@ -11,6 +11,8 @@ export interface EventRecord {
   atSec: number;
   /** The command as given (run with /bin/sh -c). */
   command: string;
+  /** Epoch ms it was due: the run's common start + atSec (null in reports from before it was recorded). */
+  dueAtMs?: number | null;
   /** Epoch ms when it was started and when it ended; null when it never started (the run ended first, or it could not start). */
   startedAtMs: number | null;
   endedAtMs: number | null;
