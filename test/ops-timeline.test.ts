@@ -11,6 +11,10 @@ import { renderOps } from '../src/report/ops-text.js';
 import { renderHuman } from '../src/report/human.js';
 import { reportFromJson } from '../src/results/load.js';
 import { mergeReports } from '../src/results/merge-reports.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ROOT } from './support/cli.js';
 
 describe('timeline of the drill', () => {
   const r = drillReport();
@@ -148,6 +152,18 @@ describe('timeline as text', () => {
 });
 
 describe('saved and merged reports', () => {
+  it('the drill report, events, timeline and all, is valid against the JSON schema', () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'docs/report-v1.schema.json'), 'utf8')) as object;
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+    const validate = ajv.compile(schema);
+    const r = JSON.parse(JSON.stringify(drillReport({ targets: 2 })));
+    expect(validate(r), JSON.stringify(validate.errors)).toBe(true);
+    // The schema checks the shapes it documents.
+    r.timeline.targets[0].outages[0].recovered = 'yes';
+    expect(validate(r)).toBe(false);
+  });
+
   it('a tampered timeline is recomputed from the intervals, never rendered as stored', () => {
     const r = JSON.parse(JSON.stringify(drillReport()));
     r.timeline = { targets: [{ label: 'vip', outages: 'x' }], outageBelowPct: '<b>' };

@@ -15,6 +15,7 @@ import { dnsbenchIn, type LabRun } from './support/netns-dnsbench.js';
 import { newRndcKey, primaryNamedConf, secondaryNamedConf, SEED_KEY, type TwoViews } from './support/rigconf/named.js';
 import { VIEW_ANSWERS, viewZone } from './support/rigconf/zones.js';
 import type { Report } from '../src/results/report.js';
+import { renderOps, renderAnswerChecks } from '../src/report/ops-text.js';
 
 const PRIMARY = '198.18.0.11';
 const SECONDARY = '198.18.0.12';
@@ -78,6 +79,8 @@ describe.skipIf(netnsSkip(reason))('dnsbench against BIND primary/secondary with
     expect(runs[1]!.code, runs[1]!.stderr).toBe(0);
     keyed = runs[0]!.report!;
     plain = runs[1]!.report!;
+    // As the text view prints them (README quotes these).
+    console.log(renderOps(keyed) + renderAnswerChecks(plain.targets[0]!) + renderOps(plain));
   });
 
   afterAll(async () => {

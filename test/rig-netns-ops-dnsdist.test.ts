@@ -12,6 +12,7 @@ import { dnsbenchIn } from './support/netns-dnsbench.js';
 import { authNamedConf } from './support/rigconf/named.js';
 import { DB_TEST } from './support/rigconf/zones.js';
 import type { Report } from '../src/results/report.js';
+import { renderOps } from '../src/report/ops-text.js';
 
 const LB = '198.18.0.50';
 const RATE = 1000;
@@ -52,6 +53,8 @@ describe.skipIf(netnsSkip(reason))('dnsbench drill: SIGKILL of a backend behind 
     ], { timeoutMs: 30_000 });
     expect(run.code, run.stderr).toBe(0);
     report = run.report!;
+    // The Timeline section as the text view prints it (README quotes it).
+    console.log(renderOps(report));
   });
 
   afterAll(async () => {

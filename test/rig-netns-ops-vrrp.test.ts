@@ -14,6 +14,7 @@ import { dnsbenchIn } from './support/netns-dnsbench.js';
 import { authNamedConf } from './support/rigconf/named.js';
 import { DB_TEST } from './support/rigconf/zones.js';
 import type { Report } from '../src/results/report.js';
+import { renderOps } from '../src/report/ops-text.js';
 
 const VIP = '198.18.0.100';
 const RATE = 500;
@@ -57,6 +58,8 @@ describe.skipIf(netnsSkip(reason))('dnsbench failover drill: VRRP VIP, d1 down a
     ], { timeoutMs: 30_000, quiet: false });
     expect(run.code, run.stderr).toBe(0);
     report = run.report!;
+    // The Timeline section as the text view prints it (README quotes it).
+    console.log(renderOps(report));
     stderr = run.stderr;
   });
 
