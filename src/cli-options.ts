@@ -28,8 +28,7 @@ the per-target blocks, and goes into --json and --html (--csv holds the interval
   dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
 
 Failover drills and operations checks (README "Failover drills and operations checks"):
-  dnsbench -s 198.18.0.100 -d q.txt -l 4 -Q 500 -t 0.5 --interval 0.1 --nsid \
-      --event '1=ip -n lab-sw link set p-d1 down' --html drill.html
+  dnsbench -s 198.18.0.100 -d q.txt -l 4 -Q 500 -t 0.5 --interval 0.1 --nsid --event '1=ip link set eth0 down' --html drill.html
       the outage window, the queries lost in it, and who answered before and after
   dnsbench -s 198.18.0.12 -d views.txt -l 3 -y hmac-md5:chinanet:SECRET --expect --watch-serial view.test
 
