@@ -31,6 +31,7 @@ Failover drills and operations checks (README "Failover drills and operations ch
   dnsbench -s 198.18.0.100 -d q.txt -l 4 -Q 500 -t 0.5 --interval 0.1 --nsid --event '1=ip link set eth0 down' --html drill.html
       the outage window, the queries lost in it, and who answered before and after
   dnsbench -s 198.18.0.12 -d views.txt -l 3 -y hmac-md5:chinanet:SECRET --expect --watch-serial view.test
+      every answer checked against the key view's expect= column; when a new serial reached it
 
 Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
             3 the run failed (e.g. nothing answered), 128+n stopped by a signal
