@@ -77,7 +77,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
   // --expect / --rrset-order: the answer checks each channel runs (engine/checks.ts); null keeps the answer path as it is.
   const ex = querySet.expectations;
   const checks = ex !== undefined || config.ops.rrsetOrder ? { expect: ex === undefined ? null : { index: ex.index, list: ex.list }, rrsetOrder: config.ops.rrsetOrder } : null;
-  const transport = { ...workerTransport(config.transport), checks };
+  const transport = { ...workerTransport(config.transport, config.io), checks };
 
   const sessionFor = async (g: number): Promise<EngineSession> => {
     const have = sessions[g];
@@ -93,6 +93,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
       transport,
       verbose: config.verbose,
       encode: config.encode,
+      nativePath: config.io.nativePath,
     });
     sessions[g] = s;
     return s;

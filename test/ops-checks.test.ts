@@ -39,13 +39,14 @@ function checker(q: QuerySet, table: ReturnType<TableBuilder['table']> | null, r
 
 describe('record data in one canonical form', () => {
   it('IPv6 as RFC 5952 prints it, from any way of writing it', () => {
-    for (const [text, canon] of [
+    const cases: Array<[string, string]> = [
       ['2001:DB8:0:0::10', '2001:db8::10'],
       ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
       ['::ffff:192.0.2.1', '::ffff:c000:201'],
       ['::', '::'],
       ['1:2:3:4:5:6:7::', '1:2:3:4:5:6:7:0'],
-    ]) {
+    ];
+    for (const [text, canon] of cases) {
       expect(canonicalRdata(AAAA, text, 'AAAA'), text).toEqual({ text: canon });
     }
     expect(formatIpv6(Uint8Array.from([0x20, 1, 0xd, 0xb8, ...new Array(11).fill(0), 1]))).toBe('2001:db8::1');

@@ -14,9 +14,10 @@ import { LivePrinter } from './live.js';
 import { machineInfo } from './machine.js';
 import { OpsRun } from './ops.js';
 import { loadExpectations } from '../queryset/expect.js';
+import { nativeUdp } from './native.js';
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
-  const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY });
+  const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY, native: nativeUdp() });
   const loaded = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
   // --expect: a side table beside the query set (only the queries with an expectation cost anything).
   const querySet =
