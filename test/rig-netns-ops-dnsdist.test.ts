@@ -80,9 +80,10 @@ describe.skipIf(netnsSkip(reason))('dnsbench drill: SIGKILL of a backend behind 
     const o = w[0]!;
     expect(o.event?.index).toBe(0);
     expect(o.recovered).toBe(true);
-    // About the detection time: up to one checkInterval (1 s) plus checkTimeout (0.1 s); NETNS.md
-    // measured 0.7-1.0 s. Generous both ways for a shared 2-core machine.
-    expect(o.durationMs).toBeGreaterThan(200);
+    // About the detection time: where the kill falls in dnsdist's 1 s check cycle decides, from
+    // about checkTimeout (0.1 s, a check right after the kill) to checkInterval + checkTimeout
+    // (1.1 s, one right before it; NETNS.md measured 0.7-1.0 s). Generous for a shared 2-core machine.
+    expect(o.durationMs).toBeGreaterThan(30);
     expect(o.durationMs).toBeLessThan(2500);
     expect(Math.abs(o.event!.toStartMs)).toBeLessThan(300);
     // About half: d1's round-robin share. The edges (partly answered intervals) are included.

@@ -73,15 +73,15 @@ describe.skipIf(netnsSkip(reason))('dnsbench failover drill: VRRP VIP, d1 down a
 
   it('ran both events, at their times, with exit status 0', () => {
     expect(report.events).toHaveLength(2);
-    const start = report.targets[0]!.timing.startedAtMs;
-    report.events!.forEach((e, i) => {
+    report.events!.forEach((e) => {
       expect(e.exitCode, `${e.command}: ${e.output}`).toBe(0);
       expect(e.error).toBeNull();
-      // Started on time (the main thread is idle while the workers send); generous for a loaded 2-core CI.
-      expect(e.startedAtMs! - start).toBeGreaterThanOrEqual(e.atSec * 1000 - 5);
-      expect(e.startedAtMs! - start).toBeLessThan(e.atSec * 1000 + 250);
-      expect(i).toBeLessThan(2);
+      // Started at its due time (the run's common start + TIME); the main thread is idle while
+      // the workers send, but the bound is generous for a loaded 2-core CI.
+      expect(e.startedAtMs!).toBeGreaterThanOrEqual(e.dueAtMs!);
+      expect(e.startedAtMs! - e.dueAtMs!).toBeLessThan(250);
     });
+    expect(report.events![1]!.dueAtMs! - report.events![0]!.dueAtMs!).toBe(1500);
     for (const t of report.targets) expectRunAccounted(t, t.label);
   });
 
@@ -104,9 +104,11 @@ describe.skipIf(netnsSkip(reason))('dnsbench failover drill: VRRP VIP, d1 down a
     expect(w.durationMs).toBeLessThan(1200);
     expect(Math.abs(w.event!.toStartMs)).toBeLessThan(200);
     expect(w.recovered).toBe(true);
-    // The queries lost are about the rate times the outage (a steady -Q).
-    expect(w.lost).toBeGreaterThan((RATE * w.durationMs) / 1000 / 2);
-    expect(w.lost).toBeLessThan((RATE * w.durationMs) / 1000 * 2 + 20);
+    // The queries lost are about the send rate times the outage (-Q is a ceiling: a loaded
+    // generator skips slots, so the rate actually offered is the measure).
+    const rate = t.sendRate;
+    expect(w.lost).toBeGreaterThan((rate * w.durationMs) / 1000 / 2);
+    expect(w.lost).toBeLessThan((rate * w.durationMs) / 1000 * 2 + 20);
     expect(w.before).toBe('d1');
     expect(w.after).toBe('d2');
     // The longest outage and its losses, as gates read them.
@@ -115,9 +117,13 @@ describe.skipIf(netnsSkip(reason))('dnsbench failover drill: VRRP VIP, d1 down a
   });
 
   it('shows the takeover back: d1, then d2, then d1 again', () => {
-    const ids = report.timeline!.targets[0]!.identity.map((s) => s.id);
-    expect(ids).toEqual(['d1', 'd2', 'd1']);
-    const back = report.timeline!.targets[0]!.identity[2]!;
+    const spans = report.timeline!.targets[0]!.identity;
+    const ids = spans.map((s) => s.id);
+    // The interval in which the VIP moved back may be answered by both (d2 until the move, d1 after).
+    expect(ids.filter((id) => id !== 'd1+d2')).toEqual(['d1', 'd2', 'd1']);
+    expect(ids.indexOf('d1+d2')).not.toBe(1);
+    expect(ids.filter((id) => id === 'd1+d2').length).toBeLessThanOrEqual(1);
+    const back = spans.at(-1)!;
     const upAt = report.events![1]!.startedAtMs!;
     // d1 takes the VIP back 0.4-0.5 s after its port is up (NETNS.md); generous bound.
     expect(back.fromMs - upAt).toBeGreaterThan(0);

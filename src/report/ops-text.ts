@@ -15,6 +15,8 @@ export function clean(s: string, max = 200): string {
 }
 
 const sec = (s: number): string => `${s.toFixed(2)} s`;
+/** Degraded windows the text view lists (the worst by p99). */
+const MAX_DEGRADED_SHOWN = 3;
 const ms = (v: number): string => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
 
 /** One target's --expect and --rrset-order results (empty without them). */
@@ -68,7 +70,14 @@ export function timelineLines(tl: TargetTimeline, t: Pick<TargetReport, 'timing'
   const out: string[] = [];
   if (tl.outages.length === 0) out.push(`no outage (no interval under ${section.outageBelowPct}% answered)`);
   for (const w of tl.outages) out.push(outageLine(w, startMs));
-  for (const d of tl.degraded) out.push(`degraded ${sec(d.t)} to ${sec((d.toMs - startMs) / 1000)} (${ms(d.durationMs)}): p99 up to ${formatUs(d.maxP99Us)}`);
+  // A busy generator or server gives many short windows: the worst few by p99, in time order; all in the JSON.
+  const shown = [...tl.degraded].sort((a, b) => b.maxP99Us - a.maxP99Us).slice(0, MAX_DEGRADED_SHOWN).sort((a, b) => a.fromMs - b.fromMs);
+  for (const d of shown) out.push(`degraded ${sec(d.t)} to ${sec((d.toMs - startMs) / 1000)} (${ms(d.durationMs)}): p99 up to ${formatUs(d.maxP99Us)}`);
+  if (tl.degraded.length > shown.length) {
+    const rest = tl.degraded.length - shown.length;
+    const total = tl.degraded.reduce((s, d) => s + d.durationMs, 0);
+    out.push(`... and ${rest} more degraded window${rest === 1 ? '' : 's'} (${tl.degraded.length} in all, ${ms(total)} together; the JSON has each)`);
+  }
   if (tl.identity.length > 0) {
     const spans = tl.identity.map((s) => `${clean(s.id, 64)} ${sec(s.t)}-${sec((s.toMs - startMs) / 1000)}`);
     const shown = spans.length > 12 ? [...spans.slice(0, 12), `... ${spans.length - 12} more`] : spans;
