@@ -7,6 +7,7 @@ import { CommanderError } from 'commander';
 import { buildProgram, type Parsed } from './cli.js';
 import { DnsbenchError, ExitCode, InputError } from './errors.js';
 import { processConsole, type Console } from './commands/console.js';
+import { withOutputTransaction } from './io.js';
 
 export async function main(argv: string[], con: Console = processConsole()): Promise<number> {
   let parsed: Parsed | undefined;
@@ -28,7 +29,8 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
   }
   if (parsed === undefined) return ExitCode.ok;
   try {
-    return await dispatch(parsed, argv, con);
+    // Every output file of the command is renamed into place only when all were written (src/io.ts).
+    return await withOutputTransaction(() => dispatch(parsed!, argv, con));
   } catch (e) {
     if (e instanceof InputError) {
       con.err(`dnsbench: ${e.message}\n`);

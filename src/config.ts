@@ -5,8 +5,8 @@ import { lookup } from 'node:dns/promises';
 import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { UsageError } from './errors.js';
+import { checkOutputPath } from './io.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
 import {
   DEFAULT_PORTS, OPTION_NSID, parseEcsList, parseEdnsSize, parseLocalAddresses, resolveTransport,
@@ -281,11 +281,13 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
   };
 }
 
-/** Fail before the run, not after it, when an output file cannot be written. */
+/**
+ * Fail before the run, not after it, when an output file cannot be written: a real probe of the
+ * directory and the rules of src/io.ts (no symbolic links, devices and FIFOs written through).
+ * Throws UsageError (exit 2) naming the flag and the path.
+ */
 export function checkWritableDir(flag: string, file: string): void {
-  const dir = path.dirname(path.resolve(file));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${file}: directory "${dir}" does not exist`);
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a directory, expected a file name`);
+  checkOutputPath(flag, file);
 }
 
 /** --html and --csv: a real file (stdout carries the text report), in a directory that exists. */
