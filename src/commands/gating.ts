@@ -11,6 +11,7 @@ import { renderMarkdown } from '../report/markdown.js';
 import { writeFileAtomic } from '../io.js';
 import type { Console } from './console.js';
 import { renderRepeatSummary } from '../gates/repeat.js';
+import { forTerminal } from '../report/terminal.js';
 
 /** The report with `gates` and `baseline` filled in from the config (replacing saved ones). */
 export function applyGating(report: Report, g: GatingConfig): Report {
@@ -54,7 +55,7 @@ export function judgeSaved(report: Report, g: GatingConfig, files: number): Repo
  */
 export function finishSaved(report: Report, g: GatingConfig, o: { quiet: boolean; json: string | null }, con: Console): ExitCodeValue {
   const spread = report.repeat !== undefined && !o.quiet && o.json !== '-';
-  if (spread) con.out(`${report.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(report.repeat!)}`);
+  if (spread) con.out(`${report.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(forTerminal(report).repeat!)}`);
   emitVerdicts(report, o, con, spread ? 'repeat' : 'human');
   writeCiFiles(report, g, o, con);
   return hasChecks(g) ? gatingExitCode(report) : ExitCode.ok;
@@ -68,9 +69,13 @@ export function gatesPassed(report: Report): boolean {
   return (report.gates?.passed ?? true) && (report.baseline?.passed ?? true);
 }
 
-/** Every verdict line, then one summary line ("Gates: 1 of 4 checks failed"). */
-export function renderVerdicts(report: Report): string {
-  if (!hasVerdicts(report)) return '';
+/**
+ * Every verdict line, then one summary line ("Gates: 1 of 4 checks failed"). Saved verdicts carry
+ * labels and messages from someone else's file: they are escaped for the terminal.
+ */
+export function renderVerdicts(saved: Report): string {
+  if (!hasVerdicts(saved)) return '';
+  const report = forTerminal(saved);
   let out = '';
   if (report.gates) out += renderGateLines(report.gates);
   if (report.baseline) out += renderBaselineLines(report.baseline, report.targets.length > 1);

@@ -8,6 +8,7 @@ import { mergeReports } from '../results/merge-reports.js';
 import { renderJson } from '../report/json.js';
 import { formatCount, formatUs } from '../report/format.js';
 import type { Console } from './console.js';
+import { terminalText, terminalToken } from '../report/escape.js';
 
 export interface RawMergeOptions {
   output?: string;
@@ -28,14 +29,14 @@ export async function mergeCommand(files: string[], o: RawMergeOptions, con: Con
   if (output === '-') con.out(renderJson(merged));
   else writeFileAtomic(output, renderJson(merged));
   if (!o.quiet) {
-    let out = `Merged ${files.length} runs into ${output}\n`;
+    let out = `Merged ${files.length} runs into ${terminalText(output)}\n`;
     for (const t of merged.targets) {
       const c = t.counters;
       const p99 = t.latency.count > 0 ? formatUs(t.latency.percentiles.p99) : 'no answers';
-      out += `  ${t.label} (${t.server}): sent ${formatCount(c.sent)}, completed ${formatCount(c.completed)}, lost ${formatCount(c.lost)}, ` +
+      out += `  ${terminalToken(t.label)} (${terminalToken(t.server)}): sent ${formatCount(c.sent)}, completed ${formatCount(c.completed)}, lost ${formatCount(c.lost)}, ` +
         `${formatCount(t.qps)} qps over ${t.runTimeSec.toFixed(3)} s, p99 ${p99}\n`;
     }
-    for (const n of merged.notes.slice(1)) out += `Note: ${n}\n`;
+    for (const n of merged.notes.slice(1)) out += `Note: ${terminalText(n)}\n`;
     if (output === '-') con.err(out);
     else con.out(out);
   }

@@ -10,12 +10,15 @@ import { writeFileAtomic } from '../io.js';
 import type { Console } from './console.js';
 import { comparisonOf, writeShareFiles } from './share.js';
 import { renderComparison } from '../report/compare-table.js';
+import { forTerminal } from '../report/terminal.js';
+import { terminalToken } from '../report/escape.js';
 
 /**
  * The human view of a report. A live run has already printed each target's status header when
  * it started (before any -S lines, as dnsperf does); a re-rendered report prints it here.
  */
-export function renderHuman(report: Report, o: { headers: boolean } = { headers: true }): string {
+export function renderHuman(saved: Report, o: { headers: boolean } = { headers: true }): string {
+  const report = forTerminal(saved); // titles, labels, notes, server data: escaped, one line each
   let out = '';
   const limit = typeof report.config['timeLimitSec'] === 'number' ? (report.config['timeLimitSec'] as number) : null;
   for (const t of report.targets) {
@@ -33,7 +36,7 @@ export function renderHuman(report: Report, o: { headers: boolean } = { headers:
 
 /** "=== label (server) ===" before each target when there are several. */
 export function targetBanner(report: { targets: readonly unknown[] }, t: { label: string; server: string }): string {
-  return report.targets.length > 1 || t.label !== t.server.replace(/:\d+$/, '') ? `=== ${t.label} (${t.server}) ===\n` : '';
+  return report.targets.length > 1 || t.label !== t.server.replace(/:\d+$/, '') ? `=== ${terminalToken(t.label)} (${terminalToken(t.server)}) ===\n` : '';
 }
 
 export function emitOutputs(report: Report, config: Pick<BenchConfig, 'quiet' | 'json' | 'html' | 'csv'>, con: Console): void {

@@ -3,6 +3,7 @@
 // Pure: Report in, string out.
 import type { Report, TargetReport } from '../results/report.js';
 import { rcodeOrder } from './format.js';
+import { terminalText, terminalToken } from './escape.js';
 
 const pct = (n: number, d: number): string => (d > 0 ? ((100 * n) / d).toFixed(2) : '0.00');
 const sec = (us: number): string => (us / 1e6).toFixed(6);
@@ -55,15 +56,18 @@ export function statusInfo(report: Report, t: TargetReport): StatusInfo {
   };
 }
 
-/** dnsperf's "[Status]" preamble, printed when a target's run starts. */
+/**
+ * dnsperf's "[Status]" preamble, printed when a target's run starts. The command, title and server
+ * may come from a saved report: each is one escaped line (src/report/escape.ts).
+ */
 export function renderStatusHeader(s: StatusInfo): string {
   const lines = [
     'DNS Performance Testing Tool',
-    `dnsbench ${s.version}`,
+    `dnsbench ${terminalToken(s.version)}`,
     '',
-    `[Status] Command line: ${s.command.join(' ')}`,
-    ...(s.title ? [`[Status] Title: ${s.title}`] : []),
-    `[Status] Sending queries (to ${s.server})`,
+    `[Status] Command line: ${s.command.map((a) => terminalText(a)).join(' ')}`,
+    ...(s.title ? [`[Status] Title: ${terminalText(s.title)}`] : []),
+    `[Status] Sending queries (to ${terminalText(s.server)})`,
     `[Status] Started at: ${new Date(s.startedAtMs).toString()}`,
   ];
   if (s.timeLimitSec !== null) {
