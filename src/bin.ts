@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { buildProgram, type Parsed } from './cli.js';
+import { parserMessage } from './cli-errors.js';
 import { DnsbenchError, ExitCode } from './errors.js';
 import { processConsole, type Console } from './commands/console.js';
 import { withOutputTransaction } from './io.js';
@@ -23,7 +24,8 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return ExitCode.ok; // --help, --version
-      con.err(`dnsbench: ${e.message.replace(/^error: /, '')} (see dnsbench --help)\n`);
+      // Never commander's own text: it quotes whole tokens, which can hold a TSIG secret.
+      con.err(errorLines(`${parserMessage(e, argv)} (see dnsbench --help)`));
       return ExitCode.usage;
     }
     throw e;
