@@ -7,7 +7,7 @@ import { CommanderError } from 'commander';
 import { buildProgram, type Parsed } from './cli.js';
 import { parserMessage } from './cli-errors.js';
 import { DnsbenchError, ExitCode } from './errors.js';
-import { processConsole, type Console } from './commands/console.js';
+import { processConsole, processStreams, type Console } from './commands/console.js';
 import { withOutputTransaction } from './io.js';
 import { terminalText } from './report/escape.js';
 
@@ -91,7 +91,7 @@ if (entry === fileURLToPath(import.meta.url)) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`dnsbench: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+      processStreams().err.write(`dnsbench: internal error: ${terminalText((e as Error)?.message ?? String(e))}\n`);
       process.exitCode = ExitCode.runFailed;
     },
   );

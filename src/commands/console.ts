@@ -11,10 +11,50 @@ export interface Console {
   exit(code: number): never;
 }
 
+/**
+ * A stream that may be closed by its reader (`dnsbench ... | head -1`, a terminal that went away).
+ * Node reports a failed write (EPIPE, EIO, ...) as an 'error' event, which without a listener kills
+ * the process with a stack trace and exit 1 ("a gate failed") in the middle of the run, before any
+ * file is written. Here the first error closes the stream quietly: later text to it is dropped,
+ * and the run, its files and its exit code go on unchanged (README "Exit codes").
+ */
+export class GuardedStream {
+  private closed = false;
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    stream.on('error', () => {
+      this.closed = true;
+    });
+  }
+
+  /** False once the reader has gone. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  write(text: string): void {
+    if (this.closed) return;
+    try {
+      this.stream.write(text);
+    } catch {
+      // A synchronous failure (e.g. the stream was already destroyed) means the same.
+      this.closed = true;
+    }
+  }
+}
+
+let guarded: { out: GuardedStream; err: GuardedStream } | null = null;
+
+/** process.stdout and process.stderr, each guarded once for the life of the process. */
+export function processStreams(): { out: GuardedStream; err: GuardedStream } {
+  guarded ??= { out: new GuardedStream(process.stdout), err: new GuardedStream(process.stderr) };
+  return guarded;
+}
+
 export function processConsole(): Console {
+  const { out, err } = processStreams();
   return {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: (t) => out.write(t),
+    err: (t) => err.write(t),
     stdin: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
