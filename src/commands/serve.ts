@@ -42,7 +42,9 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
   con.err('dnsbench serve: Ctrl-C to stop\n');
   await new Promise<void>((resolve) => con.onInterrupt(resolve));
   const s = responder.stats();
+  const t = responder.tcpStats();
   await responder.close();
-  con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped)\n`);
+  const tcp = t === null ? '' : `; tcp: ${t.received} queries on ${t.connections} connection(s) (${t.answered} answered, ${t.dropped} dropped)`;
+  con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped)${tcp}\n`);
   return 0;
 }

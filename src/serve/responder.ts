@@ -6,7 +6,8 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RunError, UsageError } from '../errors.js';
-import { AA, RCODE, TC, buildAnswer, buildBare, buildHeaderOnly, responseLimit } from './answer.js';
+import { RCODE, buildAnswer, buildHeaderOnly, responseLimit } from './answer.js';
+import { faultyReply } from './fault-reply.js';
 import { FaultAction, makeFaultPlan, randomSeed, validateFaults, type FaultPlan, type Faults } from './faults.js';
 import { QueryStatus, newParsedQuery, parseQuery } from './query.js';
 import type { Zone } from './zone.js';
@@ -170,34 +171,8 @@ class Handler {
     }
 
     const action = this.plan.active ? this.plan.draw() : FaultAction.none;
-    let reply: Buffer;
-    switch (action) {
-      case FaultAction.drop:
-        this.stats.dropped++;
-        return;
-      case FaultAction.servfail:
-        this.stats.servfail++;
-        reply = patchHeader(buildBare(msg, q, 0, RCODE.servFail), msg);
-        break;
-      case FaultAction.truncate:
-        this.stats.truncated++;
-        reply = patchHeader(buildBare(msg, q, AA | TC, RCODE.noError), msg);
-        break;
-      case FaultAction.garbage:
-        this.stats.garbage++;
-        reply = this.garbage(msg);
-        break;
-      default:
-        reply = patchHeader(this.cachedCopy(msg), msg);
-        if (action === FaultAction.wrongId) {
-          this.stats.wrongId++;
-          // Any ID but the query's: add 1..65535 modulo 2^16.
-          reply.writeUInt16BE((reply.readUInt16BE(0) + 1 + (this.plan.next() % 0xffff)) & 0xffff, 0);
-        } else {
-          this.stats.answered++;
-        }
-    }
-    this.send(reply, rinfo);
+    const reply = faultyReply(action, msg, q, this.plan, () => this.cachedCopy(msg), this.stats);
+    if (reply !== null) this.send(reply, rinfo);
   }
 
   /** A fresh copy of the cached response for this question, building it on a miss. */
@@ -215,25 +190,6 @@ class Handler {
     }
     const out = Buffer.allocUnsafe(cached.length);
     cached.copy(out, 0);
-    return out;
-  }
-
-  /**
-   * Random bytes that can never decode as a DNS message: QDCOUNT is forced to 65535, more questions
-   * than fit. The query's ID is kept so the client's ID table accepts it and its parser must reject it.
-   */
-  private garbage(msg: Buffer): Buffer {
-    const length = 12 + (this.plan.next() % 100);
-    const out = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; i += 4) {
-      const r = this.plan.next();
-      for (let j = 0; j < 4 && i + j < length; j++) out[i + j] = (r >>> (j * 8)) & 0xff;
-    }
-    out[0] = msg[0]!;
-    out[1] = msg[1]!;
-    out[2] = out[2]! | 0x80;
-    out[4] = 0xff;
-    out[5] = 0xff;
     return out;
   }
 
@@ -268,13 +224,4 @@ class Handler {
       this.stats.sendErrors++;
     }
   }
-}
-
-/** Copies the query's ID, RD and CD into a response (RFC 1035 4.1.1; RFC 4035 3.1.6 for CD). */
-function patchHeader(reply: Buffer, msg: Buffer): Buffer {
-  reply[0] = msg[0]!;
-  reply[1] = msg[1]!;
-  reply[2] = (reply[2]! & 0xfe) | (msg[2]! & 0x01);
-  reply[3] = (reply[3]! & 0xef) | (msg[3]! & 0x10);
-  return reply;
 }
