@@ -29,6 +29,8 @@ export interface RawServeOptions {
   seed?: string;
   allowNonLoopback?: boolean;
   tcp?: boolean;
+  capacity?: string;
+  capacityLatency?: string;
 }
 
 export interface RawDemoOptions {
@@ -119,6 +121,8 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .option('--servfail <ratio>', 'fault (udp and tcp): answer this share with SERVFAIL')
     .option('--seed <n>', 'seed for the fault draws (reproducible runs)')
     .option('--tcp', 'also answer over TCP on the same port (for -m tcp and --tcp-fallback)')
+    .option('--capacity <qps>', 'answer at most this many queries per second (udp and tcp together); excess queries are dropped silently')
+    .option('--capacity-latency <ms>', 'with --capacity: add queueing delay as the load nears the limit, this many ms at 90% load and above')
     .option('--allow-non-loopback', 'answer on a non-loopback address (off by default: a test responder must not face a network)')
     .addHelpText('after', '\nExample:\n  dnsbench serve -p 5353 --drop 0.1 &\n  dnsbench -s 127.0.0.1:5353 -d querysets/demo.txt -l 5')
     .action((options: RawServeOptions) => onParsed({ command: 'serve', options }));

@@ -17,6 +17,20 @@ function whole(flag: string, v: string, min: number, max: number): number {
   return n;
 }
 
+/** --capacity QPS and --capacity-latency MS (only with --capacity). */
+function capacityOptions(o: RawServeOptions): { capacity?: { qps: number; latencyMs: number } } {
+  if (o.capacity === undefined) {
+    if (o.capacityLatency !== undefined) throw new UsageError('--capacity-latency needs --capacity QPS (the limit the delay grows towards)');
+    return {};
+  }
+  const qps = whole('--capacity', o.capacity, 1, 10_000_000);
+  const latencyMs = o.capacityLatency === undefined ? 0 : Number(o.capacityLatency);
+  if (o.capacityLatency !== undefined && (o.capacityLatency.trim() === '' || !Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000)) {
+    throw new UsageError(`--capacity-latency: expected milliseconds from 0 to 60000, got "${o.capacityLatency}"`);
+  }
+  return { capacity: { qps, latencyMs } };
+}
+
 export async function serveCommand(o: RawServeOptions, con: Console): Promise<number> {
   const delayMs = o.delay === undefined ? 0 : Number(o.delay);
   if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 60_000) throw new UsageError(`--delay: expected milliseconds from 0 to 60000, got "${o.delay}"`);
@@ -36,6 +50,7 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
       ...(o.seed !== undefined ? { seed: whole('--seed', o.seed, 0, 2 ** 32 - 1) } : {}),
       allowNonLoopback: o.allowNonLoopback === true,
       tcp: o.tcp === true,
+      ...capacityOptions(o),
     },
     (line) => con.err(line + '\n'),
   );
@@ -44,7 +59,8 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
   const s = responder.stats();
   const t = responder.tcpStats();
   await responder.close();
-  const tcp = t === null ? '' : `; tcp: ${t.received} queries on ${t.connections} connection(s) (${t.answered} answered, ${t.dropped} dropped)`;
-  con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped)${tcp}\n`);
+  const over = (n: number): string => (o.capacity === undefined ? '' : `, ${n} over capacity`);
+  const tcp = t === null ? '' : `; tcp: ${t.received} queries on ${t.connections} connection(s) (${t.answered} answered, ${t.dropped} dropped${over(t.overCapacity)})`;
+  con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped${over(s.overCapacity)})${tcp}\n`);
   return 0;
 }

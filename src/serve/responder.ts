@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { RunError, UsageError } from '../errors.js';
 import { RCODE, buildAnswer, buildHeaderOnly, responseLimit } from './answer.js';
 import { faultyReply } from './fault-reply.js';
+import type { Capacity } from './capacity.js';
 import { FaultAction, makeFaultPlan, randomSeed, validateFaults, type FaultPlan, type Faults } from './faults.js';
 import { QueryStatus, newParsedQuery, parseQuery } from './query.js';
 import type { Zone } from './zone.js';
@@ -22,11 +23,13 @@ export interface ResponderOptions {
   faults?: Partial<Faults>;
   /** Seed for the fault draws and garbage bytes; random (and reported as Responder.seed) if omitted. */
   seed?: number;
+  /** --capacity: admission and queueing delay, shared with the TCP listener (src/serve/capacity.ts). */
+  capacity?: Capacity;
 }
 
 /**
- * Counters since start. Every received datagram lands in exactly one of answered, dropped,
- * truncated, garbage, wrongId, servfail, malformed or errors, so they add up to `received`.
+ * Counters since start. Every received datagram lands in exactly one of overCapacity, answered,
+ * dropped, truncated, garbage, wrongId, servfail, malformed or errors, so they add up to `received`.
  */
 export interface ResponderStats {
   received: number;
@@ -34,6 +37,8 @@ export interface ResponderStats {
   answered: number;
   /** Dropped by the drop fault. */
   dropped: number;
+  /** Dropped because the --capacity token bucket was empty (before any other handling). */
+  overCapacity: number;
   truncated: number;
   garbage: number;
   wrongId: number;
@@ -77,7 +82,7 @@ export async function startResponder(opts: ResponderOptions): Promise<Responder>
     // Only a performance hint; the default buffers work.
   }
 
-  const handler = new Handler(socket, opts.zone, plan);
+  const handler = new Handler(socket, opts.zone, plan, opts.capacity ?? null);
   socket.on('message', handler.onMessage);
   // Asynchronous send failures (e.g. ENOBUFS under load) arrive here; they must not kill the process.
   socket.on('error', () => void handler.stats.sendErrors++);
@@ -120,7 +125,7 @@ function bind(socket: dgram.Socket, address: string, port: number): Promise<void
 
 class Handler {
   readonly stats: ResponderStats = {
-    received: 0, answered: 0, dropped: 0, truncated: 0, garbage: 0, wrongId: 0, servfail: 0, malformed: 0, errors: 0, sendErrors: 0,
+    received: 0, overCapacity: 0, answered: 0, dropped: 0, truncated: 0, garbage: 0, wrongId: 0, servfail: 0, malformed: 0, errors: 0, sendErrors: 0,
   };
   /** Reused for every datagram: the handler is synchronous, so one parse result is live at a time. */
   private readonly query = newParsedQuery();
@@ -133,11 +138,17 @@ class Handler {
     private readonly socket: dgram.Socket,
     private readonly zone: Zone,
     private readonly plan: FaultPlan,
+    private readonly capacity: Capacity | null,
   ) {}
 
   /** Arrow property so it can be passed to socket.on without bind(). */
   readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     this.stats.received++;
+    // An overloaded server drops before it reads the query (its socket buffer is full).
+    if (this.capacity !== null && !this.capacity.admit(performance.now())) {
+      this.stats.overCapacity++;
+      return;
+    }
     try {
       this.handle(msg, rinfo);
     } catch {
@@ -194,7 +205,7 @@ class Handler {
   }
 
   private send(reply: Buffer, rinfo: dgram.RemoteInfo): void {
-    const delayMs = this.plan.delayMs;
+    const delayMs = this.plan.delayMs + (this.capacity?.delayMs() ?? 0);
     if (delayMs <= 0) {
       this.transmit(reply, rinfo);
       return;

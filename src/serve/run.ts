@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { validateFaults, type Faults } from './faults.js';
 import { startResponder, type Responder } from './responder.js';
 import { startTcpResponder, type TcpResponderStats } from './tcp.js';
+import { Capacity, describeCapacity, type CapacityOptions } from './capacity.js';
 import { loadZoneFile } from './zone.js';
 
 export interface ServeOptions {
@@ -20,6 +21,8 @@ export interface ServeOptions {
   allowNonLoopback?: boolean;
   /** --tcp: also answer over TCP on the same port (for -m tcp and --tcp-fallback). */
   tcp?: boolean;
+  /** --capacity QPS [--capacity-latency MS]: answer at most QPS queries per second, over both transports. */
+  capacity?: CapacityOptions;
 }
 
 /** The package root: src/serve/run.ts and dist/serve/run.js both sit two levels below it. */
@@ -54,10 +57,11 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
   const faults = validateFaults(opts.faults);
   const zonePath = opts.zonePath ?? DEMO_ZONE;
   const zone = loadZoneFile(zonePath);
-  const udp = await startResponder({ address: opts.address, port: opts.port, zone, faults, seed: opts.seed });
+  const capacity = opts.capacity ? new Capacity(opts.capacity) : undefined;
+  const udp = await startResponder({ address: opts.address, port: opts.port, zone, faults, seed: opts.seed, capacity });
   // TCP draws its own fault sequence from the same seed, so each transport replays exactly.
   const tcp = opts.tcp
-    ? await startTcpResponder({ address: opts.address, port: udp.port, zone, faults, seed: tcpSeed(udp.seed) }).catch(async (e: unknown) => {
+    ? await startTcpResponder({ address: opts.address, port: udp.port, zone, faults, seed: tcpSeed(udp.seed), capacity }).catch(async (e: unknown) => {
         await udp.close();
         throw e;
       })
@@ -81,6 +85,7 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
     const udpOnly = tcp !== null && faults.truncate > 0 ? ' (truncate over UDP only: over TCP the answer is sent whole)' : '';
     log(`dnsbench serve: injecting faults: ${active} (seed ${responder.seed})${tcp === null ? '' : ' on udp and tcp'}${udpOnly}`);
   }
+  if (capacity) log(`dnsbench serve: ${describeCapacity(capacity)}${tcp === null ? '' : ', shared by udp and tcp'}`);
   return responder;
 }
 

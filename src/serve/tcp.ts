@@ -14,6 +14,7 @@ import { faultyReply, zeroFaultCounters, type FaultCounters } from './fault-repl
 import { FaultAction, makeFaultPlan, NO_FAULTS, validateFaults, type Faults } from './faults.js';
 import { QueryStatus, newParsedQuery, parseQuery } from './query.js';
 import type { Zone } from './zone.js';
+import type { Capacity } from './capacity.js';
 
 export interface TcpResponderOptions {
   address?: string;
@@ -26,13 +27,17 @@ export interface TcpResponderOptions {
   faults?: Partial<Faults>;
   /** Seed of the TCP side's own fault sequence (reproducible per transport). */
   seed?: number;
+  /** --capacity: the same token bucket as the UDP side's (the server's capacity is shared). */
+  capacity?: Capacity;
 }
 
-/** Counters since start: every query read lands in exactly one of the fault counters or malformed. */
+/** Counters since start: every query read lands in exactly one of overCapacity, the fault counters or malformed. */
 export interface TcpResponderStats extends FaultCounters {
   connections: number;
   /** Queries read from connections. */
   received: number;
+  /** Dropped because the --capacity token bucket was empty. */
+  overCapacity: number;
   /** Could not be parsed: answered FORMERR, or ignored when there was not even a query header. */
   malformed: number;
   /** Connections closed by the closeAfter knob. */
@@ -50,7 +55,8 @@ export interface TcpResponder {
 const TCP_LIMIT = 65535;
 
 export async function startTcpResponder(opts: TcpResponderOptions): Promise<TcpResponder> {
-  const stats: TcpResponderStats = { connections: 0, received: 0, malformed: 0, closedByFault: 0, ...zeroFaultCounters() };
+  const stats: TcpResponderStats = { connections: 0, received: 0, overCapacity: 0, malformed: 0, closedByFault: 0, ...zeroFaultCounters() };
+  const capacity = opts.capacity ?? null;
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const parsed = newParsedQuery();
@@ -78,6 +84,10 @@ export async function startTcpResponder(opts: TcpResponderOptions): Promise<TcpR
     const reader = new FrameReader((msg) => {
       if (ending || socket.destroyed) return;
       stats.received++;
+      if (capacity !== null && !capacity.admit(performance.now())) {
+        stats.overCapacity++; // never answered on this connection, as with an overloaded server
+        return;
+      }
       const q = parseQuery(msg, parsed);
       let reply: Buffer | null;
       if (q.status === QueryStatus.ignore) {
@@ -94,12 +104,13 @@ export async function startTcpResponder(opts: TcpResponderOptions): Promise<TcpR
         reply = faultyReply(action, msg, q, plan, () => buildAnswer(opts.zone, msg, q, TCP_LIMIT), stats);
       }
       if (reply === null) return;
-      if (plan.delayMs <= 0) {
+      const delayMs = plan.delayMs + (capacity?.delayMs() ?? 0);
+      if (delayMs <= 0) {
         transmit(reply);
         return;
       }
       // As over UDP: at least the full delay (timers may fire up to 1 ms early), then send.
-      const due = performance.now() + plan.delayMs;
+      const due = performance.now() + delayMs;
       const fire = (): void => {
         timers.delete(timer);
         const left = due - performance.now();
@@ -110,7 +121,7 @@ export async function startTcpResponder(opts: TcpResponderOptions): Promise<TcpR
         }
         transmit(reply);
       };
-      let timer = setTimeout(fire, plan.delayMs);
+      let timer = setTimeout(fire, delayMs);
       timers.add(timer);
     });
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
