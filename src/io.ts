@@ -3,8 +3,11 @@
 // directories, so every rule here assumes that another user can write to the output directory.
 //
 // What a path gets (README "Output files"):
-//   /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N   written to that open descriptor, as the
+//   /dev/stdout, /dev/stderr (/dev/fd/1, /dev/fd/2)        written to that open descriptor, as the
 //                                                          shell does for `>&N`; nothing is renamed
+//   /dev/fd/N, /proc/self/fd/N for N >= 3                  the pipe or device open there (bash's
+//                                                          `>(gzip > r.gz)`), written through as below;
+//                                                          a regular file there is refused (give its path)
 //   a path that does not exist, or a regular file          a new file with a random name, created
 //                                                          exclusively and without following links
 //                                                          (O_CREAT|O_EXCL|O_NOFOLLOW), written, then
@@ -34,13 +37,23 @@ import { OutputError, UsageError } from './errors.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, W_OK } = constants;
 
-/** `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N` -> N; anything else -> null. */
-export function descriptorOf(file: string): number | null {
+/** `/dev/fd/N` or `/proc/self/fd/N` -> N; anything else -> null. */
+function fdPath(file: string): number | null {
+  const m = /^\/(?:dev|proc\/self)\/fd\/(\d{1,9})$/.exec(path.resolve(file));
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * `/dev/stdout`, `/dev/stderr` and their /dev/fd forms -> 1 or 2, written with write(2) on that
+ * descriptor; anything else -> null. Higher descriptors are opened through /proc instead (see
+ * above): writing straight to a number the user did not open could hit one of Node's own.
+ */
+export function descriptorOf(file: string): 1 | 2 | null {
   const p = path.resolve(file);
   if (p === '/dev/stdout') return 1;
   if (p === '/dev/stderr') return 2;
-  const m = /^\/(?:dev|proc\/self)\/fd\/(\d{1,9})$/.exec(p);
-  return m ? Number(m[1]) : null;
+  const n = fdPath(p);
+  return n === 1 || n === 2 ? n : null;
 }
 
 const REASONS: Record<string, string> = {
@@ -109,6 +122,19 @@ export function checkOutputPath(flag: string, file: string): void {
     return;
   }
   const abs = path.resolve(file);
+  const n = fdPath(abs);
+  if (n !== null) {
+    let target: Stats;
+    try {
+      target = statSync(abs);
+    } catch {
+      throw new UsageError(`${flag} ${file}: descriptor ${n} is not open`);
+    }
+    if (!target.isFIFO() && !target.isCharacterDevice()) {
+      throw new UsageError(`${flag} ${file}: descriptor ${n} is ${kindOf(target)}; dnsbench writes through a descriptor only to a pipe or a device (give a file's own path)`);
+    }
+    return;
+  }
   let st: Stats | null;
   try {
     st = lstatOrNull(abs);
@@ -205,6 +231,12 @@ export class OutputTransaction {
       return;
     }
     const abs = path.resolve(file);
+    if (fdPath(abs) !== null) {
+      // /proc's magic link names what the descriptor holds; O_NOFOLLOW would refuse it, and the
+      // fstat below still refuses anything but a pipe or a device.
+      this.writeThrough(file, abs, bytes, { followLink: true });
+      return;
+    }
     let st: Stats | null;
     try {
       st = lstatOrNull(abs);
@@ -221,11 +253,11 @@ export class OutputTransaction {
     this.writeTemp(file, abs, bytes, st);
   }
 
-  private writeThrough(file: string, abs: string, bytes: Uint8Array): void {
+  private writeThrough(file: string, abs: string, bytes: Uint8Array, o: { followLink?: boolean } = {}): void {
     let fd: number;
     try {
       // O_NONBLOCK: a FIFO without a reader fails with ENXIO instead of hanging the job.
-      fd = openSync(abs, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+      fd = openSync(abs, O_WRONLY | (o.followLink ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY);
     } catch (e) {
       throw this.fail(file, e);
     }

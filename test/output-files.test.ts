@@ -120,14 +120,47 @@ describe('devices and FIFOs are written through, never replaced (as root)', () =
     expect(lstatSync(join(d, 'pipe')).isFIFO()).toBe(true);
   });
 
-  it('/dev/stdout, /dev/fd/N and /proc/self/fd/N name descriptors', () => {
+  it('/dev/stdout and /dev/stderr (and /dev/fd/1, /dev/fd/2) are written to the descriptor', () => {
     expect(descriptorOf('/dev/stdout')).toBe(1);
     expect(descriptorOf('/dev/stderr')).toBe(2);
-    expect(descriptorOf('/dev/fd/7')).toBe(7);
-    expect(descriptorOf('/proc/self/fd/3')).toBe(3);
+    expect(descriptorOf('/dev/fd/1')).toBe(1);
+    expect(descriptorOf('/proc/self/fd/2')).toBe(2);
     expect(descriptorOf('/dev/./stdout')).toBe(1);
+    // Higher descriptors go through /proc (a pipe or device only), never write(2) on a bare number.
+    expect(descriptorOf('/dev/fd/7')).toBeNull();
     expect(descriptorOf('/dev/null')).toBeNull();
     expect(descriptorOf('stdout')).toBeNull();
+  });
+
+  it("bash's process substitution: --json >(cat > FILE) gets the report through the pipe", async () => {
+    const d = freshDir();
+    const out = join(d, 'via-pipe.json');
+    const cmd = `"${process.execPath}" "${BIN}" report "${saved}" --quiet --json >(cat > "${out}"); echo "exit $?"; wait`;
+    const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve({ stdout, stderr });
+      });
+    });
+    expect(r.stdout, r.stderr).toContain('exit 0');
+    for (let i = 0; i < 100 && !(existsSync(out) && readFileSync(out, 'utf8').endsWith('}\n')); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ tool: { name: 'dnsbench' } });
+  });
+
+  it('a descriptor that holds a regular file, or none, is refused before the run', async () => {
+    const d = freshDir();
+    const cmd = `exec 3> "${d}/f"; "${process.execPath}" "${BIN}" report "${saved}" --json /dev/fd/3; echo "exit $?"; "${process.execPath}" "${BIN}" report "${saved}" --json /dev/fd/777; echo "exit $?"`;
+    const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toBe('exit 2\nexit 2\n');
+    expect(r.stderr).toMatch(/--json \/dev\/fd\/3: descriptor 3 is a regular file; dnsbench writes through a descriptor only to a pipe or a device/);
+    expect(r.stderr).toMatch(/--json \/dev\/fd\/777: descriptor 777 is not open/);
+    expect(readFileSync(join(d, 'f'), 'utf8')).toBe('');
   });
 
   // A private /dev (tmpfs) with its own null, full and stdout link: the names users type, without
