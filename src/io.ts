@@ -353,15 +353,22 @@ const current = new AsyncLocalStorage<OutputTransaction>();
  */
 export async function withOutputTransaction<T>(fn: () => Promise<T>): Promise<T> {
   const tx = new OutputTransaction();
-  let result: T;
+  // A process that exits in between (a second Ctrl-C, a crash) leaves no temp file behind.
+  const onExit = (): void => tx.abort();
+  process.once('exit', onExit);
   try {
-    result = await current.run(tx, fn);
-  } catch (e) {
-    tx.abort();
-    throw e;
+    let result: T;
+    try {
+      result = await current.run(tx, fn);
+    } catch (e) {
+      tx.abort();
+      throw e;
+    }
+    tx.commit();
+    return result;
+  } finally {
+    process.off('exit', onExit);
   }
-  tx.commit();
-  return result;
 }
 
 /**
