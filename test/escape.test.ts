@@ -25,7 +25,6 @@ const TITLE = `nightly\n  Queries per second:   999999.000000\n${ESC}]0;pwned\x0
 const LABELS = [`vip${ESC}[31m`, 'dns1\r\nNote: forged', `<img src=x onerror=alert(3)>|[l](javascript:1)`];
 
 /** Any control character a terminal acts on, other than the line feeds between lines. */
-// eslint-disable-next-line no-control-regex
 /** Markdown that would act: a link or image, a code span (not backslash-escaped). Pipes: counted per row. */
 const UNESCAPED_MD = /(?<!\\)(\]\(|!\[|`)/;
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;

@@ -16,7 +16,6 @@
 //   be), so a label is text, never markup.
 
 /** Controls and invisible direction changers: C0, DEL, C1, U+2028/2029, U+200E/200F, U+202A-202E, U+2066-2069. */
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
