@@ -55,6 +55,11 @@ describe('escape.ts', () => {
     expect(Number(/\+(\d+)/.exec(c)![1]) + c.indexOf('…')).toBe(long.length);
     expect(cut(c, 80)).toBe(c);
     expect(terminalText(terminalText(TITLE, 50), 50)).toBe(terminalText(TITLE, 50));
+    // Escaping makes a character longer; the marker still counts the original characters left out.
+    const escs = terminalText(ESC.repeat(1000), 50);
+    expect(escs.length).toBeLessThanOrEqual(50);
+    expect(escs).toMatch(/^(\\x1b)+…\[\+(\d+) chars\]$/);
+    expect((escs.match(/\\x1b/g) ?? []).length + Number(/\+(\d+)/.exec(escs)![1])).toBe(1000);
     // A surrogate pair is never split.
     const pairs = '𝄞'.repeat(100);
     expect(cut(pairs, 31).includes('\ud834…')).toBe(false);

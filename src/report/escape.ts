@@ -16,7 +16,7 @@
 //   be), so a label is text, never markup.
 
 /** Controls and invisible direction changers: C0, DEL, C1, U+2028/2029, U+200E/200F, U+202A-202E, U+2066-2069. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_ONE = /^[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]$/;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -34,25 +34,50 @@ export const MAX_TOKEN = 80;
 
 /**
  * `s` cut to at most `max` characters (UTF-16 units), ending in a marker such as
- * `…[+10485700 chars]` when anything was cut. A surrogate pair is never split.
+ * `…[+10485700 chars]` (the count is of `s`'s own characters left out) when anything was cut.
+ * A surrogate pair is never split.
  */
 export function cut(s: string, max: number): string {
-  if (s.length <= max) return s;
-  const marker = (left: number): string => `…[+${left} chars]`;
-  // The marker's own length depends on the count it shows; one retry settles it.
-  let keep = Math.max(0, max - marker(s.length).length);
-  const code = s.charCodeAt(keep - 1);
-  if (keep > 0 && code >= 0xd800 && code <= 0xdbff) keep--;
-  return s.slice(0, keep) + marker(s.length - keep);
+  return bounded(String(s), max, false);
 }
 
 /**
  * One line of outside text for a terminal: every control character shown visibly (so newlines
- * cannot start a forged line), then cut to `max` characters. Idempotent.
+ * cannot start a forged line), cut to at most `max` characters of output. Idempotent.
  */
 export function terminalText(s: string, max: number = MAX_TEXT): string {
-  // Cut first (bounded work on a 10 MB token), escape, then cut again to the exact bound.
-  return cut(cut(String(s), max).replace(UNSAFE, visible), max);
+  return bounded(String(s), max, true);
+}
+
+const marker = (left: number): string => `…[+${left} chars]`;
+
+/**
+ * The longest prefix of `s` (escaped when `escape`) that fits in `max` output characters together
+ * with the marker for the rest. Work is bounded by `max`, whatever the length of `s`.
+ */
+function bounded(s: string, max: number, escape: boolean): string {
+  const pieces: string[] = [];
+  let length = 0;
+  let i = 0;
+  for (; i < s.length; ) {
+    const code = s.charCodeAt(i);
+    const pair = code >= 0xd800 && code <= 0xdbff && i + 1 < s.length;
+    let piece = pair ? s.slice(i, i + 2) : s[i]!;
+    if (escape && !pair && UNSAFE_ONE.test(piece)) piece = visible(piece);
+    if (length + piece.length > max) break;
+    pieces.push(piece);
+    length += piece.length;
+    i += piece.length === 2 && pair ? 2 : 1;
+  }
+  if (i >= s.length) return pieces.join('');
+  // Make room for the marker, which counts the characters of `s` not shown.
+  let shown = i;
+  while (pieces.length > 0 && length + marker(s.length - shown).length > max) {
+    const last = pieces.pop()!;
+    length -= last.length;
+    shown -= last.length === 2 && last.charCodeAt(0) >= 0xd800 && last.charCodeAt(0) <= 0xdbff ? 2 : 1;
+  }
+  return pieces.join('') + marker(s.length - shown);
 }
 
 /** A label, key or short token (a target label, an NSID, a query type): terminalText with a small bound. */
