@@ -9,8 +9,9 @@ step() { printf '==> %s\n' "$*" >&2; }
 # named and knotd live in /usr/sbin, which a non-root PATH often lacks.
 export PATH="$PATH:/usr/sbin:/sbin"
 
-# The Debian packages the test suite and the bench need, as "binary:package" pairs.
-SYSTEM_DEPS="named:bind9 knotd:knot dnsdist:dnsdist dnsperf:dnsperf dig:bind9-dnsutils chromium:chromium openssl:openssl"
+# The Debian packages the test suite and the bench need, as "binary:package" pairs. keepalived,
+# nsd and ip (iproute2) are for the network-namespace rig (test/support/netns.ts, docs/rig.md).
+SYSTEM_DEPS="named:bind9 knotd:knot nsd:nsd dnsdist:dnsdist keepalived:keepalived ip:iproute2 dnsperf:dnsperf dig:bind9-dnsutils chromium:chromium openssl:openssl"
 
 # Prints the packages whose binary is missing (space separated, possibly empty).
 missing_packages() {
@@ -33,8 +34,9 @@ ensure_system_deps() {
   fi
   command -v apt-get >/dev/null 2>&1 || { echo "missing $missing and no apt-get to install them" >&2; return 1; }
   step "install system packages: $missing"
-  # Installing bind9/knot/dnsdist would start each daemon with its packaged config (named as a
-  # recursive resolver on port 53 that primes from the real root servers). policy-rc.d exit 101
+  # Installing bind9/knot/nsd/dnsdist/keepalived would start each daemon with its packaged config
+  # (named as a recursive resolver on port 53 that primes from the real root servers, keepalived
+  # with whatever /etc/keepalived holds). policy-rc.d exit 101
   # tells invoke-rc.d not to start anything; Docker's Debian images ship one, a bare VM may not.
   local made_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -45,8 +47,9 @@ ensure_system_deps() {
   local rc=0
   {
     apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        bind9 knot dnsdist dnsperf bind9-dnsutils chromium openssl
+      # $missing unquoted on purpose: one word per package
+      # shellcheck disable=SC2086
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
   } || rc=$?
   [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
   return "$rc"

@@ -13,5 +13,7 @@ step "build (tsc -p tsconfig.json)"
 npm run --silent build
 step "typecheck tests (tsc -p tsconfig.test.json)"
 npx --no-install tsc -p tsconfig.test.json
+step "import rules (depcruise: no cycles, imports down the pipeline; docs/architecture.md)"
+npx --no-install depcruise src --config .dependency-cruiser.cjs --output-type err
 step "vitest run $*"
 npx --no-install vitest run "$@"

@@ -25,7 +25,7 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return ExitCode.ok; // --help, --version
       // Never commander's own text: it quotes whole tokens, which can hold a TSIG secret.
-      con.err(errorLines(`${parserMessage(e, argv)} (see dnsbench --help)`));
+      con.err(errorLines(`${parserMessage(e, argv, () => buildProgram(() => undefined))} (see dnsbench --help)`));
       return ExitCode.usage;
     }
     throw e;
@@ -33,7 +33,13 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
   if (parsed === undefined) return ExitCode.ok;
   try {
     // Every output file of the command is renamed into place only when all were written (src/io.ts).
-    return await withOutputTransaction(() => dispatch(parsed!, argv, con));
+    return await withOutputTransaction(
+      () => dispatch(parsed!, argv, con),
+      (abort) => {
+        process.once('exit', abort);
+        return () => void process.off('exit', abort);
+      },
+    );
   } catch (e) {
     if (e instanceof DnsbenchError) {
       con.err(errorLines(e.message));
@@ -75,6 +81,10 @@ async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number
     case 'merge': {
       const { mergeCommand } = await import('./commands/merge.js');
       return mergeCommand(p.files, p.options, con);
+    }
+    case 'kubernetes': {
+      const { kubernetesCommand } = await import('./commands/kubernetes.js');
+      return kubernetesCommand(p.options, argv, con);
     }
     case 'demo': {
       const { demoCommand } = await import('./commands/demo.js');

@@ -4,8 +4,7 @@
 // is named by its flag name only (`--tsig-key`, `--tsg`, `-Z`), with commander's own suggestion
 // for that name, and an invalid argument is not quoted at all. Any other message is passed on
 // with every value commander gave -y/--tsig redacted (src/redact.ts).
-import { CommanderError } from 'commander';
-import { buildProgram } from './cli.js';
+import { CommanderError, type Command } from 'commander';
 import { redactArgv, tsigValues, redactTsig } from './redact.js';
 
 /** The flag name of an unknown option token: `--name` up to any '=' or odd character, or `-X`. */
@@ -14,8 +13,11 @@ export function flagName(token: string): string {
   return token.slice(0, 2);
 }
 
-/** The message for a CommanderError (without commander's "error: " prefix), safe to print. */
-export function parserMessage(e: CommanderError, args: readonly string[]): string {
+/**
+ * The message for a CommanderError (without commander's "error: " prefix), safe to print.
+ * `program()` builds a fresh copy of the program that raised it (bin.ts passes cli.ts's builder).
+ */
+export function parserMessage(e: CommanderError, args: readonly string[], program: () => Command): string {
   const message = e.message.replace(/^error: /, '');
   if (e.code === 'commander.unknownOption') {
     const token = /^unknown option '([\s\S]*)'$/.exec(message.split('\n(Did you mean')[0]!)?.[1];
@@ -24,7 +26,7 @@ export function parserMessage(e: CommanderError, args: readonly string[]): strin
     const i = args.indexOf(token);
     // Not a whole token: commander split it off a cluster of short flags (`-e=x` gives `-=x`).
     if (i < 0) return `unknown option '${name}'`;
-    return `unknown option '${name}'${suggestionFor(args, i, name)}`;
+    return `unknown option '${name}'${suggestionFor(program(), args, i, name)}`;
   }
   if (e.code === 'commander.invalidArgument') {
     // "option '-f, --family <family>' argument 'X' is invalid. Allowed choices are ..."
@@ -37,8 +39,7 @@ export function parserMessage(e: CommanderError, args: readonly string[]): strin
 }
 
 /** commander's "(Did you mean --tsig?)" for the flag name alone: argv parsed again with the token replaced by its name. */
-function suggestionFor(args: readonly string[], i: number, name: string): string {
-  const program = buildProgram(() => undefined);
+function suggestionFor(program: Command, args: readonly string[], i: number, name: string): string {
   for (const cmd of [program, ...program.commands]) {
     cmd.exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined }).showSuggestionAfterError(true);
   }

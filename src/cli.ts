@@ -5,96 +5,20 @@ import { Command, Option } from 'commander';
 import type { RawRunOptions } from './config.js';
 import { VERSION } from './version.js';
 import type { RawReportOptions } from './commands/report.js';
-import { addTransportOptions, TRANSPORT_EXAMPLES } from './cli-transport.js';
+import type { RawServeOptions } from './commands/serve.js';
+import type { RawDemoOptions } from './commands/demo.js';
+import { addRunOptions, RUN_EXAMPLES } from './cli-options.js';
 import type { RawMergeOptions } from './commands/merge.js';
 import { addGateOptions } from './gates/cli.js';
+import type { RawKubernetesOptions } from './commands/kubernetes.js';
 
 export type Parsed =
   | { command: 'run'; options: RawRunOptions }
   | { command: 'serve'; options: RawServeOptions }
   | { command: 'demo'; options: RawDemoOptions }
   | { command: 'report'; files: string[]; options: RawReportOptions }
-  | { command: 'merge'; files: string[]; options: RawMergeOptions };
-
-export interface RawServeOptions {
-  address?: string;
-  port?: string;
-  zone?: string;
-  drop?: string;
-  delay?: string;
-  truncate?: string;
-  garbage?: string;
-  wrongId?: string;
-  servfail?: string;
-  seed?: string;
-  allowNonLoopback?: boolean;
-  tcp?: boolean;
-  capacity?: string;
-  capacityLatency?: string;
-}
-
-export interface RawDemoOptions {
-  timeLimit?: string;
-  out?: string;
-}
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-const RUN_EXAMPLES = `
-Examples:
-  dnsbench -s 127.0.0.1 -p 5353 -d querysets/demo.txt -l 10
-      10 seconds against one server, dnsperf-style report plus percentiles
-  dnsbench -s 172.28.0.99 -d test.txt -l 60 -T 4 -c 16 -q 400
-      the queryperf job ("eleven copies and awk") in one process
-  dnsbench -s 127.0.0.1 -d queries.txt -l 30 -Q 50000 --json run.json
-      open-loop 50k qps; latency also reported from the scheduled send time
-  cat queries.txt | dnsbench -s ::1 -n 3
-      three passes through stdin${TRANSPORT_EXAMPLES}
-
-Totals are global: -c, -q and -Q are split across the -T workers in equal shares, the remainder
-going one each to the first workers (-q 100 over 3 sockets = 34+33+33). -v prints the split.
-
-Several targets: -s is repeatable (-s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301). By default each
-target is run in turn with identical settings and the full -l each; --interleave measures them all
-at once (same queries, same time window): -c, -q and -Q then apply per target, as they would in a
-sequential run, and the header prints the totals. A comparison against the first target follows
-the per-target blocks, and goes into --json and --html (--csv holds the interval series).
-  dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
-
-Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
-            3 the run failed (e.g. nothing answered) or an output file could not be written,
-            130 stopped by a second Ctrl-C.`;
-
-export function addRunOptions(cmd: Command): Command {
-  cmd
-    .option('-s, --server <addr>', 'server: host, host:port, [v6]:port, optionally label=...; repeatable (default: 127.0.0.1)', collect)
-    .option('-p, --port <port>', 'default server port (default: 53; 853 with -m dot, 443 with -m doh)')
-    .option('-d, --datafile <file>', 'query file, "name type" per line; - for stdin (default: -)')
-    .option('-l, --time-limit <secs>', 'stop sending after this many seconds (fractions allowed)')
-    .option('-n, --runs <n>', 'passes through the query file; with -l, whichever ends first (default without -l: 1)')
-    .option('-c, --clients <n>', 'UDP sockets (or TCP/DoT/DoH connections) in total (default: one per worker thread)')
-    .option('-T, --threads <n>', 'worker threads (default: CPU cores, at most -c)')
-    .option('-q, --outstanding <n>', 'outstanding queries in total, split across sockets (default: 100)')
-    .option('-Q, --max-qps <n>', 'global rate limit in queries per second (open loop; split across workers)')
-    .option('-t, --timeout <secs>', 'seconds before an unanswered query counts as lost (default: 5)')
-    .option('-S, --stats-interval <secs>', 'print "<unix time>: <qps>" every N seconds')
-    .option('-e, --edns', 'add an EDNS0 OPT record (UDP size 4096)')
-    .option('-D, --dnssec', 'set the DO bit (implies -e)')
-    .option('-E, --edns-option <code:hex>', 'add an EDNS option, e.g. 10:0011223344556677; repeatable (implies -e)', collect)
-    .option('-b, --buffer-size <KB>', 'socket send/receive buffer size in KB (default: the OS default)')
-    .option('-a, --local-addr <addr[,addr...]>', 'local address(es) to send from, spread round-robin over the sockets')
-    .option('-x, --local-port <port>', 'first local port; sockets use consecutive ports')
-    .option('-R, --no-recurse', 'clear the RD bit (queryperf -R)')
-    .addOption(new Option('-f, --family <family>', 'address family for host names').choices(['inet', 'inet6', 'any']))
-    .option('-v, --verbose', 'print one line per query and how totals were split')
-    .option('--json <file>', 'write the JSON report (the source of truth) to FILE; - for stdout')
-    .option('--title <text>', 'name this run in every output')
-    .option('--interleave', 'measure all -s targets at once, one query stream round-robin over them (-c/-q/-Q per target)')
-    .option('--html <file>', 'write a self-contained HTML report (charts, comparison; opens offline)')
-    .option('--csv <file>', 'write the interval series of every target as CSV')
-    .option('--quiet', 'print nothing but errors (use with --json)');
-  return addTransportOptions(cmd);
-}
+  | { command: 'merge'; files: string[]; options: RawMergeOptions }
+  | { command: 'kubernetes'; options: RawKubernetesOptions };
 
 export function buildProgram(onParsed: (p: Parsed) => void): Command {
   const program = new Command('dnsbench')
@@ -153,13 +77,49 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
   program
     .command('merge')
     .description('merge saved runs of the same benchmark (e.g. from several load generators) into one exact report')
-    .argument('<files...>', 'JSON reports written by --json')
+    .argument('<files...>', 'JSON reports written by --json; - reads them from stdin (concatenated, or as kubectl logs --prefix prints them)')
     .option('-o, --output <file>', 'where to write the merged JSON report, - for stdout (required)')
     .option('--force', 'merge even when the runs have different targets or query sets')
     .option('--title <text>', 'title of the merged report')
     .option('--quiet', 'print nothing but errors')
-    .addHelpText('after', '\nExample:\n  dnsbench merge gen1.json gen2.json -o all.json && dnsbench report all.json --gate "p99<2ms"')
+    .addHelpText(
+      'after',
+      '\nRuns made with --segment must be segments 1..N of one query file, each exactly once.\n' +
+        'Examples:\n  dnsbench merge gen1.json gen2.json -o all.json && dnsbench report all.json --gate "p99<2ms"\n' +
+        '  kubectl logs -l job-name=JOB --prefix --tail=-1 | dnsbench merge - -o all.json',
+    )
     .action((files: string[], options: RawMergeOptions) => onParsed({ command: 'merge', files, options }));
 
+  addKubernetesCommand(program, onParsed);
   return program;
+}
+
+const K8S_HELP = `
+Prints the manifest (YAML) on stdout and, on stderr, the commands that collect and merge the
+reports. Pod i runs: dnsbench RUN-FLAGS --segment $((JOB_COMPLETION_INDEX+1))/N --start-at T --json -
+Example:
+  dnsbench k8s --generators 4 --image registry.example/dnsbench:0.1 -s 172.28.0.99 -d queries.txt -l 60 | kubectl create -f -
+See docs/kubernetes.md (sizing N, the Dockerfile, the merge).`;
+
+/** \`dnsbench kubernetes\` (alias k8s): its own flags, then the run flags as for a run. */
+function addKubernetesCommand(program: Command, onParsed: (p: Parsed) => void): void {
+  const cmd = program
+    .command('kubernetes')
+    .alias('k8s')
+    .description('print a Kubernetes manifest (ConfigMap, Indexed Job) that runs this benchmark from N generator pods, started together')
+    .option('--generators <n>', 'number of generator pods (segments), 1..1000 (required)')
+    .option('--image <image>', 'container image with dnsbench on its PATH (required; docs/kubernetes.md has a Dockerfile)')
+    .option('--namespace <ns>', 'namespace of the objects (default: kubectl\'s current one)')
+    .option('--name <name>', 'Job name (default: dnsbench-YYYYMMDD-HHMMSS)')
+    .option('--start-delay <secs>', 'seconds from now until every pod starts sending, 5..3600 (default: 60)')
+    .option('--queries-volume <claim>', 'read -d from this PersistentVolumeClaim (for files over the 1 MiB a ConfigMap holds)')
+    .option('--cpus <n>', 'CPU cores per pod, requests = limits; also the pods\' -T (default: -T, else 2)')
+    .option('--memory <quantity>', 'memory per pod, requests = limits (default: 1Gi)')
+    .option('--spread <how>', 'pod anti-affinity over nodes: preferred or required (default: preferred)');
+  addRunOptions(cmd);
+  // Accepted only to be refused with a pointer to the merged report (planKubernetes).
+  for (const flag of ['--gate <expr>', '--baseline <file>', '--max-regression <list>', '--junit <file>', '--markdown <file>']) {
+    cmd.addOption(new Option(flag).hideHelp());
+  }
+  cmd.addHelpText('after', K8S_HELP).action((options: RawKubernetesOptions) => onParsed({ command: 'kubernetes', options }));
 }

@@ -6,12 +6,16 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { UsageError } from './errors.js';
-import { checkOutputPath } from './io.js';
+import { checkFileOutput, checkWritableDir } from './paths.js';
+import type { ReportConfig } from './results/report.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
 import {
   DEFAULT_PORTS, OPTION_NSID, parseEcsList, parseEdnsSize, parseLocalAddresses, resolveTransport,
   type RawTransportOptions, type TransportConfig,
 } from './transport-config.js';
+export { workerTransport } from './transport-config.js';
+import { parseSegment, type Segment } from './queryset/segment.js';
+import { parseStartAt } from './start-at.js';
 import { checkGatingTargets, gatingForReport, resolveGating, targetNames, type GatingConfig, type RawGateOptions } from './gates/config.js';
 
 export interface TargetSpec {
@@ -38,7 +42,7 @@ export interface BenchConfig {
   timeoutSec: number;
   /** -S: print interval statistics every N seconds. */
   statsIntervalSec: number | null;
-  /** Granularity of the interval series in the report (-S, or 1 s). */
+  /** Length of the report's intervals (--interval, default 1 s; independent of -S since issue 12). */
   intervalSec: number;
   encode: EncodeOptions;
   bufferKB: number | null;
@@ -57,6 +61,10 @@ export interface BenchConfig {
   csv: string | null;
   /** --gate, --baseline, --repeat, --junit, --markdown (src/gates/config.ts). */
   gating: GatingConfig;
+  /** --segment I/N: send only the file's queries i with i mod N == I-1 (src/segment.ts); null = all. */
+  segment: Segment | null;
+  /** --start-at: epoch ms at which sending starts (src/start-at.ts); null = as soon as ready. */
+  startAtMs: number | null;
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
@@ -72,6 +80,7 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   maxQps?: string;
   timeout?: string;
   statsInterval?: string;
+  interval?: string;
   edns?: boolean;
   dnssec?: boolean;
   ednsOption?: string[];
@@ -87,6 +96,8 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   interleave?: boolean;
   html?: string;
   csv?: string;
+  segment?: string;
+  startAt?: string;
 }
 
 // --- number parsing ---------------------------------------------------------------------------
@@ -201,6 +212,7 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
   }
   const timeoutSec = raw.timeout === undefined ? 5 : seconds('-t/--timeout', raw.timeout, 0.001, 3600);
   const statsIntervalSec = raw.statsInterval === undefined ? null : seconds('-S/--stats-interval', raw.statsInterval, 0.1, 86_400);
+  const intervalSec = raw.interval === undefined ? 1 : seconds('--interval', raw.interval, 0.05, 3600);
 
   const ednsOptions = (raw.ednsOption ?? []).map(parseEdnsOption);
   const ednsSize = parseEdnsSize(raw.ednsSize);
@@ -219,6 +231,12 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     throw new UsageError(`-a/--local-addr: ${localAddresses.length} addresses but only ${sockets} socket(s) to spread them over; raise -c/--clients`);
   }
   const localPort = raw.localPort === undefined ? null : int('-x/--local-port', raw.localPort, 1, 65535, 'a port');
+
+  const segment = raw.segment === undefined ? null : parseSegment(raw.segment);
+  const startAtMs = raw.startAt === undefined ? null : parseStartAt(raw.startAt);
+  if (startAtMs !== null && gating.repeat > 1) {
+    throw new UsageError('--start-at cannot be combined with --repeat: only the first run could start at that time');
+  }
 
   const datafile = raw.datafile ?? '-';
   if (datafile === '-' && opts.stdinIsTTY) {
@@ -265,7 +283,7 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     maxQps,
     timeoutSec,
     statsIntervalSec,
-    intervalSec: statsIntervalSec ?? 1,
+    intervalSec,
     encode,
     bufferKB,
     localAddresses,
@@ -278,29 +296,16 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     html,
     csv,
     gating,
+    segment,
+    startAtMs,
   };
 }
 
-/**
- * Fail before the run, not after it, when an output file cannot be written: a real probe of the
- * directory and the rules of src/io.ts (no symbolic links, devices and FIFOs written through).
- * Throws UsageError (exit 2) naming the flag and the path.
- */
-export function checkWritableDir(flag: string, file: string): void {
-  checkOutputPath(flag, file);
-}
-
-/** --html and --csv: a real file (stdout carries the text report), in a directory that exists. */
-export function checkFileOutput(flag: string, file: string): void {
-  if (file === '-' || file === '') throw new UsageError(`${flag}: give a file name (stdout carries the text report)`);
-  checkWritableDir(flag, file);
-}
-
-/** The config as JSON for the report; the TSIG secret is redacted here. */
-export function configForReport(c: BenchConfig): Record<string, unknown> {
+/** The config as the report stores it (everything but the split, which the run adds); the TSIG secret is redacted here. */
+export function configForReport(c: BenchConfig): Omit<ReportConfig, 'split'> {
   return {
     ...c,
-    transport: { ...c.transport, tsig: c.transport.tsig && { ...c.transport.tsig, secret: '<redacted>' } },
+    transport: { ...c.transport, tsig: c.transport.tsig && { algorithm: c.transport.tsig.algorithm, name: c.transport.tsig.name, secret: '<redacted>' } },
     gating: gatingForReport(c.gating),
     encode: {
       ...c.encode,

@@ -285,9 +285,13 @@ export class OutputTransaction {
     try {
       if (old !== null) {
         // Replacing a file keeps its permission bits (a private 0600 report stays private) and, as
-        // root, its owner.
+        // root, its owner (anyone else gets EPERM for another owner, and keeps the file as theirs).
         fchmodSync(fd, old.mode & 0o777);
-        if (process.geteuid?.() === 0) fchownSync(fd, old.uid, old.gid);
+        try {
+          fchownSync(fd, old.uid, old.gid);
+        } catch {
+          // not root: the new file is ours
+        }
       }
       writeAll(fd, bytes);
       closeSync(fd);
@@ -349,13 +353,13 @@ const current = new AsyncLocalStorage<OutputTransaction>();
 
 /**
  * Runs one command with its outputs in one transaction: committed (renamed into place) when `fn`
- * resolves, removed when it throws. Used by bin.ts around every command.
+ * resolves, removed when it throws. Used by bin.ts around every command. `onExit` lets the
+ * process boundary also remove the temp files if the process exits in between (a second Ctrl-C,
+ * a crash); it returns the function that unregisters the hook.
  */
-export async function withOutputTransaction<T>(fn: () => Promise<T>): Promise<T> {
+export async function withOutputTransaction<T>(fn: () => Promise<T>, onExit: (abort: () => void) => () => void = () => () => undefined): Promise<T> {
   const tx = new OutputTransaction();
-  // A process that exits in between (a second Ctrl-C, a crash) leaves no temp file behind.
-  const onExit = (): void => tx.abort();
-  process.once('exit', onExit);
+  const unregister = onExit(() => tx.abort());
   try {
     let result: T;
     try {
@@ -367,7 +371,7 @@ export async function withOutputTransaction<T>(fn: () => Promise<T>): Promise<T>
     tx.commit();
     return result;
   } finally {
-    process.off('exit', onExit);
+    unregister();
   }
 }
 

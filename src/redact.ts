@@ -1,11 +1,14 @@
 // Secrets never reach output or reports. The TSIG secret of -y [alg:]name:secret can be spelled in
 // every way commander accepts: `-y V`, `-yV`, `--tsig V`, `--tsig=V`, and inside a cluster of short
 // flags (`-ey V`, `-eyV`, `-Dey V`, `-vy V`). Matching argv patterns misses some of them, so the
-// echoed command line is redacted from the parser's own view: argv is parsed again with the same
-// commander program, every value commander hands to the tsig option is recorded, and each of
-// them (and its secret part) is replaced wherever it occurs in argv. Whatever spelling commander
-// took the value from, that token contains the value, so it is found.
-import { buildProgram } from './cli.js';
+// echoed command line is redacted from the parser's own view: argv is parsed again by commander
+// with the run's own option definitions (cli-options.ts, the ones cli.ts uses), every value
+// commander hands to the tsig option is recorded, and each of them (and its secret part) is
+// replaced wherever it occurs in argv. Whatever spelling commander took the value from, that
+// token contains the value, so it is found.
+import { Command } from 'commander';
+import { addRunOptions } from './cli-options.js';
+import { addGateOptions } from './gates/cli.js';
 
 /** `alg:name:secret` -> `alg:name:<redacted>`; a value without ':' is all secret. */
 export function redactTsig(value: string): string {
@@ -20,10 +23,13 @@ export function redactTsig(value: string): string {
  */
 export function tsigValues(args: readonly string[]): string[] {
   const values: string[] = [];
-  const program = buildProgram(() => undefined);
-  for (const cmd of [program, ...program.commands]) {
-    cmd.exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  }
+  // The run's options without the subcommands: a subcommand name then reads as an operand, and a
+  // -y after it is still parsed (and redacted), which can only redact more, never less.
+  const program = addGateOptions(addRunOptions(new Command('dnsbench')), { run: true })
+    .allowExcessArguments(true)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+    .action(() => undefined);
   program.on('option:tsig', (v: unknown) => {
     if (typeof v === 'string') values.push(v);
   });

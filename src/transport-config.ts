@@ -167,5 +167,12 @@ export function parseEcsList(values: readonly string[] | undefined, ednsOptions:
 
 /** What the workers get: the config with the --tls-ca file read (checked in resolveTransport). */
 export function workerTransport(t: TransportConfig): WorkerTransport {
-  return { ...t, tls: { ...t.tls, ca: t.tls.caFile === null ? null : readFileSync(t.tls.caFile, 'latin1') } };
+  return {
+    mode: t.mode,
+    tcpFallback: t.tcpFallback,
+    tsig: t.tsig,
+    nsid: t.nsid,
+    tls: { insecure: t.tls.insecure, sni: t.tls.sni, ca: t.tls.caFile === null ? null : readFileSync(t.tls.caFile, 'latin1') },
+    doh: t.doh,
+  };
 }

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { compareTargets, lossPct } from '../src/results/compare.js';
 import type { TargetReport } from '../src/results/report.js';
 import { renderComparison, formatLatencyDelta } from '../src/report/compare-table.js';
-import { renderHuman } from '../src/commands/outputs.js';
+import { renderHuman } from '../src/report/human.js';
 import { zeroCounters } from '../src/results/counters.js';
 import { mergeReports } from '../src/results/merge-reports.js';
-import { fixtureReport } from './fixtures/report-fixture.js';
+import { vipFixtureReport as fixtureReport } from './support/report-fixtures.js';
 
 describe('compareTargets', () => {
   const report = fixtureReport();
@@ -87,7 +87,7 @@ describe('comparison table (text)', () => {
 
   it('follows the per-target blocks and precedes the notes in the human view', () => {
     const report = { ...fixtureReport(), notes: ['a note'] };
-    const out = renderHuman(report, { headers: false });
+    const out = renderHuman(report);
     const table = out.indexOf('Comparison against vip (127.0.0.1:5300):');
     expect(table).toBeGreaterThan(out.lastIndexOf('Statistics:'));
     expect(out.indexOf('Note: a note')).toBeGreaterThan(table);
@@ -99,7 +99,7 @@ describe('comparison table (text)', () => {
 
   it('formats deltas with their sign, and n/a when a side has no latency', () => {
     expect(formatLatencyDelta(-110, -52.38)).toBe('-110us (-52.4%)');
-    expect(formatLatencyDelta(1500, 12)).toBe('+1.50ms (+12.0%)');
+    expect(formatLatencyDelta(1500, 12)).toBe('+1.5ms (+12.0%)');
     expect(formatLatencyDelta(5, null)).toBe('+5us');
     expect(formatLatencyDelta(null, null)).toBe('n/a');
   });

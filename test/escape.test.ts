@@ -14,7 +14,7 @@ import type { Report } from '../src/results/report.js';
 import type { Responder } from '../src/serve/responder.js';
 import { runServe } from '../src/serve/run.js';
 import { captureConsole, ROOT, runCli } from './support/cli.js';
-import { fixtureReport } from './fixtures/report-fixture.js';
+import { vipFixtureReport as fixtureReport } from './support/report-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-escape-'));
 

@@ -12,7 +12,7 @@ import { DEMO_ZONE } from '../src/serve/run.js';
 import type { Report, TargetReport } from '../src/results/report.js';
 import { renderHtml } from '../src/report/html.js';
 import { renderCsv } from '../src/report/csv.js';
-import { loadHtmlAssets } from '../src/commands/share.js';
+import { loadHtmlAssets } from '../src/commands/outputs.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ROOT, runCli } from './support/cli.js';
 

@@ -19,7 +19,7 @@ import { renderJson } from '../src/report/json.js';
 import type { Responder } from '../src/serve/responder.js';
 import { runServe } from '../src/serve/run.js';
 import { BIN, ROOT, runCli } from './support/cli.js';
-import { fixtureReport } from './fixtures/report-fixture.js';
+import { vipFixtureReport as fixtureReport } from './support/report-fixtures.js';
 
 const isRoot = process.geteuid?.() === 0;
 const canUnshare = isRoot && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;

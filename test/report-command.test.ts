@@ -11,9 +11,9 @@ import { renderJson } from '../src/report/json.js';
 import { renderHtml } from '../src/report/html.js';
 import { renderCsv } from '../src/report/csv.js';
 import { renderComparison } from '../src/report/compare-table.js';
-import { loadHtmlAssets } from '../src/commands/share.js';
+import { loadHtmlAssets } from '../src/commands/outputs.js';
 import { captureConsole } from './support/cli.js';
-import { fixtureReport } from './fixtures/report-fixture.js';
+import { vipFixtureReport as fixtureReport } from './support/report-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-report-'));
 

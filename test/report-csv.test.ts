@@ -2,7 +2,7 @@
 // strict RFC 4180 reader, every number equals the report's, and hostile labels survive quoting.
 import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, csvField, renderCsv } from '../src/report/csv.js';
-import { fixtureReport, HOSTILE_LABELS } from './fixtures/report-fixture.js';
+import { vipFixtureReport as fixtureReport, HOSTILE_LABELS } from './support/report-fixtures.js';
 
 /** RFC 4180: CRLF records, quoted fields with doubled quotes. Throws on anything else. */
 function parseCsv(text: string): string[][] {

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { renderHtml } from '../src/report/html.js';
-import { loadHtmlAssets } from '../src/commands/share.js';
+import { loadHtmlAssets } from '../src/commands/outputs.js';
 import { formatCount, formatPct, formatUs } from '../src/report/format.js';
 import { formatLatencyDelta } from '../src/report/compare-table.js';
 import type { Report } from '../src/results/report.js';
 import { targetColor } from '../src/report/chart-data.js';
 import { skipWithout } from './support/servers.js';
 import { launchChromium, openFile, type OpenedPage } from './support/browser.js';
-import { fixtureReport, HOSTILE_LABELS, HOSTILE_TITLE } from './fixtures/report-fixture.js';
+import { vipFixtureReport as fixtureReport, HOSTILE_LABELS, HOSTILE_TITLE } from './support/report-fixtures.js';
 
 const CHARTS = ['spectrum', 'histogram', 'qps', 'loss', 'p99'];
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-html-'));

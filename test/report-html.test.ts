@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, jsonForScript, renderHtml } from '../src/report/html.js';
 import { chartData, SPECTRUM_MAX_X } from '../src/report/chart-data.js';
-import { loadHtmlAssets } from '../src/commands/share.js';
-import { fixtureReport, HOSTILE_LABELS, HOSTILE_TITLE } from './fixtures/report-fixture.js';
+import { loadHtmlAssets } from '../src/commands/outputs.js';
+import { vipFixtureReport as fixtureReport, HOSTILE_LABELS, HOSTILE_TITLE } from './support/report-fixtures.js';
 
 const assets = loadHtmlAssets();
 

@@ -12,7 +12,7 @@ import { renderJson } from '../src/report/json.js';
 import type { Responder } from '../src/serve/responder.js';
 import { runServe } from '../src/serve/run.js';
 import { captureConsole, ROOT } from './support/cli.js';
-import { fixtureReport } from './fixtures/report-fixture.js';
+import { vipFixtureReport as fixtureReport } from './support/report-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-validate-'));
 let n = 0;

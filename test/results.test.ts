@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { encodeHistogram, newHistogram, decodeHistogram } from '../src/results/histogram.js';
 import { mergeRunData } from '../src/results/merge.js';
 import { zeroCounters } from '../src/results/counters.js';
-import { targetReport, runDataOf } from '../src/results/report.js';
+import { targetReport, runDataOf } from '../src/results/build.js';
 import { renderStatistics } from '../src/report/text.js';
-import type { WorkerPartial } from '../src/engine/protocol.js';
+import type { RunData as WorkerPartial } from '../src/results/model.js';
 
 function partial(samples: number[], extra: Partial<ReturnType<typeof zeroCounters>> = {}, t0 = 1_000_000): WorkerPartial {
   const h = newHistogram();

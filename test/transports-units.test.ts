@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { FrameReader, frame } from '../src/engine/tcp-channel.js';
+import { FrameReader, frame } from '../src/engine/transports/framing.js';
 import { findEdnsOption, nameEquals, newRecordScan, scanRecords, skipName } from '../src/engine/wire.js';
 import { nsidText } from '../src/engine/features.js';
 import { keyNameWire, parseTsigKey } from '../src/tsig/key.js';
@@ -13,10 +13,10 @@ import { encodeEcs } from '../src/queryset/ecs.js';
 import { buildQuerySet } from '../src/queryset/load.js';
 import { InputError, UsageError } from '../src/errors.js';
 import type { EncodeOptions } from '../src/queryset/types.js';
-import type { WorkerPartial } from '../src/engine/protocol.js';
+import type { RunData as WorkerPartial } from '../src/results/model.js';
 import { zeroCounters } from '../src/results/counters.js';
 import { mergeRunData } from '../src/results/merge.js';
-import { runDataOf, targetReport } from '../src/results/report.js';
+import { runDataOf, targetReport } from '../src/results/build.js';
 
 const query = (id: number, name = 'www.example.com'): Buffer =>
   dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
@@ -28,7 +28,7 @@ describe('FrameReader (RFC 7766 length framing)', () => {
   it('reassembles messages split across reads, down to one byte per read', () => {
     for (const size of [1, 2, 3, 7, 64, stream.length]) {
       const got: string[] = [];
-      const reader = new FrameReader((m) => got.push(m.toString('hex')));
+      const reader = new FrameReader((b, o, n) => got.push(b.subarray(o, o + n).toString('hex')));
       for (let i = 0; i < stream.length; i += size) reader.push(stream.subarray(i, i + size));
       expect(got, `reads of ${size} bytes`).toEqual(msgs.map((m) => m.toString('hex')));
     }
@@ -36,7 +36,7 @@ describe('FrameReader (RFC 7766 length framing)', () => {
 
   it('delivers several messages from one read and keeps a partial tail for the next', () => {
     const got: number[] = [];
-    const reader = new FrameReader((m) => got.push(m.length));
+    const reader = new FrameReader((_b, _o, n) => got.push(n));
     reader.push(stream.subarray(0, stream.length - 5));
     expect(got).toEqual([msgs[0]!.length, msgs[1]!.length, 0]);
     reader.push(stream.subarray(stream.length - 5));
@@ -45,7 +45,7 @@ describe('FrameReader (RFC 7766 length framing)', () => {
 
   it('forgets a partial message on reset (a new connection starts clean)', () => {
     const got: number[] = [];
-    const reader = new FrameReader((m) => got.push(m.length));
+    const reader = new FrameReader((_b, _o, n) => got.push(n));
     reader.push(stream.subarray(0, 5));
     reader.reset();
     reader.push(frame(query(9)));

@@ -1,13 +1,21 @@
 // The process boundary, as an object: commands write through it, so tests can capture output
-// and nothing below bin.ts touches process.stdout, process.exit or signal handlers directly.
+// and nothing below commands/ touches process.stdout, process.exit or signal handlers.
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** 128 + the signal number: the exit code of a run stopped by that signal (README "Exit codes"). */
+export const SIGNAL_EXIT: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
 export interface Console {
   out(text: string): void;
   err(text: string): void;
   readonly stdin: NodeJS.ReadableStream;
   readonly stdinIsTTY: boolean;
   readonly stderrIsTTY: boolean;
-  onInterrupt(handler: () => void): void;
-  offInterrupt(handler: () => void): void;
+  /**
+   * Call `handler` on SIGINT, SIGTERM or SIGHUP (Ctrl-C, CI cancel, `timeout`, `docker stop`, a
+   * closed terminal). The handler stays installed until the process exits.
+   */
+  onStop(handler: (signal: StopSignal) => void): void;
   exit(code: number): never;
 }
 
@@ -58,8 +66,27 @@ export function processConsole(): Console {
     stdin: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
-    onInterrupt: (h) => void process.on('SIGINT', h),
-    offInterrupt: (h) => void process.off('SIGINT', h),
+    onStop: (h) => {
+      for (const s of Object.keys(SIGNAL_EXIT) as StopSignal[]) process.on(s, () => h(s));
+    },
     exit: (code) => process.exit(code),
   };
+}
+
+/**
+ * Two-step stop for a run: the first signal aborts (the run stops sending, counts what was
+ * outstanding as interrupted and still writes its report and files); a second one quits at once
+ * with 128 + its number. Returns the signal to pass to measure() and which signal stopped it.
+ */
+export function stopOnSignals(con: Console): { signal: AbortSignal; stoppedBy(): StopSignal | null } {
+  const abort = new AbortController();
+  let by: StopSignal | null = null;
+  con.onStop((s) => {
+    if (by === null) {
+      by = s;
+      con.err(`\ndnsbench: ${s === 'SIGINT' ? 'Ctrl-C' : s}: stopping; outstanding queries count as interrupted (again to quit now)\n`);
+      abort.abort();
+    } else con.exit(SIGNAL_EXIT[s]);
+  });
+  return { signal: abort.signal, stoppedBy: () => by };
 }

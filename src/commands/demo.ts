@@ -2,14 +2,21 @@
 // port, benchmark it with the bundled query set, print the report and keep it under reports/.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RawDemoOptions } from '../cli.js';
 import { resolveConfig } from '../config.js';
 import { loadQuerySet } from '../queryset/load.js';
+import { measure } from '../measure.js';
 import { PACKAGE_ROOT, runServe } from '../serve/run.js';
-import { executeRun } from './execute.js';
-import { emitOutputs } from './outputs.js';
-import { runExitCode } from './run.js';
 import type { Console } from './console.js';
+import { stopOnSignals } from './console.js';
+import { LivePrinter } from './live.js';
+import { machineInfo } from './machine.js';
+import { exitCodeOf, finishRun } from './finish.js';
+
+/** What commander hands over for `dnsbench demo`. */
+export interface RawDemoOptions {
+  timeLimit?: string;
+  out?: string;
+}
 
 export async function demoCommand(o: RawDemoOptions, con: Console): Promise<number> {
   const outDir = o.out ?? join(PACKAGE_ROOT, 'reports');
@@ -25,9 +32,11 @@ export async function demoCommand(o: RawDemoOptions, con: Console): Promise<numb
     );
     const querySet = await loadQuerySet(config.queryFile, config.encode);
     con.err(`dnsbench demo: ${config.timeLimitSec} s against the embedded responder (one worker thread; the responder runs in this process)\n`);
-    const report = await executeRun(config, querySet, ['dnsbench', ...args], con);
-    emitOutputs(report, config, con);
-    return runExitCode(report);
+    const command = ['dnsbench', ...args];
+    const stop = stopOnSignals(con);
+    const report = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, true) });
+    finishRun(report, config, con, false);
+    return exitCodeOf(report, stop.stoppedBy());
   } finally {
     await responder.close();
   }

@@ -1,51 +1,53 @@
-// Where a finished Report goes: the human view on stdout (unless --quiet or --json -), and the
-// files asked for. Renderers are pure; this is the only module that writes report files.
-import type { BenchConfig } from '../config.js';
-import type { Report } from '../results/report.js';
-import { renderStatistics, renderStatusFooter, renderStatusHeader, statusInfo } from '../report/text.js';
-import { renderTables } from '../report/table.js';
-import { renderConnectionStatistics, renderTransportNotes } from '../report/transport.js';
-import { renderJson } from '../report/json.js';
+// The one table of output files: each output flag and the pure renderer that makes its bytes.
+// Every command (run, report, merge) writes through here, so `dnsbench report` writes exactly the
+// files the live run wrote, and the JSON is written in one place. The only module that writes
+// report files.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../io.js';
+import type { Report } from '../results/report.js';
+import { renderCsv } from '../report/csv.js';
+import { renderHtml, type HtmlAssets } from '../report/html.js';
+import { renderJson } from '../report/json.js';
+import { renderJunit } from '../report/junit.js';
+import { renderMarkdown } from '../report/markdown.js';
 import type { Console } from './console.js';
-import { comparisonOf, writeShareFiles } from './share.js';
-import { renderComparison } from '../report/compare-table.js';
-import { forTerminal } from '../report/terminal.js';
-import { terminalToken } from '../report/escape.js';
 
-/**
- * The human view of a report. A live run has already printed each target's status header when
- * it started (before any -S lines, as dnsperf does); a re-rendered report prints it here.
- */
-export function renderHuman(saved: Report, o: { headers: boolean } = { headers: true }): string {
-  const report = forTerminal(saved); // titles, labels, notes, server data: escaped, one line each
-  let out = '';
-  const limit = typeof report.config['timeLimitSec'] === 'number' ? (report.config['timeLimitSec'] as number) : null;
-  for (const t of report.targets) {
-    if (o.headers) out += targetBanner(report, t) + renderStatusHeader(statusInfo(report, t));
-    // An interleaved run printed one header for all targets: name each block here.
-    else if (report.mode === 'interleave') out += targetBanner(report, t);
-    out += renderStatusFooter(t, limit) + renderStatistics(t) + renderConnectionStatistics(t);
-    out += renderTables(t) + renderTransportNotes(t) + '\n';
-  }
-  const comparison = comparisonOf(report);
-  if (comparison) out += renderComparison(comparison) + '\n';
-  for (const n of report.notes) out += `Note: ${n}\n`;
-  return out;
+/** Where each output goes (null: not asked for). Only `json` may be '-' (stdout). */
+export interface OutputPaths {
+  json?: string | null;
+  html?: string | null;
+  csv?: string | null;
+  junit?: string | null;
+  markdown?: string | null;
 }
 
-/** "=== label (server) ===" before each target when there are several. */
-export function targetBanner(report: { targets: readonly unknown[] }, t: { label: string; server: string }): string {
-  return report.targets.length > 1 || t.label !== t.server.replace(/:\d+$/, '') ? `=== ${terminalToken(t.label)} (${terminalToken(t.server)}) ===\n` : '';
+/** uPlot's browser build and style sheet, read from node_modules when the page is written. */
+export function loadHtmlAssets(): HtmlAssets {
+  const require = createRequire(import.meta.url);
+  const read = (id: string): string => readFileSync(require.resolve(id), 'utf8');
+  return { uplotJs: read('uplot/dist/uPlot.iife.min.js'), uplotCss: read('uplot/dist/uPlot.min.css') };
 }
 
-export function emitOutputs(report: Report, config: Pick<BenchConfig, 'quiet' | 'json' | 'html' | 'csv'>, con: Console): void {
-  const human = !config.quiet && config.json !== '-';
-  if (human) con.out(renderHuman(report, { headers: false }));
-  if (config.json === '-') con.out(renderJson(report));
-  else if (config.json !== null) {
-    writeFileAtomic(config.json, renderJson(report));
-    if (!config.quiet) con.err(`dnsbench: wrote ${config.json}\n`);
+/** Output flag -> renderer, in the order the files are written. */
+export const OUTPUTS: ReadonlyArray<{ key: keyof OutputPaths; flag: string; render: (r: Report) => string }> = [
+  { key: 'json', flag: '--json', render: renderJson },
+  { key: 'html', flag: '--html', render: (r) => renderHtml(r, loadHtmlAssets()) },
+  { key: 'csv', flag: '--csv', render: renderCsv },
+  { key: 'junit', flag: '--junit', render: renderJunit },
+  { key: 'markdown', flag: '--markdown', render: renderMarkdown },
+];
+
+/** Write every output asked for; `--json -` goes to stdout. "wrote FILE" lines go to stderr unless quiet. */
+export function writeOutputs(report: Report, paths: OutputPaths, o: { quiet: boolean }, con: Console): void {
+  for (const { key, render } of OUTPUTS) {
+    const file = paths[key];
+    if (file === null || file === undefined) continue;
+    if (file === '-') {
+      con.out(render(report));
+      continue;
+    }
+    writeFileAtomic(file, render(report));
+    if (!o.quiet) con.err(`dnsbench: wrote ${file}\n`);
   }
-  writeShareFiles(report, config, con);
 }

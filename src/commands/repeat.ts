@@ -1,50 +1,49 @@
-// --repeat N: run the same benchmark N times (executeRun each time, same query set), then gate on
-// the median of each metric and report the run-to-run spread. The JSON is the median run (by
-// total qps) plus a `repeat` section with every run's key results (src/gates/repeat.ts).
-import { ExitCode, type ExitCodeValue } from '../errors.js';
+// --repeat N: the same benchmark N times on ONE measurement (the same workers, sockets and source
+// ports every run), then gates on the median of each metric and the run-to-run spread. The JSON
+// is the median run (by total qps) plus a `repeat` section with every run's key results.
 import type { BenchConfig } from '../config.js';
 import type { QuerySet } from '../queryset/types.js';
 import type { Report } from '../results/report.js';
-import { repeatSection, renderRepeatSummary } from '../gates/repeat.js';
-import { formatPct, formatUs } from '../report/format.js';
-import { executeRun } from './execute.js';
-import { emitOutputs } from './outputs.js';
-import { applyGating, emitVerdicts, gatingExitCode, worstExit, writeCiFiles } from './gating.js';
-import { runExitCode, type RunResult } from './run.js';
-import type { Console } from './console.js';
+import { openMeasurement } from '../measure.js';
+import { repeatSection } from '../gates/repeat.js';
+import { renderTail, renderTargetBlock, targetBanner } from '../report/human.js';
+import { renderRepeatSummary, renderRunSummary } from '../report/verdicts.js';
+import type { Console, StopSignal } from './console.js';
+import { applyGating, runExitCode } from './gating.js';
+import { LivePrinter } from './live.js';
+import { machineInfo } from './machine.js';
+import { exitCodeOf, finishRun, isHuman, type RunResult } from './finish.js';
+import { ExitCode } from '../errors.js';
 
-/** "Run 2 of 5: 51,234 qps, p99 1.23ms, 0.01% lost" (per target when there are several). */
-export function runSummaryLine(r: Report, i: number, n: number): string {
-  const parts = r.targets.map((t) => {
-    const p99 = t.latency.count > 0 ? formatUs(t.latency.percentiles.p99) : 'no answers';
-    const label = r.targets.length > 1 ? `${t.label} ` : '';
-    return `${label}${Math.round(t.qps).toLocaleString('en-US')} qps, p99 ${p99}, ${formatPct(t.counters.lost, t.counters.sent)} lost`;
-  });
-  return `Run ${i + 1} of ${n}: ${parts.join('; ')}\n`;
-}
-
-const interrupted = (r: Report): boolean =>
-  r.targets.some((t) => t.counters.interrupted > 0) || r.notes.some((n) => n.startsWith('Interrupted'));
-
-export async function runRepeated(config: BenchConfig, querySet: QuerySet, argv: string[], con: Console): Promise<RunResult> {
+export async function runRepeated(
+  config: BenchConfig,
+  querySet: QuerySet,
+  command: string[],
+  con: Console,
+  stop: { signal: AbortSignal; stoppedBy(): StopSignal | null },
+): Promise<RunResult> {
   const n = config.gating.repeat;
-  const human = !config.quiet && config.json !== '-';
+  const human = isHuman(config);
   const runs: Report[] = [];
   const notes: string[] = [];
-  let exitCode: ExitCodeValue = ExitCode.ok;
-  for (let i = 0; i < n; i++) {
-    if (human) con.out(`${i > 0 ? '\n' : ''}=== Run ${i + 1} of ${n} ===\n`);
-    const r = await executeRun(config, querySet, argv, con);
-    runs.push(r);
-    const line = runSummaryLine(r, i, n);
-    if (human) con.out(`\n${line}`);
-    else if (!config.quiet) con.err(`dnsbench: ${line}`);
-    exitCode = worstExit(exitCode, runExitCode(r));
-    if (exitCode === ExitCode.runFailed || interrupted(r)) {
-      notes.push(`Stopped after run ${i + 1} of ${n}: ${exitCode === ExitCode.runFailed ? 'a target answered nothing' : 'interrupted'}.`);
-      for (const note of r.notes) notes.push(`Run ${i + 1}: ${note}`);
-      break;
+  const m = openMeasurement(config, querySet);
+  try {
+    for (let i = 0; i < n; i++) {
+      if (human) con.out(`${i > 0 ? '\n' : ''}=== Run ${i + 1} of ${n} ===\n`);
+      const r = await m.run({ command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, human) });
+      runs.push(r);
+      const line = renderRunSummary(r, i, n);
+      if (human) con.out(`${renderTail(r)}\n${line}`);
+      else if (!config.quiet) con.err(`dnsbench: ${line}`);
+      const failed = runExitCode(r) === ExitCode.runFailed;
+      if (failed || stop.signal.aborted) {
+        if (i + 1 < n) notes.push(`Stopped after run ${i + 1} of ${n}: ${failed ? 'a target answered nothing' : 'interrupted'}.`);
+        for (const note of r.notes) notes.push(`Run ${i + 1}: ${note}`);
+        break;
+      }
     }
+  } finally {
+    await m.close();
   }
   const { medianIndex, section } = repeatSection(runs);
   const median = runs[medianIndex]!;
@@ -56,18 +55,17 @@ export async function runRepeated(config: BenchConfig, querySet: QuerySet, argv:
       endedAt: runs.at(-1)!.endedAt,
       repeat: section,
       notes: [
-        `Repeated ${runs.length} time${runs.length === 1 ? '' : 's'}: the results shown are run ${medianIndex + 1} (median qps); gates and baselines use the median of each metric over all runs.`,
+        `Repeated ${runs.length} time${runs.length === 1 ? '' : 's'} on the same sockets: the results shown are run ${medianIndex + 1} (median qps); gates and baselines use the median of each metric over all runs.`,
         ...median.notes,
         ...notes,
       ],
     },
     config.gating,
   );
-  if (human) con.out(`\n=== Median run: run ${medianIndex + 1} of ${runs.length} ===\n`);
-  emitOutputs(report, config, con);
-  // After the human view, which ends with the notes (there is always the "Repeated" one).
-  if (human) con.out(`\n${renderRepeatSummary(section)}`);
-  emitVerdicts(report, config, con, 'repeat');
-  writeCiFiles(report, config.gating, config, con);
-  return { report, exitCode: worstExit(exitCode, gatingExitCode(report)) };
+  const blocks = report.targets.map((t) => targetBanner(report, t) + renderTargetBlock(t, report.config.timeLimitSec)).join('');
+  const tail = `\n=== Median run: run ${medianIndex + 1} of ${runs.length} ===\n` + blocks + renderTail(report) + `\n${renderRepeatSummary(section)}`;
+  finishRun(report, config, con, true, tail);
+  const worst = runs.reduce((code, r) => Math.max(code, runExitCode(r)), 0);
+  const code = exitCodeOf(report, stop.stoppedBy());
+  return { report, exitCode: worst === ExitCode.runFailed ? ExitCode.runFailed : code };
 }

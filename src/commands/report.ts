@@ -3,22 +3,16 @@
 // (last week vs today), in text, --json, --html and --csv alike.
 import type { Console } from './console.js';
 import { loadReport } from '../results/load.js';
-import { renderHuman } from './outputs.js';
-import { renderJson } from '../report/json.js';
-import { writeFileAtomic } from '../io.js';
-import { checkFileOutput, checkWritableDir } from '../config.js';
+import { checkFileOutput, checkWritableDir } from '../paths.js';
 import { UsageError } from '../errors.js';
 import type { Report } from '../results/report.js';
-import { compareTargets } from '../results/compare.js';
-import { writeShareFiles } from './share.js';
+import { withTargets } from '../results/build.js';
 import { resolveGating, type RawGateOptions } from '../gates/config.js';
-import { finishSaved, judgeSaved } from './gating.js';
-
-/** The comparison recomputed from the targets: a combined report has new baselines and labels. */
-function withComparison(r: Report): Report {
-  const { comparison: _stale, ...rest } = r;
-  return r.targets.length > 1 ? { ...rest, comparison: compareTargets(r.targets) } : rest;
-}
+import { renderHuman } from '../report/human.js';
+import { renderRepeatSummary } from '../report/verdicts.js';
+import { ExitCode } from '../errors.js';
+import { emitVerdicts, gatingExitCode, hasChecks, judgeSaved } from './gating.js';
+import { writeOutputs } from './outputs.js';
 
 export interface RawReportOptions extends RawGateOptions {
   json?: string;
@@ -34,17 +28,23 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   if (o.csv !== undefined) checkFileOutput('--csv', o.csv);
   const gating = resolveGating(o, { repeatAllowed: false });
   const reports = files.map(loadReport);
-  const combined = judgeSaved(withComparison(combineReports(reports)), gating, reports.length);
-  if (!o.quiet && o.json !== '-') con.out(renderHuman(combined));
-  if (o.json === '-') con.out(renderJson(combined));
-  else if (o.json !== undefined) writeFileAtomic(o.json, renderJson(combined));
-  writeShareFiles(combined, { html: o.html, csv: o.csv, quiet: o.quiet || o.json === '-' }, con);
-  return finishSaved(combined, gating, { quiet: o.quiet === true, json: o.json ?? null }, con);
+  const combined = judgeSaved(combineReports(reports), gating, reports.length);
+  const quiet = o.quiet === true;
+  const human = !quiet && o.json !== '-';
+  if (human) con.out(renderHuman(combined));
+  const spread = combined.repeat !== undefined && human;
+  if (spread) con.out(`${combined.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(combined.repeat!)}`);
+  emitVerdicts(combined, { quiet, json: o.json ?? null }, con, spread || combined.notes.length > 0);
+  writeOutputs(combined, { json: o.json, html: o.html, csv: o.csv, junit: gating.junit, markdown: gating.markdown }, { quiet: quiet || o.json === '-' }, con);
+  // 1 only when this command's own --gate/--baseline checks failed; saved verdicts are shown but
+  // do not change it (re-rendering is not re-judging).
+  return hasChecks(gating) ? gatingExitCode(combined) : ExitCode.ok;
 }
 
 /**
  * Several saved runs as one report whose targets are all the runs' targets, in order. Labels are
  * made unique by suffixing the run's title or start time, so "today vs last week" reads clearly.
+ * The comparison is rebuilt for the combined targets (the first target of the first file leads).
  */
 export function combineReports(reports: Report[]): Report {
   if (reports.length === 1) return reports[0]!;
@@ -59,12 +59,16 @@ export function combineReports(reports: Report[]): Report {
     }),
   );
   const first = reports[0]!;
-  return {
-    ...first,
-    title: reports.map((r) => r.title).filter((t) => t !== null).join(' vs ') || null,
-    startedAt: reports.map((r) => r.startedAt).sort()[0]!,
-    endedAt: reports.map((r) => r.endedAt).sort().at(-1)!,
+  return withTargets(
+    {
+      ...first,
+      title: reports.map((r) => r.title).filter((t) => t !== null).join(' vs ') || null,
+      startedAt: reports.map((r) => r.startedAt).sort()[0]!,
+      endedAt: reports.map((r) => r.endedAt).sort().at(-1)!,
+      notes: reports.flatMap((r) => r.notes),
+      // Side by side, several runs are not one interleaved run: each target keeps its own header.
+      mode: 'sequential',
+    },
     targets,
-    notes: reports.flatMap((r) => r.notes),
-  };
+  );
 }

@@ -1,8 +1,25 @@
 // `dnsbench serve`: the embedded responder in the foreground until Ctrl-C.
-import type { RawServeOptions } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { runServe } from '../serve/run.js';
 import type { Console } from './console.js';
+
+/** What commander hands over for `dnsbench serve`. */
+export interface RawServeOptions {
+  address?: string;
+  port?: string;
+  zone?: string;
+  drop?: string;
+  delay?: string;
+  truncate?: string;
+  garbage?: string;
+  wrongId?: string;
+  servfail?: string;
+  seed?: string;
+  allowNonLoopback?: boolean;
+  tcp?: boolean;
+  capacity?: string;
+  capacityLatency?: string;
+}
 
 function ratio(flag: string, v: string | undefined): number {
   if (v === undefined) return 0;
@@ -36,6 +53,7 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
   if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 60_000) throw new UsageError(`--delay: expected milliseconds from 0 to 60000, got "${o.delay}"`);
   const responder = await runServe(
     {
+      cwd: process.cwd(),
       address: o.address ?? '127.0.0.1',
       port: o.port === undefined ? 5353 : whole('-p/--port', o.port, 0, 65535),
       ...(o.zone !== undefined ? { zonePath: o.zone } : {}),
@@ -55,7 +73,7 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
     (line) => con.err(line + '\n'),
   );
   con.err('dnsbench serve: Ctrl-C to stop\n');
-  await new Promise<void>((resolve) => con.onInterrupt(resolve));
+  await new Promise<void>((resolve) => con.onStop(() => resolve()));
   const s = responder.stats();
   const t = responder.tcpStats();
   await responder.close();

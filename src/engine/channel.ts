@@ -1,22 +1,28 @@
 // What every transport shares: the ID table, the window, and the checks a response must pass
-// before it counts. A transport (UDP, TCP, DoT, DoH) subclasses DnsChannel and implements only
-// `transmit` (put these bytes on the wire) and calls `deliver` with each DNS message it receives.
+// before it counts. A transport (engine/transports/: UDP, TCP, DoT, DoH, native UDP) subclasses
+// DnsChannel, implements `transmit` (put these bytes on the wire) and calls `deliver` with each
+// DNS message it receives. A batching transport may queue in `transmit` and send in `flush`,
+// which the engine calls once per event-loop turn after it has sent what was due.
 import { FALLBACK, FREE, IdTable, INFLIGHT, TIMED_OUT } from './idtable.js';
 import type { Recorder } from './recorder.js';
-import { clock } from './clock.js';
 import type { ChannelFeatures } from './features.js';
+import type { WorkerTarget, WorkerTransport } from './protocol.js';
 
+/** The pre-encoded query set as a worker sees it (shared memory, read-only). */
 export interface QueryViews {
+  /** Every message back to back, each with ID 0. */
   wire: Buffer;
+  /** Message i is wire[offsets[i] .. offsets[i+1]). */
   offsets: Uint32Array;
+  /** Byte length of message i's question section (it starts at byte 12). */
   questionLengths: Uint16Array;
 }
 
-/** What a channel reports back to the worker engine that owns it. */
+/** What a channel reports back to the engine loop that owns it. */
 export interface ChannelOwner {
-  /** A slot became free (answer, truncation or timeout): the owner may send more. */
+  /** A slot became free (answer, truncation, abort) or a connection came back: the owner may send more. */
   slotFreed(channel: DnsChannel): void;
-  /** Only set with -v: one line per finished query. */
+  /** Only set with -v: one line per finished query (outcome: an RCODE number or a word; latency ms). */
   verbose?(channel: DnsChannel, outcome: string, queryIndex: number, latencyMs: number): void;
 }
 
@@ -26,8 +32,47 @@ export interface FallbackLeg {
   take(channel: DnsChannel, id: number): boolean;
 }
 
+/** Everything a transport needs to open one channel (see transports/registry.ts). */
+export interface ChannelContext {
+  target: WorkerTarget;
+  /** Index of the target (several with --interleave). */
+  targetIndex: number;
+  /** This channel's share of -q. */
+  window: number;
+  /** -a address for this socket, or null for the kernel's choice. */
+  localAddress: string | null;
+  /** -x port for this socket, or null for an ephemeral one. */
+  localPort: number | null;
+  /** -b in bytes, or null for the OS default. */
+  bufferBytes: number | null;
+  /** Give up on a connection (TCP + TLS handshake) after this long, ms. */
+  connectTimeoutMs: number;
+  transport: WorkerTransport;
+  q: QueryViews;
+  recorder: Recorder;
+  owner: ChannelOwner;
+  /** The engine's clock (performance.now() ms, or a fake one in tests). */
+  now: () => number;
+}
+
+/**
+ * A fresh copy of query `queryIndex` with DNS ID `id` patched in: the one place a query leaves
+ * the shared set. A fresh buffer per send because a transport may still hold the previous one
+ * (libuv queues a datagram when the socket buffer is full; TCP writes are asynchronous).
+ */
+export function copyQuery(q: QueryViews, queryIndex: number, id: number): Buffer {
+  const start = q.offsets[queryIndex]!;
+  const len = q.offsets[queryIndex + 1]! - start;
+  const buf = Buffer.allocUnsafe(len);
+  q.wire.copy(buf, 0, start, start + len);
+  buf[0] = id >>> 8;
+  buf[1] = id & 0xff;
+  return buf;
+}
+
 export abstract class DnsChannel {
   readonly table: IdTable = new IdTable();
+  readonly window: number;
   /**
    * Outstanding queries the engine may keep on this channel now: the window, or 0 while a
    * connection (TCP, DoT, DoH) is down and being re-established.
@@ -37,49 +82,54 @@ export abstract class DnsChannel {
   features: ChannelFeatures | null = null;
   /** --tcp-fallback, or null; only looked at when an answer has TC=1. */
   fallback: FallbackLeg | null = null;
-  /** Index of the target this channel sends to (several with --interleave); set by its owner. */
-  target = 0;
+  /** Index of the target this channel sends to (several with --interleave). */
+  readonly target: number;
+  /** Where outcomes are counted; the engine gives each run of a session a new one. */
+  recorder: Recorder;
+  protected readonly q: QueryViews;
+  protected readonly owner: ChannelOwner;
+  protected readonly now: () => number;
 
-  constructor(
-    readonly window: number,
-    protected readonly q: QueryViews,
-    readonly recorder: Recorder,
-    protected readonly owner: ChannelOwner,
-  ) {
-    this.limit = window;
+  constructor(ctx: ChannelContext) {
+    this.window = ctx.window;
+    this.limit = ctx.window;
+    this.target = ctx.targetIndex;
+    this.recorder = ctx.recorder;
+    this.q = ctx.q;
+    this.owner = ctx.owner;
+    this.now = ctx.now;
   }
 
   /** Local -> remote endpoints, for the report. */
   abstract endpoints(): { local: string; remote: string };
   /** Put one DNS message on the wire (framing, if any, is the transport's business). */
-  protected abstract transmit(msg: Buffer): void;
+  protected abstract transmit(msg: Buffer, id: number): void;
   abstract close(): void;
+
+  /** Send what transmit queued; called once per event-loop turn by the engine. Default: nothing queued. */
+  flush(): void {}
 
   get inflight(): number {
     return this.table.inflight;
   }
 
-  send(queryIndex: number, intendedAt: number): void {
-    const q = this.q;
-    const start = q.offsets[queryIndex]!;
-    const len = q.offsets[queryIndex + 1]! - start;
-    // A fresh buffer per send: if the kernel's send buffer is full, libuv queues the datagram and
-    // still references it, so a reused buffer could be overwritten before it leaves.
-    const buf = Buffer.allocUnsafe(len);
-    q.wire.copy(buf, 0, start, start + len);
+  /**
+   * Send query `queryIndex`. `chargedFrom` is the clock time (ms) corrected latency counts from
+   * (a due time a full window made the query wait past), or -1 for its send time.
+   */
+  send(queryIndex: number, chargedFrom: number): void {
     const t = this.table;
     const id = t.acquire();
-    buf[0] = id >>> 8;
-    buf[1] = id & 0xff;
     t.query[id] = queryIndex;
-    t.intendedAt[id] = intendedAt;
-    const c = this.recorder.c;
-    c.sent++;
-    c.requestBytes += len;
+    const len = this.q.offsets[queryIndex + 1]! - this.q.offsets[queryIndex]!;
+    const buf = copyQuery(this.q, queryIndex, id);
     // Signed before the clock is read, so the HMAC is not charged to the server's latency.
     const out = this.features === null ? buf : this.features.prepare(buf, id);
-    t.sentAt[id] = clock();
-    this.transmit(out);
+    const now = this.now();
+    t.sentAt[id] = now;
+    t.intendedAt[id] = chargedFrom < 0 ? now : chargedFrom;
+    this.recorder.sent(now, len + (out.length - buf.length));
+    this.transmit(out, id);
   }
 
   /** Time out queries older than timeoutMs, oldest first; returns how many were freed. */
@@ -88,8 +138,7 @@ export abstract class DnsChannel {
     let freed = 0;
     for (let id = t.oldest(); id !== -1 && now - t.sentAt[id]! >= timeoutMs; id = t.oldest()) {
       t.release(id, TIMED_OUT);
-      this.recorder.c.timedOut++;
-      this.recorder.c.lost++;
+      this.recorder.lost(t.sentAt[id]!, 'timedOut', now);
       freed++;
       if (this.owner.verbose) this.owner.verbose(this, 'timeout', t.query[id]!, now - t.sentAt[id]!);
     }
@@ -102,14 +151,13 @@ export abstract class DnsChannel {
    */
   protected abortAll(): void {
     const t = this.table;
-    const c = this.recorder.c;
+    const now = this.now();
     let freed = 0;
     for (let id = t.oldest(); id !== -1; id = t.oldest()) {
       t.release(id, FREE);
-      c.aborted++;
-      c.lost++;
+      this.recorder.lost(t.sentAt[id]!, 'aborted', now);
       freed++;
-      if (this.owner.verbose) this.owner.verbose(this, 'aborted', t.query[id]!, clock() - t.sentAt[id]!);
+      if (this.owner.verbose) this.owner.verbose(this, 'aborted', t.query[id]!, now - t.sentAt[id]!);
     }
     if (freed > 0) this.owner.slotFreed(this);
   }
@@ -119,10 +167,10 @@ export abstract class DnsChannel {
     const t = this.table;
     const state = t.state[id];
     if (state !== INFLIGHT && state !== FALLBACK) return;
+    const now = this.now();
     t.release(id, FREE);
-    this.recorder.c.aborted++;
-    this.recorder.c.lost++;
-    if (this.owner.verbose) this.owner.verbose(this, 'aborted', t.query[id]!, clock() - t.sentAt[id]!);
+    this.recorder.lost(t.sentAt[id]!, 'aborted', now);
+    if (this.owner.verbose) this.owner.verbose(this, 'aborted', t.query[id]!, now - t.sentAt[id]!);
     this.owner.slotFreed(this);
   }
 
@@ -131,35 +179,34 @@ export abstract class DnsChannel {
     const t = this.table;
     for (let id = t.oldest(); id !== -1; id = t.oldest()) {
       t.release(id, FREE);
-      this.recorder.c.interrupted++;
+      this.recorder.interrupted(t.sentAt[id]!);
     }
   }
 
-  /** A DNS message arrived (already de-framed). Never throws: bad input is counted. */
-  protected deliver(msg: Buffer): void {
-    const now = clock();
-    const rec = this.recorder;
+  /**
+   * A DNS message arrived (already de-framed): `len` bytes at `off` of `buf`, at clock time `at`
+   * (the kernel's receive time where the transport has one). Never throws: bad input is counted.
+   */
+  protected deliver(buf: Uint8Array, off: number, len: number, at: number): void {
     // RFC 1035 4.1.1: a 12-byte header with QR set.
-    if (msg.length < 12 || (msg[2]! & 0x80) === 0) {
-      rec.c.malformed++;
+    if (len < 12 || (buf[off + 2]! & 0x80) === 0) {
+      this.recorder.event('malformed', at);
       return;
     }
-    const id = (msg[0]! << 8) | msg[1]!;
-    const t = this.table;
-    const state = t.state[id];
+    const id = (buf[off]! << 8) | buf[off + 1]!;
+    const state = this.table.state[id];
     if (state !== INFLIGHT) {
-      if (state === TIMED_OUT) rec.c.late++;
-      else rec.c.mismatched++;
+      this.recorder.event(state === TIMED_OUT ? 'late' : 'mismatched', at);
       return;
     }
-    this.answer(msg, id, now);
+    this.answer(buf, off, len, id, at);
   }
 
   /**
    * The checks a response to outstanding query `id` must pass, and its outcome. Also reached from
    * the TCP leg of --tcp-fallback, whose message carries the leg's own ID.
    */
-  answer(msg: Buffer, id: number, now: number): void {
+  answer(buf: Uint8Array, off: number, len: number, id: number, now: number): void {
     const rec = this.recorder;
     const t = this.table;
     const qi = t.query[id]!;
@@ -167,21 +214,26 @@ export abstract class DnsChannel {
     // QDCOUNT must be 1 and the question must be the one we asked (RFC 5452 9.1: match ID,
     // name, type and class). A response that fails this is not an answer: the query stays
     // outstanding, and times out if nothing better arrives.
-    if (msg[4] !== 0 || msg[5] !== 1 || msg.length < 12 + qlen) {
-      rec.c.malformed++;
+    if (buf[off + 4] !== 0 || buf[off + 5] !== 1 || len < 12 + qlen) {
+      rec.event('malformed', now);
       return;
     }
-    if (!sameQuestion(msg, this.q.wire, this.q.offsets[qi]! + 12, qlen)) {
-      rec.c.mismatched++;
+    if (!sameQuestion(buf, off + 12, this.q.wire, this.q.offsets[qi]! + 12, qlen)) {
+      rec.event('mismatched', now);
       return;
     }
     // TSIG verification and NSID (RFC 8945, RFC 5001); a response that fails verification is
     // counted and dropped, and the query stays outstanding.
-    if (this.features !== null && !this.features.accept(msg, id)) return;
-    if ((msg[2]! & 0x02) !== 0) return this.truncatedAnswer(id, qi, now);
+    let nsid: string | null = null;
+    if (this.features !== null) {
+      const msg = Buffer.from(buf.buffer, buf.byteOffset + off, len);
+      if (!this.features.accept(msg, id, now)) return;
+      nsid = this.features.lastNsid;
+    }
+    if ((buf[off + 2]! & 0x02) !== 0) return this.truncatedAnswer(id, qi, now);
     t.release(id, FREE);
-    const rcode = msg[3]! & 0x0f;
-    rec.complete(now, t.sentAt[id]!, t.intendedAt[id]!, rcode, msg.length);
+    const rcode = buf[off + 3]! & 0x0f;
+    rec.complete(now, t.sentAt[id]!, t.intendedAt[id]!, rcode, len, nsid);
     if (this.owner.verbose) this.owner.verbose(this, String(rcode), qi, now - t.sentAt[id]!);
     this.owner.slotFreed(this);
   }
@@ -189,30 +241,28 @@ export abstract class DnsChannel {
   /** TC=1: the server wants the client to retry over TCP (RFC 7766 5); without fallback it is no answer. */
   private truncatedAnswer(id: number, qi: number, now: number): void {
     const t = this.table;
-    const c = this.recorder.c;
     // The slot stays outstanding in FALLBACK state until the TCP answer (or its timeout) ends it.
     if (this.fallback !== null && t.state[id] === INFLIGHT && this.fallback.take(this, id)) {
-      c.tcpFallbacks++;
+      this.recorder.event('tcpFallbacks', now);
       return;
     }
     t.release(id, FREE);
-    c.truncated++;
-    c.lost++;
+    this.recorder.lost(t.sentAt[id]!, 'truncated', now);
     if (this.owner.verbose) this.owner.verbose(this, 'truncated', qi, now - t.sentAt[id]!);
     this.owner.slotFreed(this);
   }
 }
 
 /**
- * Compare the question section of a response with the one sent, ASCII case-insensitively in the
- * name (RFC 4343: DNS names compare case-insensitively; some servers and balancers normalise
- * case), exactly in QTYPE and QCLASS. Label length octets are <= 63, below the letters, so
- * folding only letters can never make two different lengths equal.
+ * Compare the question section of a response (at `at` of `msg`) with the one sent (at `start` of
+ * `wire`), ASCII case-insensitively in the name (RFC 4343: DNS names compare case-insensitively;
+ * some servers and balancers normalise case), exactly in QTYPE and QCLASS. Label length octets
+ * are <= 63, below the letters, so folding only letters can never make two different lengths equal.
  */
-export function sameQuestion(msg: Uint8Array, wire: Uint8Array, start: number, len: number): boolean {
+export function sameQuestion(msg: Uint8Array, at: number, wire: Uint8Array, start: number, len: number): boolean {
   const nameLen = len - 4;
   for (let i = 0; i < len; i++) {
-    const a = msg[12 + i]!;
+    const a = msg[at + i]!;
     const b = wire[start + i]!;
     if (a !== b) {
       if (i >= nameLen) return false;

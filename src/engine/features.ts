@@ -16,14 +16,13 @@ export class ChannelFeatures {
   constructor(
     private readonly signer: TsigSigner | null,
     private readonly nsid: boolean,
-    private readonly recorder: Recorder,
+    /** The channel's current recorder (a session gives each run its own). */
+    private readonly recorder: () => Recorder,
   ) {}
 
   /** The message to put on the wire for query `id` (signed with -y). */
   prepare(msg: Buffer, id: number): Buffer {
-    const out = this.resign(msg, id);
-    this.recorder.c.requestBytes += out.length - msg.length;
-    return out;
+    return this.resign(msg, id);
   }
 
   /**
@@ -37,39 +36,51 @@ export class ChannelFeatures {
     return signed;
   }
 
-  /** False (and counted) when a response to `id` fails TSIG verification; counts its NSID. */
-  accept(msg: Buffer, id: number): boolean {
+  /** The server identity of the last accepted answer (--nsid), or null. */
+  lastNsid: string | null = null;
+
+  /**
+   * False (and counted at clock `now`) when a response to `id` fails TSIG verification. With
+   * --nsid, sets lastNsid to the answer's identity (NO_NSID when it carries none).
+   */
+  accept(msg: Buffer, id: number, now: number): boolean {
     const signer = this.signer;
     if (signer !== null) {
       const mac = this.macs.get(id);
       const verdict = mac === undefined ? Verdict.unsigned : signer.verify(msg, mac);
       if (verdict !== Verdict.ok) {
-        const c = this.recorder.c;
-        c.tsigFailed++;
+        const rec = this.recorder();
+        rec.event('tsigFailed', now);
         if (verdict === Verdict.serverError) {
-          if (signer.lastError === TsigError.badKey) c.tsigBadKey++;
-          else if (signer.lastError === TsigError.badSig) c.tsigBadSig++;
-          else if (signer.lastError === TsigError.badTime) c.tsigBadTime++;
+          if (signer.lastError === TsigError.badKey) rec.event('tsigBadKey', now);
+          else if (signer.lastError === TsigError.badSig) rec.event('tsigBadSig', now);
+          else if (signer.lastError === TsigError.badTime) rec.event('tsigBadTime', now);
         }
         return false;
       }
       this.macs.delete(id);
     }
-    // A TC=1 answer is not the answer; its TCP retry (if any) is counted when it arrives.
-    if (this.nsid && (msg[2]! & 0x02) === 0) this.countNsid(msg);
+    this.lastNsid = this.nsid ? this.nsidOf(msg) : null;
     return true;
   }
 
-  private countNsid(msg: Buffer): void {
+  private nsidOf(msg: Buffer): string {
     const data = scanRecords(msg, this.scan) ? findEdnsOption(msg, this.scan, OPTION_NSID) : null;
-    const key = data === null || data.length === 0 ? NO_NSID : nsidText(data);
-    const m = this.recorder.nsid;
-    m.set(key, (m.get(key) ?? 0) + 1);
+    return data === null || data.length === 0 ? NO_NSID : nsidText(data);
   }
 }
 
-/** RFC 5001 2.3: the payload is opaque; show printable ASCII as text, anything else as hex. */
+/** Longest NSID shown in full; a server controls it (up to 65535 bytes), so longer ones are cut. */
+const MAX_NSID_BYTES = 64;
+
+/**
+ * RFC 5001 2.3: the payload is opaque; show printable ASCII as text, anything else as hex. Cut
+ * to MAX_NSID_BYTES with a "..." marker, so a hostile server cannot make report keys huge.
+ */
 export function nsidText(data: Uint8Array): string {
-  for (const b of data) if (b < 0x20 || b > 0x7e) return `0x${Buffer.from(data).toString('hex')}`;
-  return Buffer.from(data).toString('latin1');
+  const cut = data.length > MAX_NSID_BYTES;
+  const shown = cut ? data.subarray(0, MAX_NSID_BYTES) : data;
+  const more = cut ? '...' : '';
+  for (const b of shown) if (b < 0x20 || b > 0x7e) return `0x${Buffer.from(shown).toString('hex')}${more}`;
+  return Buffer.from(shown).toString('latin1') + more;
 }

@@ -1,83 +1,58 @@
-// Messages between the main thread (pool.ts) and worker threads (worker.ts). Everything here is
-// structured-clone data; histograms travel as compressed base64 strings.
-import type { Counters, RcodeCounts } from '../results/counters.js';
+// What crosses between the main thread (session.ts) and a worker thread (host.ts): the setup a
+// worker is started with, and the messages of each run. Everything is structured-clone data;
+// results travel in the additive form of results/model.ts (histograms as compressed base64).
+import type { RunData } from '../results/model.js';
 import type { EncodeOptions } from '../queryset/types.js';
-import type { TransportConfig } from '../transport-config.js';
+import type { TsigKey } from '../tsig/key.js';
 
-/** The transport config as a worker needs it: the --tls-ca file already read (PEM text). */
-export type WorkerTransport = Omit<TransportConfig, 'tls'> & { tls: TransportConfig['tls'] & { ca: string | null } };
-
-export interface LatencySums {
-  count: number;
-  /** Microseconds. min is Infinity while count is 0. */
-  min: number;
-  max: number;
-  sum: number;
-  sumSquares: number;
-}
-
-export interface WorkerInterval {
-  /** Interval number from the run start (0-based). */
-  index: number;
-  /** Epoch milliseconds at the interval start. */
-  startMs: number;
-  durationMs: number;
-  counters: Counters;
-  rcodes: RcodeCounts;
-  histogram: string;
-}
-
-/** A worker's result for one target. Every field is additive or a min/max of times. */
-export interface WorkerPartial {
-  counters: Counters;
-  rcodes: RcodeCounts;
-  latency: LatencySums;
-  histogram: string;
-  corrected: { sums: LatencySums; histogram: string } | null;
-  intervals: WorkerInterval[];
-  /** Epoch milliseconds (fractional; from the monotonic clock anchored once to the epoch). */
-  startedAt: number;
-  sendEndedAt: number;
-  /** 0 when nothing completed. */
-  lastCompletionAt: number;
-  endedAt: number;
-  /** TCP/DoT/DoH connection setup latency, microseconds (count 0 over UDP). Absent in old reports. */
-  connect?: LatencySums;
-  /** --nsid: completed answers per server identity. */
-  nsid?: Record<string, number>;
-  /** Distinct local address:port pairs this worker used (sockets and connections). */
-  sourcePairs?: number;
-}
-
+/** A server to send to (resolved address). */
 export interface WorkerTarget {
   host: string;
   port: number;
   family: 4 | 6;
 }
 
-/** What one worker is given: its share of every global total. */
-export interface WorkerSetup {
-  workerIndex: number;
-  targets: WorkerTarget[];
-  /** When several targets are given to one worker (--interleave), each gets the same query
-   *  stream, sockets, window and rate, and paced sends go to them round-robin (worker-engine.ts). */
-  /** Sockets this worker opens per target, and the window of each. */
+/** The transport as the engine needs it (config.ts builds it from the flags, --tls-ca already read). */
+export interface WorkerTransport {
+  /** A registered transport name (-m: udp, tcp, dot, doh). */
+  mode: string;
+  /** --tcp-fallback (UDP only). */
+  tcpFallback: boolean;
+  /** -y, or null. */
+  tsig: TsigKey | null;
+  /** --nsid. */
+  nsid: boolean;
+  /** DoT and DoH: certificate checks; `ca` is the PEM text of --tls-ca, or null for Node's CAs. */
+  tls: { insecure: boolean; ca: string | null; sni: string | null };
+  /** DoH request shape (RFC 8484). */
+  doh: { path: string; authority: string | null; method: 'GET' | 'POST' };
+  /** UDP I/O: 'native' (sendmmsg/recvmmsg addon) or 'dgram' (Node's sockets). */
+  io?: 'native' | 'dgram';
+}
+
+/** One -T send/receive loop: its sockets per target and where they sit among all sockets. */
+export interface LoopSetup {
+  /** Index of this loop among all loops of the session (0-based). */
+  loop: number;
+  /** Window of each socket this loop opens per target. */
   socketWindows: number[];
-  /** Queries per second for this worker, or null for as fast as the window allows. */
-  rate: number | null;
-  timeoutMs: number;
-  /** Stop sending after this long (ms), or null. */
-  timeLimitMs: number | null;
-  /** Total queries per target over all workers (passes x query count), or null when only time-limited. */
-  totalQueries: number | null;
-  intervalMs: number;
-  bufferBytes: number | null;
-  /** -a: socket k of the run (counted over all workers) binds to localAddresses[k mod n]. */
-  localAddresses: string[];
-  /** Index of this worker's first socket among all sockets of the run. */
+  /** Index of this loop's first socket among all sockets (for -a spreading and -x ports). */
   firstSocket: number;
-  /** First local port of this worker's sockets (consecutive), or null for ephemeral ports. */
+  /** First local port of this loop's sockets (consecutive), or null for ephemeral ports. */
   localPort: number | null;
+}
+
+/** What a worker thread is started with (workerData). */
+export interface HostSetup {
+  /** Index of this worker thread. */
+  host: number;
+  /** The send/receive loops this thread runs (more than one when -T exceeds the cores). */
+  loops: LoopSetup[];
+  targets: WorkerTarget[];
+  timeoutMs: number;
+  bufferBytes: number | null;
+  /** -a: socket k of the session binds to localAddresses[k mod n]. */
+  localAddresses: string[];
   transport: WorkerTransport;
   verbose: boolean;
   encode: EncodeOptions;
@@ -87,15 +62,49 @@ export interface WorkerSetup {
     offsets: SharedArrayBuffer;
     questionLengths: SharedArrayBuffer;
   };
-  /** BigInt64Array(targets): per target, the next global query sequence number, shared by every worker. */
+}
+
+/** One run of a session, as a worker thread is told it. */
+export interface HostRun {
+  /** Run number within the session (1-based). */
+  run: number;
+  /** Per loop of this host: its queries per second per target, or null for as fast as the window allows. */
+  rates: Array<number | null>;
+  /** Stop sending after this long (ms), or null. */
+  timeLimitMs: number | null;
+  /** Total queries per target over all loops (passes x query count), or null when only time-limited. */
+  totalQueries: number | null;
+  /** Length of the report's intervals, ms. */
+  intervalMs: number;
+  /** Length of the live progress intervals (-S, or 1 s), ms. */
+  progressMs: number;
+  /** Epoch ms at which every loop of every worker starts sending. */
+  startAtEpochMs: number;
+  /** BigInt64Array(targets): per target, the next global query sequence number, shared by every loop. */
   sequence: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'start'; startAtEpochMs: number } | { type: 'interrupt' };
+/** Live counts of one progress interval for one target, by event time (dnsperf -S meaning). */
+export interface LiveCounts {
+  sent: number;
+  completed: number;
+  lost: number;
+}
+
+export interface SocketInfo {
+  local: string;
+  remote: string;
+  target: number;
+}
+
+export type ToWorker = { type: 'run'; spec: HostRun } | { type: 'interrupt'; run: number } | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; sockets: Array<{ local: string; remote: string; target: number }> }
-  | { type: 'interval'; target: number; interval: WorkerInterval }
-  | { type: 'verbose'; lines: string }
-  | { type: 'done'; partials: WorkerPartial[] }
-  | { type: 'failed'; message: string };
+  | { type: 'ready'; sockets: SocketInfo[] }
+  | { type: 'failed'; message: string }
+  /** One progress interval closed on this worker: per target counts, and this thread's CPU ms (null if unknown). */
+  | { type: 'progress'; run: number; index: number; startMs: number; durationMs: number; targets: LiveCounts[]; cpuMs: number | null }
+  | { type: 'verbose'; run: number; lines: string }
+  /** The run ended on this worker: per target, its loops' results merged. */
+  | { type: 'done'; run: number; partials: RunData[]; cpuMs: number | null; wallMs: number }
+  | { type: 'closed' };

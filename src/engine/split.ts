@@ -8,38 +8,50 @@ export function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => base + (i < rem ? 1 : 0));
 }
 
+/** One -T loop's share of the sockets and the window (the rate is split per run, see session.ts). */
 export interface WorkerPlan {
-  /** Window of each of this worker's sockets (one entry per socket). */
+  /** Window of each of this loop's sockets (one entry per socket). */
   socketWindows: number[];
-  rate: number | null;
-  /** Index of this worker's first socket among all sockets (for -x consecutive local ports). */
+  /** Index of this loop's first socket among all sockets (for -a spreading and -x ports). */
   firstSocket: number;
 }
 
 /**
- * Threads never outnumber sockets (a worker needs one) nor, with -Q, queries per second (each
- * worker needs a rate of at least 1); sockets never outnumber the window (each needs one slot).
+ * Loops never outnumber sockets (a loop needs one); sockets never outnumber the window (each
+ * needs one slot). config.ts has already lowered -T to fit, with dnsperf's kind of warning.
  */
-export function planWorkers(o: { threads: number; sockets: number; outstanding: number; rate: number | null }): WorkerPlan[] {
+export function planWorkers(o: { threads: number; sockets: number; outstanding: number }): WorkerPlan[] {
   const sockets = Math.min(o.sockets, o.outstanding);
-  const threads = Math.max(1, Math.min(o.threads, sockets, o.rate ?? Infinity));
+  const threads = Math.max(1, Math.min(o.threads, sockets));
   const socketsPer = split(sockets, threads);
   const windows = split(o.outstanding, sockets);
-  const rates = o.rate === null ? null : split(o.rate, threads);
   let next = 0;
-  return socketsPer.map((n, w) => {
-    const plan: WorkerPlan = { socketWindows: windows.slice(next, next + n), rate: rates === null ? null : rates[w]!, firstSocket: next };
+  return socketsPer.map((n) => {
+    const plan: WorkerPlan = { socketWindows: windows.slice(next, next + n), firstSocket: next };
     next += n;
     return plan;
   });
 }
 
-/** One line saying how the totals were split, for -v and the report. */
-export function describePlan(plans: readonly WorkerPlan[]): string {
+/** One line saying how the totals were split, for -v and the report; `rate` is split like -q. */
+export function describePlan(plans: readonly WorkerPlan[], rate: number | null = null): string {
   const sockets = plans.reduce((a, p) => a + p.socketWindows.length, 0);
   const window = plans.reduce((a, p) => a + p.socketWindows.reduce((x, y) => x + y, 0), 0);
+  const rates = rate === null ? null : split(rate, plans.length);
   const parts = plans.map(
-    (p, i) => `worker ${i}: ${p.socketWindows.length} socket(s), window ${p.socketWindows.join('+')}${p.rate === null ? '' : `, ${p.rate} qps`}`,
+    (p, i) => `worker ${i}: ${p.socketWindows.length} socket(s), window ${p.socketWindows.join('+')}${rates === null ? '' : `, ${rates[i]} qps`}`,
   );
   return `${plans.length} worker(s), ${sockets} socket(s), ${window} outstanding in total: ${parts.join('; ')}`;
+}
+
+/** --interleave: what each target gets and what that adds up to, for the header and the report. */
+export function describeInterleave(plans: readonly WorkerPlan[], targets: number, maxQps: number | null): string {
+  const sockets = plans.reduce((a, p) => a + p.socketWindows.length, 0);
+  const window = plans.reduce((a, p) => a + p.socketWindows.reduce((x, y) => x + y, 0), 0);
+  const rate = maxQps === null ? '' : `, ${maxQps} qps`;
+  const totalRate = maxQps === null ? '' : `, ${maxQps * targets} qps`;
+  return (
+    `${targets} targets at once, each with its own ${sockets} socket(s), ${window} outstanding${rate} ` +
+    `(-c, -q and -Q are per target; in total ${sockets * targets} socket(s), ${window * targets} outstanding${totalRate})`
+  );
 }

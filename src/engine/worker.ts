@@ -1,19 +1,27 @@
-// Thin adapter: worker_threads messages <-> WorkerEngine (autocannon's lib/worker.js pattern).
+// The worker thread's entry: worker_threads messages <-> WorkerHost (autocannon's lib/worker.js
+// pattern). Nothing else lives here, so the host runs without a thread in unit tests.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
-import { WorkerEngine } from './worker-engine.js';
-import { ConnectError } from './tcp-channel.js';
+import { fromEpochMs, toEpochMs } from './clock.js';
+import { WorkerHost } from './host.js';
+import type { FromWorker, HostSetup, ToWorker } from './protocol.js';
+import { engineTimers } from './precise-timers.js';
+import { ConnectError } from './transports/tcp.js';
 
 const port = parentPort!;
 const post = (msg: FromWorker): void => port.postMessage(msg);
-const engine = new WorkerEngine(workerData as WorkerSetup, post);
+const host = new WorkerHost(workerData as HostSetup, post, { timers: engineTimers(), toEpochMs, fromEpochMs });
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'start') engine.start(msg.startAtEpochMs);
-  else if (msg.type === 'interrupt') engine.interrupt();
+  if (msg.type === 'run') host.run(msg.spec);
+  else if (msg.type === 'interrupt') host.interrupt(msg.run);
+  else if (msg.type === 'close') {
+    host.close();
+    post({ type: 'closed' });
+    port.close();
+  }
 });
 
-engine.open().then(
+host.open().then(
   (sockets) => post({ type: 'ready', sockets }),
   (err: NodeJS.ErrnoException) =>
     post({ type: 'failed', message: err instanceof ConnectError ? err.message : `cannot open socket: ${err.message}` }),

@@ -15,7 +15,7 @@ import { samplesOf } from './evaluate.js';
 import { formatNatural, naturalUnit, signed, signedNatural, trimmed } from './format.js';
 import { aggregate, higherIsBetter } from './metrics.js';
 import type { Allowance } from './parse.js';
-import type { BaselineResult, BaselineSection } from './types.js';
+import type { BaselineResult, BaselineSection } from '../results/sections.js';
 
 export const NOISE_RULE =
   'A metric fails when it is worse than the baseline by more than the --max-regression limit and, when a run-to-run ' +
@@ -112,12 +112,4 @@ function compareOne(a: Allowance, label: string, bLabel: string, cur: Agg, base:
     ...head, baseline: base.value, current: cur.value, change, changePercent, worse, allowed, noise, verdict,
     passed: verdict !== 'fail', message,
   };
-}
-
-/** "FAIL baseline vip:p99: ..." per result. */
-export function renderBaselineLines(section: BaselineSection, several: boolean): string {
-  const tag = { pass: 'PASS', noise: 'PASS', fail: 'FAIL' } as const;
-  return section.results
-    .map((r) => `${tag[r.verdict]} baseline ${several ? `${r.target}:` : ''}${r.metric}: ${r.message}\n`)
-    .join('');
 }

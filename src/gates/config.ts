@@ -1,10 +1,10 @@
 // The CI flags (--gate, --baseline, --max-regression, --repeat, --junit, --markdown) -> a
 // validated GatingConfig. Called from resolveConfig before the query file is read, so a typo
 // in a gate or a missing baseline file exits 2 before a single packet is sent.
-import { checkWritableDir } from '../config.js';
+import { checkWritableDir } from '../paths.js';
 import { UsageError } from '../errors.js';
 import { loadReport } from '../results/load.js';
-import { formatServer, type Report } from '../results/report.js';
+import { formatServer, type Report, type ReportConfig } from '../results/report.js';
 import { matchBaseline } from './baseline.js';
 import { checkGateTargets, type TargetName } from './evaluate.js';
 import { parseGates, parseMaxRegression, type Allowance, type Gate } from './parse.js';
@@ -77,7 +77,7 @@ export function targetNames(targets: readonly { label: string; host: string; por
 }
 
 /** The CI settings as they appear in the report's config (no baseline contents). */
-export function gatingForReport(g: GatingConfig): Record<string, unknown> {
+export function gatingForReport(g: GatingConfig): ReportConfig['gating'] {
   return {
     gates: g.gates.map((x) => x.expression),
     baseline: g.baseline?.file ?? null,

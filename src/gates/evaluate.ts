@@ -5,7 +5,7 @@ import type { Report } from '../results/report.js';
 import { formatIn, signed, toUnit, trimmed } from './format.js';
 import { aggregate, metricSource, type MetricSource } from './metrics.js';
 import { gateText, type Gate, type Operator } from './parse.js';
-import type { GateResult, GatesSection } from './types.js';
+import type { GateResult, GatesSection } from '../results/sections.js';
 
 /** Who a target is, for matching a gate's `target:` prefix: its label, host:port or host. */
 export interface TargetName {
@@ -93,9 +93,4 @@ function evaluateOne(g: Gate, label: string, runs: readonly MetricSource[], seve
     ...base, measured, passed, difference, relative, runs: runInfo,
     message: `measured ${formatIn(measured, g.unit)} (${how}${spread})`,
   };
-}
-
-/** "FAIL p99<2ms: measured 3.41ms (+1.41ms, 70.5% over)", one line per result. */
-export function renderGateLines(section: GatesSection): string {
-  return section.results.map((r) => `${r.passed ? 'PASS' : 'FAIL'} ${r.gate}: ${r.message}\n`).join('');
 }

@@ -2,21 +2,9 @@
 // target's results. Values are in canonical units: latency in microseconds, shares in percent,
 // counts as counts, qps as queries per second. Everything is derived from the saved report
 // fields, so a gate gives the same verdict live and on `dnsbench report` of the saved JSON.
-import type { Counters, RcodeCounts } from '../results/counters.js';
-import type { LatencyReport } from '../results/report.js';
-
-/** What a metric is read from: a TargetReport, or one run's summary in a --repeat section. */
-export interface MetricSource {
-  label: string;
-  qps: number;
-  counters: Counters;
-  rcodes: RcodeCounts;
-  latency: LatencyStats;
-  correctedLatency: LatencyStats | null;
-}
-
-/** The part of a LatencyReport that gates read (so a median over --repeat runs can supply it). */
-export type LatencyStats = Pick<LatencyReport, 'count' | 'min' | 'max' | 'mean' | 'stddev' | 'percentiles'>;
+import type { Counters } from '../results/counters.js';
+import type { LatencyStats, MetricSource } from '../results/sections.js';
+export type { LatencyStats, MetricSource };
 
 /** A value, or why there is none (shown in the gate line, so it names the cause). */
 export type Measured = { value: number } | { missing: string };
@@ -45,7 +33,7 @@ export const COUNT_METRICS = {
 } as const satisfies Record<string, keyof Counters>;
 export type CountMetric = keyof typeof COUNT_METRICS;
 
-import { RCODE_NAMES } from '../results/counters.js';
+import { countOf, RCODE_NAMES } from '../results/counters.js';
 export { RCODE_NAMES };
 
 /**
@@ -101,7 +89,7 @@ export function measure(m: Metric, t: MetricSource): Measured {
 }
 
 function readCount(r: CountRead, t: MetricSource): number {
-  return 'counter' in r ? t.counters[r.counter] : (t.rcodes[r.rcode] ?? 0);
+  return 'counter' in r ? t.counters[r.counter] : countOf(t.rcodes, r.rcode);
 }
 
 /** The fields of a TargetReport a MetricSource needs (drops histograms and sums). */

@@ -8,12 +8,13 @@
 //   regression := metric "=" number unit ("," ...)                  e.g. qps=5%,p99=10%
 import { UsageError } from '../errors.js';
 import {
-  COUNT_METRICS, LATENCY_METRICS, METRIC_HELP, METRIC_NAMES, RCODE_NAMES,
+  COUNT_METRICS, LATENCY_METRICS, METRIC_HELP, METRIC_NAMES,
   type CountMetric, type LatencyMetric, type Metric,
 } from './metrics.js';
 
-export type Operator = '<' | '<=' | '>' | '>=' | '==';
-export type Unit = 's' | 'ms' | 'us' | '%' | '';
+import type { Operator, Unit } from '../results/sections.js';
+import { MAX_RCODE, RCODE_NAMES, rcodeCode, rcodeName } from '../results/counters.js';
+export type { Operator, Unit };
 
 export interface Gate {
   /** As given on the command line. */
@@ -108,10 +109,12 @@ export function resolveMetric(rawName: string, unit: Unit): MetricResult {
     return { metric: unit === '%' ? { kind: 'share', name, read, of: 'sent' } : { kind: 'count', name, read } };
   }
   if (/^rcode\./i.test(name)) {
-    const code = name.slice('rcode.'.length).toUpperCase();
-    if (!(RCODE_NAMES as readonly string[]).includes(code)) {
-      return { error: `unknown response code "${name.slice(6)}"; rcode.<NAME> takes ${RCODE_NAMES.slice(0, 11).join(', ')} or RCODE12..RCODE15` };
+    const num = rcodeCode(name.slice('rcode.'.length));
+    if (num === null) {
+      return { error: `unknown response code "${name.slice(6)}"; rcode.<NAME> takes an IANA name (${RCODE_NAMES.join(', ')}) or RCODEn for n up to ${MAX_RCODE}` };
     }
+    // The report names every code by rcodeName (RCODE16 is BADVERS), so gates do too.
+    const code = rcodeName(num);
     const read = { rcode: code };
     const full = `rcode.${code}`;
     if (isTime) return { error: `${full} is a count: give a plain number or a percentage of the completed queries, not "${unit}"` };

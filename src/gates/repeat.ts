@@ -5,8 +5,7 @@
 import type { Report } from '../results/report.js';
 import { aggregate, metricSource, type Metric } from './metrics.js';
 import { resolveMetric } from './parse.js';
-import type { RepeatSection, SpreadStat } from './types.js';
-import { formatNatural, naturalUnit, trimmed } from './format.js';
+import type { RepeatSection, SpreadStat } from '../results/sections.js';
 
 /** The metrics the spread table shows (gates and baselines can use any metric). */
 export const KEY_METRICS: readonly Metric[] = (
@@ -27,7 +26,13 @@ export function medianRunIndex(runs: readonly Report[]): number {
 
 export function repeatSection(runs: readonly Report[]): { medianIndex: number; section: RepeatSection } {
   const medianIndex = medianRunIndex(runs);
-  const results = runs.map((r, i) => ({ run: i + 1, startedAt: r.startedAt, endedAt: r.endedAt, targets: r.targets.map(metricSource) }));
+  const results = runs.map((r, i) => ({
+    run: i + 1,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    targets: r.targets.map(metricSource),
+    sources: r.targets.flatMap((t) => t.sockets.map((s) => s.local)),
+  }));
   const summary = runs[medianIndex]!.targets.map((t) => {
     const samples = results.map((r) => r.targets.find((x) => x.label === t.label)).filter((x) => x !== undefined);
     const metrics: Record<string, SpreadStat | null> = {};
@@ -40,24 +45,4 @@ export function repeatSection(runs: readonly Report[]): { medianIndex: number; s
     return { label: t.label, metrics };
   });
   return { medianIndex, section: { runs: runs.length, medianRun: medianIndex + 1, results, summary } };
-}
-
-/** The spread table of the human view: per target, each key metric's median, range and spread. */
-export function renderRepeatSummary(s: RepeatSection): string {
-  let out = `Repeat: ${s.runs} runs; gates use the median of each metric; the results above are run ${s.medianRun} (median qps)\n`;
-  for (const t of s.summary) {
-    if (s.summary.length > 1) out += `  ${t.label}:\n`;
-    for (const m of KEY_METRICS) {
-      const st = t.metrics[m.name];
-      const unit = naturalUnit(m);
-      const name = m.name.padEnd(6);
-      if (!st) {
-        out += `  ${name} no value in every run\n`;
-        continue;
-      }
-      const spread = st.spreadPercent === null ? '' : `, spread ${trimmed(st.spreadPercent, 1)}%`;
-      out += `  ${name} median ${formatNatural(st.median, unit)}, range ${formatNatural(st.min, unit)}..${formatNatural(st.max, unit)}${spread}\n`;
-    }
-  }
-  return out;
 }

@@ -10,21 +10,28 @@ import { QueryEncoder, questionLength } from './encode.js';
 import { LineKind, LineScanner } from './parse.js';
 import { ecsColumn, encodeEcsList, MAX_ECS_GROWTH } from './ecs.js';
 import type { EncodeOptions, QuerySet } from './types.js';
+import { formatSegment, inSegment, type Segment } from './segment.js';
 
 const LF = 0x0a;
 const MAX_SHOWN_PROBLEMS = 10;
 
 /**
- * Loads a query file (`-` = the whole of stdin). Throws InputError when the file cannot be read,
- * has bad lines (all counted, the first 10 listed) or has no queries.
+ * Loads a query file (`-` = the whole of stdin). With `segment` (--segment I/N) the set holds only
+ * the file's queries i (0-based, over queries) with i mod N == I-1; see buildQuerySet.
+ * Throws InputError when the file cannot be read, has bad lines (all counted, the first 10
+ * listed), has no queries, or has fewer queries than segments.
  */
 export async function loadQuerySet(
   path: string,
   opts: EncodeOptions,
-  stdin: NodeJS.ReadableStream = process.stdin,
+  stdin: NodeJS.ReadableStream | undefined = undefined,
+  segment: Segment | null = null,
 ): Promise<QuerySet> {
-  if (path === '-') return buildQuerySet(await readStream(stdin), '<stdin>', opts);
-  return buildQuerySet(await readQueryFile(path), path, opts);
+  if (path === '-') {
+    if (stdin === undefined) throw new InputError('query file "-" (stdin) given, but no input stream to read it from');
+    return buildQuerySet(await readStream(stdin), '<stdin>', opts, segment);
+  }
+  return buildQuerySet(await readQueryFile(path), path, opts, segment);
 }
 
 async function readQueryFile(path: string): Promise<Uint8Array> {
@@ -54,8 +61,14 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/** Parses and encodes raw query-file bytes; `source` names the file in messages. */
-export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptions): QuerySet {
+/**
+ * Parses and encodes raw query-file bytes; `source` names the file in messages.
+ * With `segment`, every line is still parsed (so every generator refuses the same bad file), but
+ * only the segment's queries are encoded. Query i keeps the file's numbering for the --ecs
+ * rotation (subnet i mod k), and `sha256` is of the whole file, so the segments of one file can
+ * be recognized as such by `merge`.
+ */
+export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptions, segment: Segment | null = null): QuerySet {
   const encoder = new QueryEncoder(opts);
   const rotation = encodeEcsList(opts.ecs ?? []);
   if (typeof rotation === 'string') throw new InputError(`--ecs: ${rotation}`);
@@ -79,6 +92,8 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
   const problems: LineProblem[] = [];
   let totalProblems = 0;
   let count = 0;
+  /** Queries of the whole file so far: the index --segment and the --ecs rotation count by. */
+  let fileIndex = 0;
   let at = 0;
   let maxMessageLength = 0;
   let line = 0;
@@ -99,7 +114,7 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
       continue;
     }
     // Columns after the type are ignored, except a client subnet `ecs=ADDR/PREFIX`.
-    let ecs = rotation.length > 0 ? rotation[count % rotation.length]! : null;
+    let ecs = rotation.length > 0 ? rotation[fileIndex % rotation.length]! : null;
     if (scanner.restStart < scanner.lineEnd) {
       const own = ecsColumn(raw, scanner.restStart, scanner.lineEnd);
       if (typeof own === 'string') {
@@ -110,6 +125,8 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
       if (own !== null) ecs = own;
     }
     if (totalProblems > 0) continue; // The set will be rejected; only keep counting problems.
+    const i = fileIndex++;
+    if (segment !== null && !inSegment(i, segment)) continue;
     offsets[count] = at;
     questionLengths[count] = questionLength(scanner.nameLength);
     const next = encoder.write(wire, at, scanner.name, scanner.nameLength, scanner.qtype, ecs);
@@ -119,9 +136,15 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
   }
 
   if (totalProblems > 0) throw badLinesError(source, problems, totalProblems);
-  if (count === 0) {
+  if (fileIndex === 0) {
     const what = line === 0 ? 'it is empty' : 'only blank lines and comments';
     throw new InputError(`query file "${source}" has no queries (${what})`);
+  }
+  if (segment !== null && fileIndex < segment.count) {
+    throw new InputError(
+      `--segment ${formatSegment(segment)}: query file "${source}" has only ${fileIndex} ${fileIndex === 1 ? 'query' : 'queries'}, ` +
+        `fewer than the ${segment.count} segments, so some segments would be empty; use at most ${fileIndex} segments`,
+    );
   }
   offsets[count] = at;
 
@@ -133,6 +156,8 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
     questionLengths: toShared(new Uint8Array(questionLengths.buffer, 0, count * 2)),
     maxMessageLength,
     sha256: createHash('sha256').update(raw).digest('hex'),
+    fileCount: fileIndex,
+    segment: segment === null ? null : { index: segment.index, count: segment.count },
   };
 }
 

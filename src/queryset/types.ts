@@ -53,6 +53,16 @@ export interface QuerySet {
   readonly questionLengths: SharedArrayBuffer;
   /** Largest single message, to size per-slot send buffers. */
   readonly maxMessageLength: number;
-  /** SHA-256 of the source text, so merged or compared runs can tell if they used the same set. */
+  /**
+   * SHA-256 of the whole source text (also with --segment), so merged or compared runs can tell
+   * if they used the same set.
+   */
   readonly sha256: string;
+  /** Queries in the whole file; equals `count` unless `segment` is set. */
+  readonly fileCount: number;
+  /**
+   * --segment I/N: this set holds only the file's queries i with i mod N == I-1 (index = I,
+   * count = N; src/segment.ts), in file order. null: the whole file.
+   */
+  readonly segment: { readonly index: number; readonly count: number } | null;
 }

@@ -1,22 +1,22 @@
-// Small formatting helpers shared by the renderers.
-import type { RcodeCounts } from '../results/counters.js';
+// Formatting shared by every renderer and by the gate and baseline messages: one latency
+// formatter (formatUs), counts, shares, and values in a gate's unit.
+import { countOf, rcodeCode, type RcodeCounts } from '../results/counters.js';
 
-const ORDER = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
-
-/** Response codes in numeric order (as dnsperf prints them), unknown ones after. */
+/** Response codes in numeric order (as dnsperf prints them), names that are no RCODE last. */
 export function rcodeOrder(r: RcodeCounts): string[] {
-  const rank = (k: string): number => {
-    const i = ORDER.indexOf(k);
-    return i >= 0 ? i : 100 + Number(k.replace(/\D/g, '') || 0);
-  };
-  return Object.keys(r).filter((k) => r[k]! > 0).sort((a, b) => rank(a) - rank(b));
+  const rank = (k: string): number => rcodeCode(k) ?? 1_000_000;
+  return Object.keys(r).filter((k) => countOf(r, k) > 0).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
 }
 
-/** Microseconds as a short human duration: 412us, 1.25ms, 2.003s. */
+/**
+ * Microseconds as a short human duration with three significant digits and no trailing zeros:
+ * 412us, 1.25ms, 1ms, 12.3ms, 2.003s (negative: -1.25ms). The one latency formatter of every output.
+ */
 export function formatUs(us: number): string {
+  if (us < 0) return `-${formatUs(-us)}`;
   if (us < 1000) return `${Math.round(us)}us`;
-  if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}ms`;
-  return `${(us / 1_000_000).toFixed(3)}s`;
+  if (us < 1_000_000) return `${trimmed(us / 1000, us < 10_000 ? 2 : 1)}ms`;
+  return `${trimmed(us / 1_000_000, 3)}s`;
 }
 
 export function formatCount(n: number): string {
@@ -25,4 +25,51 @@ export function formatCount(n: number): string {
 
 export function formatPct(n: number, d: number): string {
   return d > 0 ? `${((100 * n) / d).toFixed(2)}%` : '0.00%';
+}
+
+// --- values in a gate's unit (gate and baseline lines) -------------------------------------
+
+/** The unit a gate value is written in (results/sections.ts Unit). */
+type Unit = 's' | 'ms' | 'us' | '%' | '';
+
+const DIVISOR: Record<Unit, number> = { s: 1e6, ms: 1e3, us: 1, '%': 1, '': 1 };
+const DECIMALS: Record<Unit, number> = { s: 6, ms: 3, us: 1, '%': 3, '': 1 };
+
+/** A canonical value (µs for latency) in the gate's unit. */
+export function toUnit(canonical: number, unit: Unit): number {
+  return canonical / DIVISOR[unit];
+}
+
+/** `v` with at most `decimals` decimals and no trailing zeros ("-0" reads "0"). */
+export function trimmed(v: number, decimals: number): string {
+  const s = v.toFixed(decimals);
+  const t = s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+  return t === '-0' ? '0' : t;
+}
+
+/** A value already in `unit`, with the unit appended: 3.41ms, 0.05%, 51234.5. */
+export function formatIn(v: number, unit: Unit): string {
+  return `${trimmed(v, DECIMALS[unit])}${unit}`;
+}
+
+/** formatIn with an explicit sign: +1.41ms, -0.088%. */
+export function signed(v: number, unit: Unit): string {
+  const s = formatIn(Math.abs(v), unit);
+  return v > 0 ? `+${s}` : v < 0 && s.replace(/[^1-9]/g, '') !== '' ? `-${s}` : s;
+}
+
+/** A value in a metric's natural unit ('us' latency, '%' share, '' count or qps). */
+export function formatNatural(v: number, unit: 'us' | '%' | ''): string {
+  return unit === 'us' ? formatUs(v) : formatIn(v, unit);
+}
+
+export function signedNatural(v: number, unit: 'us' | '%' | ''): string {
+  const s = formatNatural(Math.abs(v), unit);
+  return v > 0 ? `+${s}` : v < 0 ? `-${s}` : s;
+}
+
+/** The natural unit of a key metric by name (the --repeat spread table): qps plain, loss %, latency us. */
+export function unitOfMetric(name: string): 'us' | '%' | '' {
+  if (name === 'qps' || /^(sent|completed|lost|timeouts|truncated|late|mismatched|malformed|interrupted)$/.test(name) || name.startsWith('rcode.')) return '';
+  return name === 'loss' ? '%' : 'us';
 }

@@ -9,7 +9,6 @@
 // through uPlot, which sets them with textContent.
 import { createHash } from 'node:crypto';
 import type { Comparison } from '../results/compare.js';
-import { compareTargets } from '../results/compare.js';
 import type { Report, TargetReport } from '../results/report.js';
 import { PERCENTILES } from '../results/histogram.js';
 import { chartData, targetColor, SPECTRUM_MAX_X } from './chart-data.js';
@@ -17,8 +16,7 @@ import { COMPARISON_FIELDS, comparisonHead, comparisonRow } from './compare-tabl
 import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
 import { HTML_CLIENT_JS, HTML_CSS } from './html-client.js';
 import { renderTransportNotes } from './transport.js';
-import { renderGateLines } from '../gates/evaluate.js';
-import { renderBaselineLines } from '../gates/baseline.js';
+import { renderBaselineLines, renderGateLines } from './verdicts.js';
 
 export interface HtmlAssets {
   /** uPlot's IIFE build (defines the global uPlot). */
@@ -158,7 +156,7 @@ function chart(name: string, title: string, hint: string): string {
 
 export function renderHtml(report: Report, assets: HtmlAssets): string {
   const title = report.title ?? 'dnsbench report';
-  const comparison = report.comparison ?? (report.targets.length > 1 ? compareTargets(report.targets) : undefined);
+  const comparison = report.comparison;
   const client = HTML_CLIENT_JS.replace('__SPECTRUM_MAX_X__', String(SPECTRUM_MAX_X));
   const uplot = inline(assets.uplotJs, 'script');
   const csp = [

@@ -5,17 +5,14 @@
 // one rule covers every cell and heading: a title or label is text on the job page, never a
 // <script>, an <img onerror>, an <!-- that hides the rest of the summary, or a live link.
 import type { Report } from '../results/report.js';
-import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
-import { formatIn, formatNatural, trimmed } from '../gates/format.js';
-import { KEY_METRICS } from '../gates/repeat.js';
-import { naturalUnit } from '../gates/format.js';
+import { formatCount, formatIn, formatNatural, formatPct, formatUs, rcodeOrder, trimmed, unitOfMetric } from './format.js';
 import { markdownText } from './escape.js';
 
 /** Outside text as one Markdown cell, heading or quote line (see markdownText). */
 export const cell = (s: string): string => markdownText(s);
 const md = cell;
 
-/** A table row of cells that are already Markdown (escaped with md() or code(), or our own text). */
+/** A table row of cells that are already Markdown (escaped with md(), or our own text). */
 const row = (cells: readonly string[]): string => `| ${cells.join(' | ')} |\n`;
 const mark = (passed: boolean): string => (passed ? '✅ PASS' : '❌ FAIL');
 
@@ -79,12 +76,11 @@ export function renderMarkdown(report: Report): string {
     out += row(['target', 'metric', 'median', 'min', 'max', 'spread']);
     out += '|:--|:--|--:|--:|--:|--:|\n';
     for (const t of s.summary) {
-      for (const m of KEY_METRICS) {
-        const st = t.metrics[m.name];
-        const u = naturalUnit(m);
+      for (const [name, st] of Object.entries(t.metrics)) {
+        const u = unitOfMetric(name);
         out += st
-          ? row([md(t.label), m.name, md(formatNatural(st.median, u)), md(formatNatural(st.min, u)), md(formatNatural(st.max, u)), st.spreadPercent === null ? '–' : `${trimmed(st.spreadPercent, 1)}%`])
-          : row([md(t.label), m.name, '–', '–', '–', '–']);
+          ? row([md(t.label), md(name), md(formatNatural(st.median, u)), md(formatNatural(st.min, u)), md(formatNatural(st.max, u)), st.spreadPercent === null ? '–' : `${trimmed(st.spreadPercent, 1)}%`])
+          : row([md(t.label), md(name), '–', '–', '–', '–']);
       }
     }
     out += '\n';

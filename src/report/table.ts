@@ -17,8 +17,9 @@ export function renderLatencyTable(t: TargetReport): string {
   }
   let out = table.toString() + '\n';
   if (t.correctedLatency) {
-    out += '* corrected: measured from each query\'s scheduled send time (-Q), so time spent waiting for\n';
-    out += '  a free slot in the window counts (coordinated omission, as wrk2 reports it)\n';
+    out += '* corrected: a query that had to wait for a free slot in the window (the server held it) is\n';
+    out += '  timed from its scheduled send time, so that wait counts (coordinated omission); the rest\n';
+    out += '  from their send time. The generator\'s own lateness is the send lag below, never latency.\n';
   }
   return out;
 }
@@ -37,6 +38,14 @@ export function renderCounterTable(t: TargetReport): string {
   let out = table.toString() + '\n';
   if (t.targetQps !== null) {
     out += `Rate: target ${formatCount(t.targetQps)} qps, offered ${formatCount(t.sendRate)} qps (${formatPct(t.sendRate, t.targetQps)} of target), answered ${formatCount(t.qps)} qps\n`;
+  }
+  const p = t.pacing;
+  if (p !== undefined) {
+    const lag = p.lag.count > 0 ? `send lag p50 ${formatUs(p.lag.percentiles.p50)}, p99 ${formatUs(p.lag.percentiles.p99)}` : 'no paced sends';
+    const skipped = p.skipped > 0
+      ? `; ${formatCount(p.skipped)} scheduled queries skipped (${formatCount(p.skippedWindowFull)} while the window was full for ${p.windowFullSec.toFixed(2)} s)`
+      : '';
+    out += `Pacing: ${lag}${skipped}\n`;
   }
   return out;
 }

@@ -43,16 +43,14 @@ export interface StatusInfo {
 }
 
 export function statusInfo(report: Report, t: TargetReport): StatusInfo {
-  const limit = report.config['timeLimitSec'];
-  const passes = report.config['passes'];
   return {
     version: report.tool.version,
     command: report.command,
     title: report.title,
     server: t.server,
     startedAtMs: t.timing.startedAtMs,
-    timeLimitSec: typeof limit === 'number' ? limit : null,
-    passes: typeof passes === 'number' ? passes : null,
+    timeLimitSec: report.config.timeLimitSec,
+    passes: report.config.passes,
   };
 }
 

@@ -2,57 +2,13 @@
 // questions users actually ask ("does the VIP keep up with its backends", "did p99 get worse").
 // Pure and derived: computed from the TargetReports alone, so `dnsbench report` recomputes it for
 // any saved run, and stored in Report.comparison for readers of the JSON (docs/report-schema.md).
-import { rcodeName } from './counters.js';
+import { countOf, rcodeCode } from './counters.js';
 import type { TargetReport } from './report.js';
-
-export interface RcodeDifference {
-  rcode: string;
-  /** Answers with this code, and their share of the target's completed queries (percent). */
-  count: number;
-  pct: number;
-  referenceCount: number;
-  referencePct: number;
-  /** pct - referencePct, in percentage points. */
-  deltaPp: number;
-}
-
-export interface TargetComparison {
-  label: string;
-  server: string;
-  qps: number;
-  /** Answered queries (response code shares are of these). */
-  completed: number;
-  /** qps / the reference's qps; null when the reference answered nothing. */
-  qpsRatio: number | null;
-  /** Microseconds; null when the target answered nothing (there is no latency to compare). */
-  p50Us: number | null;
-  p50DeltaUs: number | null;
-  /** Percent of the reference's p50; null when either side has no latency. */
-  p50DeltaPct: number | null;
-  p99Us: number | null;
-  p99DeltaUs: number | null;
-  p99DeltaPct: number | null;
-  /** lost / sent, percent. */
-  lossPct: number;
-  /** lossPct - the reference's lossPct, in percentage points. */
-  lossDeltaPp: number;
-  /** Every response code either side saw, in numeric order. */
-  rcodes: RcodeDifference[];
-}
-
-export interface Comparison {
-  /** Label of the target everything is compared against (the first). Not to be confused with
-   *  Report.baseline, which is --baseline's comparison with another saved run. */
-  reference: string;
-  /** Every target in report order; the first is the reference itself (ratio 1, deltas 0). */
-  targets: TargetComparison[];
-}
+import type { Comparison } from './sections.js';
+export type { Comparison, RcodeDifference, TargetComparison } from './sections.js';
 
 /** Numeric order (as dnsperf prints codes): the header's 4-bit RCODE names, unknown names after. */
-const rcodeRank = (k: string): number => {
-  for (let i = 0; i < 16; i++) if (rcodeName(i) === k) return i;
-  return 100 + Number(k.replace(/\D/g, '') || 0);
-};
+const rcodeRank = (k: string): number => rcodeCode(k) ?? 1_000_000;
 
 export function lossPct(t: TargetReport): number {
   return t.counters.sent > 0 ? (100 * t.counters.lost) / t.counters.sent : 0;
@@ -82,7 +38,7 @@ export function compareTargets(targets: readonly TargetReport[]): Comparison {
       const d50 = latencyDelta(p50, baseP50);
       const d99 = latencyDelta(p99, baseP99);
       const codes = [...new Set([...Object.keys(t.rcodes), ...Object.keys(base.rcodes)])]
-        .filter((k) => (t.rcodes[k] ?? 0) > 0 || (base.rcodes[k] ?? 0) > 0)
+        .filter((k) => countOf(t.rcodes, k) > 0 || countOf(base.rcodes, k) > 0)
         .sort((a, b) => rcodeRank(a) - rcodeRank(b));
       const loss = lossPct(t);
       return {
@@ -100,8 +56,8 @@ export function compareTargets(targets: readonly TargetReport[]): Comparison {
         lossPct: loss,
         lossDeltaPp: loss - baseLoss,
         rcodes: codes.map((rcode) => {
-          const count = t.rcodes[rcode] ?? 0;
-          const referenceCount = base.rcodes[rcode] ?? 0;
+          const count = countOf(t.rcodes, rcode);
+          const referenceCount = countOf(base.rcodes, rcode);
           const pct = share(count, t.counters.completed);
           const referencePct = share(referenceCount, base.counters.completed);
           return { rcode, count, pct, referenceCount, referencePct, deltaPp: pct - referencePct };

@@ -86,24 +86,60 @@ export function subtractCounters(a: Readonly<Counters>, b: Readonly<Counters>): 
 /** Response codes by mnemonic; additive like every counter. */
 export type RcodeCounts = Record<string, number>;
 
+/**
+ * Add `from` into `into`. Keys may come from a saved report (hostile): they are defined as own
+ * properties, so "__proto__" or "constructor" are just names, and non-numbers are skipped.
+ */
 export function addRcodes(into: RcodeCounts, from: Readonly<RcodeCounts>): RcodeCounts {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(from)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    Object.defineProperty(into, k, { value: countOf(into, k) + v, enumerable: true, writable: true, configurable: true });
+  }
   return into;
 }
 
-// RFC 1035 4.1.1 + RFC 6895 2.3 (header RCODE is 4 bits; extended RCODEs need the OPT RR).
-export const RCODE_NAMES = [
-  'NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET',
-  'NXRRSET', 'NOTAUTH', 'NOTZONE', 'DSOTYPENI', 'RCODE12', 'RCODE13', 'RCODE14', 'RCODE15',
-] as const;
+/** The count under `key`, 0 when absent; never an inherited property ("constructor", "toString"). */
+export function countOf(r: Readonly<Record<string, number>>, key: string): number {
+  return Object.hasOwn(r, key) ? r[key]! : 0;
+}
+
+// The IANA "DNS RCODEs" registry (RFC 6895 2.3). The header holds the low 4 bits; with an OPT
+// record the high 8 bits are its EXTENDED-RCODE (RFC 6891 6.1.3), so a code is 12 bits. 16 is
+// BADVERS in the header+OPT sense (BADSIG only as a TSIG error, RFC 8945), 17-22 are TSIG/TKEY
+// errors that can also appear there, 23 is BADCOOKIE (RFC 7873). Unassigned codes read RCODEn.
+const IANA_RCODES: ReadonlyArray<readonly [number, string]> = [
+  [0, 'NOERROR'], [1, 'FORMERR'], [2, 'SERVFAIL'], [3, 'NXDOMAIN'], [4, 'NOTIMP'], [5, 'REFUSED'],
+  [6, 'YXDOMAIN'], [7, 'YXRRSET'], [8, 'NXRRSET'], [9, 'NOTAUTH'], [10, 'NOTZONE'], [11, 'DSOTYPENI'],
+  [16, 'BADVERS'], [17, 'BADKEY'], [18, 'BADTIME'], [19, 'BADMODE'], [20, 'BADNAME'], [21, 'BADALG'],
+  [22, 'BADTRUNC'], [23, 'BADCOOKIE'],
+];
+const NAME_OF = new Map<number, string>(IANA_RCODES);
+const CODE_OF = new Map<string, number>(IANA_RCODES.map(([c, n]) => [n, c]));
+
+/** Every registered RCODE name, in numeric order (gates accept these, and RCODEn for any n < 4096). */
+export const RCODE_NAMES: readonly string[] = IANA_RCODES.map(([, n]) => n);
+
+/** The largest 12-bit RCODE (header 4 bits + OPT's 8). */
+export const MAX_RCODE = 4095;
 
 export function rcodeName(code: number): string {
-  return RCODE_NAMES[code] ?? `RCODE${code}`;
+  return NAME_OF.get(code) ?? `RCODE${code}`;
+}
+
+/** The numeric code of an RCODE name (NOERROR, BADCOOKIE, RCODE12), or null when it is not one. */
+export function rcodeCode(name: string): number | null {
+  const known = CODE_OF.get(name.toUpperCase());
+  if (known !== undefined) return known;
+  const m = /^RCODE(\d{1,4})$/i.exec(name);
+  if (m === null) return null;
+  const n = Number(m[1]);
+  return n <= MAX_RCODE ? n : null;
 }
 
 /** Convert the per-code array a worker keeps on its hot path into named counts (non-zero only). */
-export function rcodesFromArray(counts: ArrayLike<number>): RcodeCounts {
-  const out: RcodeCounts = {};
-  for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) out[rcodeName(i)] = counts[i]!;
-  return out;
+export function rcodesFromArray(counts: ArrayLike<number>, extended?: ReadonlyMap<number, number>): RcodeCounts {
+  const entries: Array<[string, number]> = [];
+  for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) entries.push([rcodeName(i), counts[i]!]);
+  if (extended) for (const [code, n] of [...extended.entries()].sort((a, b) => a[0] - b[0])) if (n > 0) entries.push([rcodeName(code), n]);
+  return Object.fromEntries(entries);
 }

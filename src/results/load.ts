@@ -4,6 +4,7 @@
 import { InputError } from '../errors.js';
 import { SCHEMA_VERSION, type Report } from './report.js';
 import { zeroCounters } from './counters.js';
+import { withTargets } from './build.js';
 import { checkJsonShape, readReportBytes, validateReportData } from './validate.js';
 
 export function loadReport(file: string): Report {
@@ -15,6 +16,15 @@ export function loadReport(file: string): Report {
   } catch (e) {
     throw new InputError(`${file}: not JSON (${(e as Error).message})`);
   }
+  return reportFromJson(data, file);
+}
+
+/**
+ * Parsed JSON -> Report, checking that it is a dnsbench report of a schema version this build
+ * reads, and then field by field (validateReportData); `file` (a file name, or a report found on
+ * stdin) names it in errors. Throws InputError.
+ */
+export function reportFromJson(data: unknown, file: string): Report {
   // The two questions users most often get wrong, answered before the field-by-field check.
   const r = data as Partial<Report> | null;
   if (r === null || typeof r !== 'object' || Array.isArray(r) || r.tool?.name !== 'dnsbench') {
@@ -30,5 +40,6 @@ export function loadReport(file: string): Report {
     t.counters = { ...zeroCounters(), ...t.counters };
     for (const iv of t.intervals) iv.counters = { ...zeroCounters(), ...iv.counters };
   }
-  return report;
+  // The comparison is derived: rebuilt here, so a stale or missing one is never rendered.
+  return withTargets(report, report.targets);
 }

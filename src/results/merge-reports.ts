@@ -4,11 +4,12 @@
 // one histogram holding every sample. Intervals align on wall-clock time, the run spans the union
 // of the runs' times, and qps is total completed over that span.
 import { UsageError } from '../errors.js';
-import type { MergedFrom } from '../gates/types.js';
+import type { MergedFrom } from './sections.js';
 import { VERSION } from '../version.js';
 import { mergeRunData } from './merge.js';
-import { runDataOf, SCHEMA_ID, SCHEMA_VERSION, targetReport, type Report, type TargetReport } from './report.js';
-import { compareTargets } from './compare.js';
+import type { Report, TargetReport } from './report.js';
+import { buildReport, runDataOf, targetReport } from './build.js';
+import { completeSegmentsFileQueries, mergedFromEntry, segmentProblems, skewNote, startSkew } from './segments.js';
 
 export interface MergeInput {
   file: string;
@@ -16,7 +17,7 @@ export interface MergeInput {
 }
 
 const intervalMsOf = (r: Report): number => {
-  const s = r.config['intervalSec'];
+  const s = r.config.intervalSec;
   return typeof s === 'number' && s > 0 ? s * 1000 : 1000;
 };
 
@@ -41,6 +42,9 @@ export function mergeProblems(inputs: readonly MergeInput[]): string[] {
           `${first.report.querySet.source}, sha256 ${first.report.querySet.sha256.slice(0, 12)})`,
       );
     }
+    if ((x.report.intervalBasis ?? 'detected') !== (first.report.intervalBasis ?? 'detected')) {
+      problems.push(`${x.file} counts interval outcomes ${x.report.intervalBasis === 'sent' ? 'by send time' : 'when detected'}, ${first.file} ${first.report.intervalBasis === 'sent' ? 'by send time' : 'when detected'} (made by different dnsbench versions)`);
+    }
     if (intervalMsOf(x.report) !== intervalMsOf(first.report)) {
       problems.push(`${x.file} has ${intervalMsOf(x.report) / 1000} s intervals, ${first.file} ${intervalMsOf(first.report) / 1000} s, so the series cannot align`);
     }
@@ -53,6 +57,8 @@ export function mergeProblems(inputs: readonly MergeInput[]): string[] {
     if (prev !== undefined) problems.push(`${x.file} is the same run as ${prev} (same host, start time and counts); merging it would count its queries twice`);
     else seen.set(id, x.file);
   }
+  // --segment runs: segments 1..N of one file, each exactly once (results/segments.ts).
+  problems.push(...segmentProblems(inputs));
   return problems;
 }
 
@@ -81,29 +87,21 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     });
   });
 
-  const mergedFrom: MergedFrom[] = inputs.flatMap((x) =>
-    x.report.mergedFrom ?? [
-      {
-        file: x.file,
-        title: x.report.title,
-        hostname: x.report.machine.hostname,
-        startedAt: x.report.startedAt,
-        endedAt: x.report.endedAt,
-        querySetSha256: x.report.querySet.sha256,
-      },
-    ],
-  );
+  const mergedFrom: MergedFrom[] = inputs.flatMap((x) => x.report.mergedFrom ?? [mergedFromEntry(x.file, x.report)]);
+  const skew = startSkew(inputs);
+  // Segments 1..N together are the whole file: the merged report's query set is all of it.
+  const fileQueries = completeSegmentsFileQueries(inputs);
   const notes = [
     `Merged from ${inputs.length} runs: ${inputs.map((x) => `${x.file} (${x.report.machine.hostname}, started ${x.report.startedAt})`).join(', ')}. ` +
       'Counters add, histograms merge exactly, intervals align on wall-clock time, and qps is over the union of the run times.',
     ...(problems.length > 0 ? [`Merged with --force despite: ${problems.join('; ')}.`] : []),
     ...(inputs.some((x) => x.report.repeat) ? ['Inputs made with --repeat contribute their median run only.'] : []),
+    ...(fileQueries !== null ? [`The runs were segments 1..${mergedFrom[0]!.segment!.count} of the query file, each exactly once: together they sent the whole file.`] : []),
+    ...(skew !== null ? [skewNote(skew)] : []),
     ...inputs.flatMap((x) => x.report.notes.map((n) => `${x.file}: ${n}`)),
   ];
   const times = (k: 'startedAt' | 'endedAt'): number[] => inputs.map((x) => Date.parse(x.report[k]));
-  return {
-    $schema: SCHEMA_ID,
-    schemaVersion: SCHEMA_VERSION,
+  return buildReport({
     tool: { name: 'dnsbench', version: VERSION },
     title: o.title ?? first.title,
     command: o.command,
@@ -112,12 +110,13 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     machine: first.machine,
     config: first.config,
     // With --force and different query sets this is the first run's set; each run's is in mergedFrom.
-    querySet: first.querySet,
+    querySet: fileQueries !== null ? { ...first.querySet, count: fileQueries } : first.querySet,
     mode: first.mode,
     targets,
     notes,
     mergedFrom,
-    // Derived from the merged targets (never the inputs' own), like every comparison.
-    ...(targets.length > 1 ? { comparison: compareTargets(targets) } : {}),
-  };
+    ...(skew !== null ? { startSkew: skew } : {}),
+    // What the intervals count (mergeProblems refuses inputs that differ).
+    ...(first.intervalBasis ? { intervalBasis: first.intervalBasis } : {}),
+  });
 }

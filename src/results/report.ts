@@ -1,15 +1,13 @@
-// The one results model. A Report is what `--json` writes (the source of truth), what every
-// renderer reads, and what `dnsbench report` loads back. Derived numbers (qps, mean, percentiles)
-// are computed here once, from the additive RunData that is stored alongside them, so a saved
-// report can be re-merged or re-rendered exactly.
-import os from 'node:os';
-import type { LatencySums, WorkerInterval } from '../engine/protocol.js';
+// The one results model, as reported. A Report is what `--json` writes (the source of truth),
+// what every renderer reads, and what `dnsbench report` loads back. It is built in one place
+// (results/build.ts), which also derives qps, percentiles and the comparison, so renderers only
+// read. The additive form it is built from is results/model.ts.
 import type { Counters, RcodeCounts } from './counters.js';
-import { decodeHistogram, percentiles, type PercentileKey } from './histogram.js';
-import type { RunData } from './merge.js';
-import { connectionReport, mergeTransport, type ConnectionReport } from './transport.js';
-import type { Comparison } from './compare.js';
-import type { BaselineSection, GatesSection, MergedFrom, RepeatSection } from '../gates/types.js';
+import type { PercentileKey } from './histogram.js';
+import type { LatencySums } from './model.js';
+import type { ConnectionReport } from './transport.js';
+import type { BaselineSection, Comparison, GatesSection, MergedFrom, RepeatSection } from './sections.js';
+import { formatHostPort } from '../util/hostport.js';
 
 export const SCHEMA_ID = 'https://dnsbench.dev/schema/report-v1.json';
 export const SCHEMA_VERSION = 1;
@@ -36,8 +34,11 @@ export interface IntervalReport {
   counters: Counters;
   rcodes: RcodeCounts;
   qps: number;
+  /** Latency of the queries sent in this interval that completed (µs; 0 when none). */
   latency: { p50: number; p90: number; p99: number; max: number };
   histogram: string;
+  /** --nsid: who answered the queries sent in this interval. */
+  nsid?: Record<string, number>;
 }
 
 export interface TargetReport {
@@ -72,6 +73,20 @@ export interface TargetReport {
   connections?: ConnectionReport | null;
   /** --nsid: completed answers per server identity ("(none)" when the answer had no NSID); else null. */
   nsid?: Record<string, number> | null;
+  /** -Q: how well the schedule was kept (absent when not paced, and in old reports). */
+  pacing?: PacingReport;
+}
+
+/** -Q schedule keeping for one target (issue 9: send lag and skipped slots). */
+export interface PacingReport {
+  /** Scheduled queries never sent (see PacingData.skipped). */
+  skipped: number;
+  /** Part of skipped: missed while every window was full (the server held the window). */
+  skippedWindowFull: number;
+  /** Seconds during which due queries found every window full, summed over workers. */
+  windowFullSec: number;
+  /** Send lag (actual send - due time), µs. */
+  lag: LatencyReport;
 }
 
 export interface Machine {
@@ -96,7 +111,7 @@ export interface Report {
   endedAt: string;
   machine: Machine;
   /** The resolved configuration (secrets redacted). */
-  config: Record<string, unknown>;
+  config: ReportConfig;
   querySet: { source: string; count: number; sha256: string };
   mode: 'sequential' | 'interleave';
   targets: TargetReport[];
@@ -113,132 +128,119 @@ export interface Report {
   repeat?: RepeatSection;
   /** `dnsbench merge`: the runs this report was merged from. */
   mergedFrom?: MergedFrom[];
+  /** What the intervals count: 'sent' = outcomes by the interval the query was sent in (since
+   *  schema 1.2); absent in older reports, whose intervals count outcomes when detected. */
+  intervalBasis?: 'sent';
+  /** The load generator's own CPU per worker thread and interval (absent in older reports). */
+  generator?: GeneratorReport;
+  /** --segment I/N: the part of the query file this run sent (absent: the whole file). */
+  segment?: ReportSegment;
+  /** --start-at: when sending was meant to start and when it did (absent without --start-at). */
+  start?: ReportStart;
+  /** `dnsbench merge`: how far apart the merged runs started (absent with a single run). */
+  startSkew?: StartSkew;
 }
 
-export function machineInfo(): Machine {
-  const cpus = os.cpus();
-  return {
-    hostname: os.hostname(),
-    platform: os.platform(),
-    release: os.release(),
-    arch: os.arch(),
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    memoryBytes: os.totalmem(),
-    node: process.version,
-  };
+/** Segment `index` of `count` (1-based); `fileQueries` = queries in the whole file. */
+export interface ReportSegment {
+  index: number;
+  count: number;
+  fileQueries: number;
 }
 
-/** Count, min, max, mean and sample standard deviation (as dnsperf computes "Latency StdDev") from the sums. */
-export function summarizeSums(sums: LatencySums): { count: number; min: number; max: number; mean: number; stddev: number } {
-  const n = sums.count;
-  const mean = n > 0 ? sums.sum / n : 0;
-  const variance = n > 1 ? Math.max(0, (sums.sumSquares - (sums.sum * sums.sum) / n) / (n - 1)) : 0;
-  return { count: n, min: n > 0 ? sums.min : 0, max: n > 0 ? sums.max : 0, mean, stddev: Math.sqrt(variance) };
+/** Epoch milliseconds: the --start-at time, and the first query actually sent. */
+export interface ReportStart {
+  intendedAtMs: number;
+  actualAtMs: number;
 }
 
-export function latencyReport(sums: LatencySums, histogram: string): LatencyReport {
-  return {
-    unit: 'us',
-    ...summarizeSums(sums),
-    percentiles: percentiles(decodeHistogram(histogram)),
-    sums: { ...sums, min: sums.count > 0 ? sums.min : 0 },
-    histogram,
-  };
+/** The largest difference between the merged runs' actual starts (ms), and which runs those were. */
+export interface StartSkew {
+  ms: number;
+  earliest: string;
+  latest: string;
+  /** What a start is: `start.actualAtMs` of runs made with --start-at, else their first send. */
+  basis: 'start-at' | 'first-send' | 'mixed';
 }
 
-function intervalReport(iv: WorkerInterval, startedAtMs: number): IntervalReport {
-  const h = decodeHistogram(iv.histogram);
-  const durationSec = iv.durationMs / 1000;
-  const empty = h.totalCount === 0;
-  return {
-    t: Math.max(0, (iv.startMs - startedAtMs) / 1000),
-    startMs: iv.startMs,
-    durationSec,
-    counters: iv.counters,
-    rcodes: iv.rcodes,
-    qps: durationSec > 0 ? iv.counters.completed / durationSec : 0,
-    latency: {
-      p50: empty ? 0 : h.getValueAtPercentile(50),
-      p90: empty ? 0 : h.getValueAtPercentile(90),
-      p99: empty ? 0 : h.getValueAtPercentile(99),
-      max: empty ? 0 : h.maxValue,
-    },
-    histogram: iv.histogram,
-  };
+/** The load generator itself: worker threads and their CPU use (issue 13's generator-bound verdict). */
+export interface GeneratorReport {
+  /** Worker threads (isolates) that ran the send/receive loops. */
+  workers: number;
+  /** Send/receive loops (-T); more than `workers` when -T exceeds the cores. */
+  loops: number;
+  /** CPU milliseconds each worker thread used over the whole run (all targets). */
+  cpuMs: number[];
+  /** Wall milliseconds from the common start to the end of the run. */
+  wallMs: number;
+  /** Per interval: each worker's CPU milliseconds. */
+  intervals: Array<{ index: number; startMs: number; durationMs: number; cpuMs: number[] }>;
 }
 
-export interface TargetIdentity {
+/** How a target was given (-s): label, address and the spec as typed. */
+export interface TargetConfig {
   label: string;
   host: string;
   port: number;
+  family: 4 | 6;
+  spec: string;
 }
 
-export function formatServer(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-export function targetReport(
-  t: TargetIdentity,
-  data: RunData,
-  extra: { targetQps: number | null; sockets: Array<{ local: string; remote: string }> },
-): TargetReport {
-  const end = Math.max(data.sendEndedAt, data.lastCompletionAt);
-  const transport = mergeTransport([data]);
-  const runTimeSec = Math.max(0, (end - data.startedAt) / 1000);
-  const sendSec = (data.sendEndedAt - data.startedAt) / 1000;
-  return {
-    label: t.label,
-    host: t.host,
-    port: t.port,
-    server: formatServer(t.host, t.port),
-    startedAt: new Date(data.startedAt).toISOString(),
-    endedAt: new Date(data.endedAt).toISOString(),
-    runTimeSec,
-    qps: runTimeSec > 0 ? data.counters.completed / runTimeSec : 0,
-    sendRate: sendSec > 0 ? data.counters.sent / sendSec : 0,
-    targetQps: extra.targetQps,
-    counters: data.counters,
-    rcodes: data.rcodes,
-    latency: latencyReport(data.latency, data.histogram),
-    correctedLatency: data.corrected === null ? null : latencyReport(data.corrected.sums, data.corrected.histogram),
-    intervals: data.intervals.map((iv) => intervalReport(iv, data.startedAt)),
-    timing: {
-      startedAtMs: data.startedAt,
-      sendEndedAtMs: data.sendEndedAt,
-      lastCompletionAtMs: data.lastCompletionAt,
-      endedAtMs: data.endedAt,
-    },
-    sockets: extra.sockets,
-    sourcePairs: transport.sourcePairs,
-    connections: data.counters.connAttempts > 0 ? connectionReport(data.counters, transport.connect) : null,
-    nsid: Object.keys(transport.nsid).length > 0 ? transport.nsid : null,
+/**
+ * The resolved configuration as the report stores it (config.ts configForReport). Secrets are
+ * redacted; EDNS option data is hex. Every field a renderer or merge reads is typed here, so a
+ * renamed field fails to compile instead of silently changing the saved JSON. Fields added after
+ * schema 1.0 are optional.
+ */
+export interface ReportConfig {
+  targets: TargetConfig[];
+  mode: 'sequential' | 'interleave';
+  queryFile: string;
+  timeLimitSec: number | null;
+  passes: number | null;
+  threads: number;
+  sockets: number;
+  outstanding: number;
+  maxQps: number | null;
+  timeoutSec: number;
+  statsIntervalSec: number | null;
+  /** Length of the report's intervals, seconds. */
+  intervalSec: number;
+  encode: {
+    recursionDesired: boolean;
+    edns: { udpSize: number; dnssecOk: boolean; options: Array<{ code: number; data: string }> } | null;
+    ecs?: readonly string[];
   };
+  bufferKB: number | null;
+  localAddresses: string[];
+  localPort: number | null;
+  transport: {
+    mode: string;
+    tcpFallback: boolean;
+    tsig: { algorithm: string; name: string; secret: '<redacted>' } | null;
+    nsid: boolean;
+    tls: { insecure: boolean; caFile: string | null; sni: string | null };
+    doh: { path: string; authority: string | null; method: 'GET' | 'POST' };
+  };
+  verbose: boolean;
+  quiet: boolean;
+  json: string | null;
+  title: string | null;
+  html: string | null;
+  csv: string | null;
+  gating: { gates: string[]; baseline: string | null; maxRegression: string | null; repeat: number; junit: string | null; markdown: string | null };
+  /** How -c, -q and -Q were split over workers and sockets, in words. */
+  split: string;
+  /** Which UDP I/O path ran: "native", or "dgram (...reason...)" (issue 9). */
+  io?: string;
 }
 
-/** Back from a saved TargetReport to the additive form (for `dnsbench merge`). */
-export function runDataOf(t: TargetReport): RunData {
-  const sums = (l: Pick<LatencyReport, 'count' | 'sums'>): LatencySums => ({ ...l.sums, min: l.count > 0 ? l.sums.min : Infinity });
-  return {
-    counters: { ...t.counters },
-    rcodes: { ...t.rcodes },
-    latency: sums(t.latency),
-    histogram: t.latency.histogram,
-    corrected: t.correctedLatency === null ? null : { sums: sums(t.correctedLatency), histogram: t.correctedLatency.histogram },
-    intervals: t.intervals.map((iv, index) => ({
-      index,
-      startMs: iv.startMs,
-      durationMs: iv.durationSec * 1000,
-      counters: { ...iv.counters },
-      rcodes: { ...iv.rcodes },
-      histogram: iv.histogram,
-    })),
-    startedAt: t.timing.startedAtMs,
-    sendEndedAt: t.timing.sendEndedAtMs,
-    lastCompletionAt: t.timing.lastCompletionAtMs,
-    endedAt: t.timing.endedAtMs,
-    ...(t.connections ? { connect: sums(t.connections.latency) } : {}),
-    ...(t.nsid ? { nsid: { ...t.nsid } } : {}),
-    ...(t.sourcePairs !== undefined ? { sourcePairs: t.sourcePairs } : {}),
-  };
+/** "host:port", with IPv6 in brackets. */
+export const formatServer = formatHostPort;
+
+/** True when the target was sent queries and none was answered (nor stopped by Ctrl-C): the
+ *  run failed for it (exit 3, and a note saying so). The one place this is decided. */
+export function answeredNothing(t: { counters: Counters }): boolean {
+  const c = t.counters;
+  return c.sent > 0 && c.completed === 0 && c.interrupted < c.sent;
 }

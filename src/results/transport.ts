@@ -1,8 +1,9 @@
 // The transport side of a result: connection statistics (TCP, DoT, DoH), answers per NSID
 // identity, distinct source address/port pairs. All additive, merged here like counters.
-import type { LatencySums } from '../engine/protocol.js';
 import type { Counters } from './counters.js';
-import { summarizeSums } from './report.js';
+import { addSums, emptySums, type LatencySums } from './model.js';
+import { summarizeSums } from './stats.js';
+import { mergeTallies } from './tally.js';
 
 export interface TransportParts {
   connect?: LatencySums;
@@ -12,22 +13,15 @@ export interface TransportParts {
 
 /** Merge the transport fields of several partials (a missing field counts as empty). */
 export function mergeTransport(parts: readonly TransportParts[]): Required<TransportParts> {
-  const connect: LatencySums = { count: 0, min: Infinity, max: 0, sum: 0, sumSquares: 0 };
-  const nsid: Record<string, number> = {};
+  let connect = emptySums();
   let sourcePairs = 0;
   for (const p of parts) {
-    if (p.connect) {
-      connect.count += p.connect.count;
-      connect.min = Math.min(connect.min, p.connect.count > 0 ? p.connect.min : Infinity);
-      connect.max = Math.max(connect.max, p.connect.max);
-      connect.sum += p.connect.sum;
-      connect.sumSquares += p.connect.sumSquares;
-    }
-    for (const [k, v] of Object.entries(p.nsid ?? {})) nsid[k] = (nsid[k] ?? 0) + v;
+    if (p.connect) connect = addSums(connect, p.connect);
     // Workers (and separate runs) use separate sockets at the same time, so their pairs add up.
     sourcePairs += p.sourcePairs ?? 0;
   }
-  return { connect, nsid, sourcePairs };
+  // Identities come from servers: capped and kept off the object prototype (tally.ts).
+  return { connect, nsid: mergeTallies(parts.map((p) => p.nsid)), sourcePairs };
 }
 
 /** dnsperf's "Connection Statistics" for one target (TCP, DoT, DoH runs). */

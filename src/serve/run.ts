@@ -11,6 +11,8 @@ import { Capacity, describeCapacity, type CapacityOptions } from './capacity.js'
 import { loadZoneFile } from './zone.js';
 
 export interface ServeOptions {
+  /** The working directory the bundled zone's path is shown relative to (the caller's). */
+  cwd?: string;
   address: string;
   port: number;
   /** Master file to serve; the bundled zones/demo.zone when omitted. */
@@ -79,7 +81,7 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
   };
 
   const where = responder.address.includes(':') ? `[${responder.address}]:${responder.port}` : `${responder.address}:${responder.port}`;
-  log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined)} on ${where} (${tcp === null ? 'udp' : 'udp and tcp'})`);
+  log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined, opts.cwd)} on ${where} (${tcp === null ? 'udp' : 'udp and tcp'})`);
   const active = describeFaults(faults);
   if (active) {
     const udpOnly = tcp !== null && faults.truncate > 0 ? ' (truncate over UDP only: over TCP the answer is sent whole)' : '';
@@ -90,9 +92,9 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
 }
 
 /** The bundled zone is shown relative to the working directory when inside it (`zones/demo.zone`). */
-function displayPath(path: string, bundled: boolean): string {
-  if (!bundled) return path;
-  const rel = relative(process.cwd(), path);
+function displayPath(path: string, bundled: boolean, cwd: string | undefined): string {
+  if (!bundled || cwd === undefined) return path;
+  const rel = relative(cwd, path);
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 

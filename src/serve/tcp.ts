@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RunError } from '../errors.js';
-import { FrameReader } from '../engine/tcp-channel.js';
+import { FrameReader } from '../engine/transports/framing.js';
 import { buildAnswer, buildHeaderOnly, RCODE } from './answer.js';
 import { faultyReply, zeroFaultCounters, type FaultCounters } from './fault-reply.js';
 import { FaultAction, makeFaultPlan, NO_FAULTS, validateFaults, type Faults } from './faults.js';
@@ -81,7 +81,9 @@ export async function startTcpResponder(opts: TcpResponderOptions): Promise<TcpR
         socket.end();
       }
     };
-    const reader = new FrameReader((msg) => {
+    const reader = new FrameReader((buf, off, len) => {
+      // Everything taken from msg is copied before this callback returns (the reader reuses buf).
+      const msg = buf.subarray(off, off + len);
       if (ending || socket.destroyed) return;
       stats.received++;
       if (capacity !== null && !capacity.admit(performance.now())) {

@@ -49,8 +49,7 @@ export function captureConsole(stdinIsTTY = false): Console & { stdout: string; 
     stdin: process.stdin,
     stdinIsTTY,
     stderrIsTTY: false,
-    onInterrupt() {},
-    offInterrupt() {},
+    onStop() {},
     exit(code: number): never {
       throw new Error(`exit(${code})`);
     },

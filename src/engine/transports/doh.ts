@@ -7,12 +7,10 @@
 // server sends GOAWAY, the channel opens a new one (Reconnector, as for TCP).
 import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import tls from 'node:tls';
-import { clock } from './clock.js';
-import { DnsChannel, type ChannelOwner, type QueryViews } from './channel.js';
-import { INFLIGHT } from './idtable.js';
-import type { Recorder } from './recorder.js';
-import { explainTlsError, tlsConnectOptions, type TlsOptions } from './dot-channel.js';
-import { ConnectError, connectFailure, localEndpoint, Reconnector, whenReady, where, type StreamTarget } from './tcp-channel.js';
+import { DnsChannel, type ChannelContext } from '../channel.js';
+import { INFLIGHT } from '../idtable.js';
+import { explainTlsError, tlsConnectOptions, type TlsOptions } from './dot.js';
+import { ConnectError, connectFailure, localEndpoint, Reconnector, streamTarget, whenReady, where, type StreamTarget } from './tcp.js';
 
 export interface DohOptions {
   path: string;
@@ -41,25 +39,26 @@ export class DohChannel extends DnsChannel {
     ({ session }) => session.destroy(),
   );
   private firstLocal = '';
+  private readonly dest: StreamTarget;
+  private readonly tlsOptions: TlsOptions;
+  private readonly doh: DohOptions;
 
-  private constructor(
-    private readonly dest: StreamTarget,
-    private readonly tlsOptions: TlsOptions,
-    private readonly doh: DohOptions,
-    window: number,
-    q: QueryViews,
-    recorder: Recorder,
-    owner: ChannelOwner,
-  ) {
-    super(window, q, recorder, owner);
+  private constructor(ctx: ChannelContext) {
+    super(ctx);
+    const dest = (this.dest = streamTarget(ctx));
+    const tlsOptions = (this.tlsOptions = ctx.transport.tls);
+    const doh = (this.doh = ctx.transport.doh);
     const host = dest.host.includes(':') ? `[${dest.host}]` : dest.host;
     const authority = doh.authority ?? (tlsOptions.sni !== null ? `${tlsOptions.sni}:${dest.port}` : `${host}:${dest.port}`);
     this.authorityUrl = `https://${authority}`;
     this.postHeaders = { ':method': 'POST', ':path': doh.path, 'content-type': MIME, accept: MIME };
   }
 
-  static async open(target: StreamTarget, tlsOptions: TlsOptions, doh: DohOptions, window: number, q: QueryViews, recorder: Recorder, owner: ChannelOwner): Promise<DohChannel> {
-    const ch = new DohChannel(target, tlsOptions, doh, window, q, recorder, owner);
+  /** Connect before the run starts (setup is not timed); a failure is a one-line ConnectError. */
+  static async open(ctx: ChannelContext): Promise<DohChannel> {
+    const ch = new DohChannel(ctx);
+    const target = ch.dest;
+    const tlsOptions = ch.tlsOptions;
     try {
       const { session, ms } = await ch.connect();
       ch.attach(session, ms, false);
@@ -76,21 +75,21 @@ export class DohChannel extends DnsChannel {
 
   /** One HTTP/2 connection (TLS with ALPN h2), resolved when the session is connected. */
   private connect(): Promise<Session> {
-    this.recorder.c.connAttempts++;
-    const started = clock();
+    const started = this.now();
+    this.recorder.event('connAttempts', started);
     const t = this.dest;
     const session = http2.connect(this.authorityUrl, {
       createConnection: () => tls.connect(tlsConnectOptions(this.tlsOptions, t, ['h2'])),
     });
-    return whenReady(session, 'connect', started, t.connectTimeoutMs, 'HTTP/2').then(({ ms }) => ({ session, ms }));
+    return whenReady(session, 'connect', started, t.connectTimeoutMs, 'HTTP/2', this.now).then(({ ms }) => ({ session, ms }));
   }
 
   private attach(session: ClientHttp2Session, ms: number, reconnect: boolean): void {
     this.session = session;
     const local = localEndpoint(session.socket);
     if (this.firstLocal === '') this.firstLocal = local;
-    this.recorder.connected(ms, local, reconnect);
-    session.on('error', () => void this.recorder.c.socketErrors++);
+    this.recorder.connected(this.now(), ms, local, reconnect);
+    session.on('error', () => this.recorder.event('socketErrors', this.now()));
     // GOAWAY: streams already open may still finish; new ones go to a new connection.
     session.on('goaway', () => this.lost(session));
     session.on('close', () => this.lost(session));
@@ -106,9 +105,8 @@ export class DohChannel extends DnsChannel {
     this.reconnector.start();
   }
 
-  protected transmit(msg: Buffer): void {
+  protected transmit(msg: Buffer, id: number): void {
     const session = this.session!;
-    const id = (msg[0]! << 8) | msg[1]!;
     const sentAt = this.table.sentAt[id]!;
     let req: ClientHttp2Stream;
     if (this.doh.method === 'GET') {
@@ -127,12 +125,13 @@ export class DohChannel extends DnsChannel {
     req.on('end', () => {
       if (status !== 200) return;
       done = true;
-      this.deliver(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      this.deliver(body, 0, body.length, this.now());
     });
     req.on('error', () => undefined); // reported through 'close' below
     req.on('close', () => {
       if (done) return;
-      if (status !== 0 && status !== 200) this.recorder.c.httpErrors++;
+      if (status !== 0 && status !== 200) this.recorder.event('httpErrors', this.now());
       // Only if this stream's query is still the one outstanding under that ID.
       if (this.table.state[id] === INFLIGHT && this.table.sentAt[id] === sentAt) this.abortQuery(id);
     });

@@ -3,7 +3,7 @@
 // --tls-ca trusts a given CA, --tls-sni names the server, --insecure is the explicit opt-out.
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import { where, type Dialer, type StreamTarget } from './tcp-channel.js';
+import { where, type Dialer, type StreamTarget } from './tcp.js';
 
 export interface TlsOptions {
   insecure: boolean;

@@ -1,7 +1,33 @@
 // The optional sections gates, baselines, --repeat and merge add to a Report (JSON). Documented
 // in docs/report-schema.md; every field is plain data so a saved report re-renders exactly.
-import type { MetricSource } from './metrics.js';
-import type { Operator, Unit } from './parse.js';
+// They live with the results model (not in gates/) so the Report type needs nothing above it.
+import type { Counters, RcodeCounts } from './counters.js';
+import type { PercentileKey } from './histogram.js';
+
+/** A gate's comparison operator. */
+export type Operator = '<' | '<=' | '>' | '>=' | '==';
+/** The unit a gate value is written in: latency (s, ms, us), a share (%), or none (counts, qps). */
+export type Unit = 's' | 'ms' | 'us' | '%' | '';
+
+/** The part of a LatencyReport that gates read (so a median over --repeat runs can supply it); µs. */
+export interface LatencyStats {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  stddev: number;
+  percentiles: Record<PercentileKey, number>;
+}
+
+/** What a metric is read from: a TargetReport, or one run's summary in a --repeat section. */
+export interface MetricSource {
+  label: string;
+  qps: number;
+  counters: Counters;
+  rcodes: RcodeCounts;
+  latency: LatencyStats;
+  correctedLatency: LatencyStats | null;
+}
 
 export interface GateResult {
   /** As printed: metric, operator and value as written, prefixed by the target when needed. */
@@ -88,7 +114,14 @@ export interface RepeatSection {
   /** 1-based number of the run whose full results make up this report (median qps). */
   medianRun: number;
   /** Each run's key results, per target (the input for medians and spreads). */
-  results: Array<{ run: number; startedAt: string; endedAt: string; targets: MetricSource[] }>;
+  results: Array<{
+    run: number;
+    startedAt: string;
+    endedAt: string;
+    targets: MetricSource[];
+    /** Local address:port of every socket the run sent from (the same in every run: one session). */
+    sources?: string[];
+  }>;
   /** Median, min, max and spread of the key metrics, per target. */
   summary: Array<{ label: string; metrics: Record<string, SpreadStat | null> }>;
 }
@@ -101,4 +134,55 @@ export interface MergedFrom {
   startedAt: string;
   endedAt: string;
   querySetSha256: string;
+  /** --segment of that run (absent when it ran the whole file, or in older merged reports). */
+  segment?: { index: number; count: number; fileQueries: number };
+  /** Epoch ms of that run's actual start (`start.actualAtMs`, else its first send). */
+  actualStartMs?: number;
+  /** True when actualStartMs is from a --start-at run. */
+  startAt?: boolean;
+}
+
+// --- the comparison of every target against the first (results/compare.ts) ------------------
+
+export interface RcodeDifference {
+  rcode: string;
+  /** Answers with this code, and their share of the target's completed queries (percent). */
+  count: number;
+  pct: number;
+  referenceCount: number;
+  referencePct: number;
+  /** pct - referencePct, in percentage points. */
+  deltaPp: number;
+}
+
+export interface TargetComparison {
+  label: string;
+  server: string;
+  qps: number;
+  /** Answered queries (response code shares are of these). */
+  completed: number;
+  /** qps / the reference's qps; null when the reference answered nothing. */
+  qpsRatio: number | null;
+  /** Microseconds; null when the target answered nothing (there is no latency to compare). */
+  p50Us: number | null;
+  p50DeltaUs: number | null;
+  /** Percent of the reference's p50; null when either side has no latency. */
+  p50DeltaPct: number | null;
+  p99Us: number | null;
+  p99DeltaUs: number | null;
+  p99DeltaPct: number | null;
+  /** lost / sent, percent. */
+  lossPct: number;
+  /** lossPct - the reference's lossPct, in percentage points. */
+  lossDeltaPp: number;
+  /** Every response code either side saw, in numeric order. */
+  rcodes: RcodeDifference[];
+}
+
+export interface Comparison {
+  /** Label of the target everything is compared against (the first). Not to be confused with
+   *  Report.baseline, which is --baseline's comparison with another saved run. */
+  reference: string;
+  /** Every target in report order; the first is the reference itself (ratio 1, deltas 0). */
+  targets: TargetComparison[];
 }

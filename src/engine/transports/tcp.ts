@@ -8,9 +8,10 @@
 // attempt, success and setup time is recorded (dnsperf's connection statistics).
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { clock } from './clock.js';
-import { DnsChannel, type ChannelOwner, type QueryViews } from './channel.js';
-import type { Recorder } from './recorder.js';
+import { DnsChannel, type ChannelContext } from '../channel.js';
+import type { Recorder } from '../recorder.js';
+import { formatHostPort } from '../../util/hostport.js';
+import { frame, FrameReader } from './framing.js';
 
 /** Where a stream connection goes, and from where. */
 export interface StreamTarget {
@@ -100,8 +101,7 @@ export class Reconnector<T> {
 
 /** "addr:port" of a socket's local end (IPv6 in brackets), as the report lists sources. */
 export function localEndpoint(socket: { localAddress?: string | undefined; localPort?: number | undefined }): string {
-  const a = socket.localAddress ?? '?';
-  return a.includes(':') ? `[${a}]:${socket.localPort}` : `${a}:${socket.localPort}`;
+  return formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0);
 }
 
 /** A connection being set up: a socket, or an HTTP/2 session (doh-channel.ts). */
@@ -113,7 +113,14 @@ interface Connecting extends EventEmitter {
  * Resolves `conn` once it emits `ready`, with its setup time in ms (from `started`); rejects on its
  * first error or, destroying it, after timeoutMs. `what` names the connection in the timeout error.
  */
-export function whenReady<T extends Connecting>(conn: T, ready: string, started: number, timeoutMs: number, what: string): Promise<{ conn: T; ms: number }> {
+export function whenReady<T extends Connecting>(
+  conn: T,
+  ready: string,
+  started: number,
+  timeoutMs: number,
+  what: string,
+  now: () => number,
+): Promise<{ conn: T; ms: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       const err: NodeJS.ErrnoException = new Error(`no ${what} connection within ${timeoutMs} ms`);
@@ -129,17 +136,17 @@ export function whenReady<T extends Connecting>(conn: T, ready: string, started:
     conn.once(ready, () => {
       clearTimeout(timer);
       conn.off('error', onError);
-      resolve({ conn, ms: clock() - started });
+      resolve({ conn, ms: now() - started });
     });
   });
 }
 
-/** Connect once (counting the attempt): the ready socket and its setup time in ms. */
-export async function connectStream(dialer: Dialer, t: StreamTarget, rec: Recorder): Promise<{ socket: net.Socket; ms: number }> {
-  rec.c.connAttempts++;
-  const started = clock();
+/** Connect once (counting the attempt in `rec()`): the ready socket and its setup time in ms. */
+export async function connectStream(dialer: Dialer, t: StreamTarget, rec: () => Recorder, now: () => number): Promise<{ socket: net.Socket; ms: number }> {
+  const started = now();
+  rec().event('connAttempts', started);
   const { socket, ready } = dialer.dial(t);
-  const { ms } = await whenReady(socket, ready, started, t.connectTimeoutMs, dialer.name);
+  const { ms } = await whenReady(socket, ready, started, t.connectTimeoutMs, dialer.name, now);
   socket.setNoDelay(true);
   return { socket, ms };
 }
@@ -156,52 +163,19 @@ export function connectFailure(what: string, err: NodeJS.ErrnoException, t: Stre
 }
 
 export function where(t: { host: string; port: number }): string {
-  return t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+  return formatHostPort(t.host, t.port);
 }
 
-/** 2-byte length framing (RFC 1035 4.2.2, RFC 7766 8): bytes in, whole messages out. */
-export class FrameReader {
-  private pending: Buffer | null = null;
-
-  constructor(private readonly onMessage: (msg: Buffer) => void) {}
-
-  push(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.pending !== null) {
-      buf = Buffer.concat([this.pending, chunk]);
-      this.pending = null;
-    }
-    let off = 0;
-    while (buf.length - off >= 2) {
-      const len = (buf[off]! << 8) | buf[off + 1]!;
-      if (buf.length - off - 2 < len) break;
-      // A view, not a copy: the channel reads the message before this returns.
-      this.onMessage(buf.subarray(off + 2, off + 2 + len));
-      off += 2 + len;
-    }
-    // Keep the tail of a message cut by the read (a copy, so the chunk is not pinned).
-    if (off < buf.length) this.pending = Buffer.from(buf.subarray(off));
-  }
-
-  reset(): void {
-    this.pending = null;
-  }
-}
-
-/** The message with its 2-byte length prefix. */
-export function frame(msg: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(msg.length + 2);
-  out[0] = msg.length >>> 8;
-  out[1] = msg.length & 0xff;
-  msg.copy(out, 2);
-  return out;
+/** The stream target of a channel context (TCP, DoT, DoH and the fallback leg connect to it). */
+export function streamTarget(ctx: ChannelContext): StreamTarget {
+  return { host: ctx.target.host, port: ctx.target.port, localAddress: ctx.localAddress, localPort: ctx.localPort, connectTimeoutMs: ctx.connectTimeoutMs };
 }
 
 export class TcpChannel extends DnsChannel {
   private socket: net.Socket | null = null;
-  private readonly reader = new FrameReader((msg) => this.deliver(msg));
+  private readonly reader = new FrameReader((buf, off, len) => this.deliver(buf, off, len, this.now()));
   private readonly reconnector = new Reconnector(
-    () => connectStream(this.dialer, this.dest, this.recorder),
+    () => connectStream(this.dialer, this.dest, () => this.recorder, this.now),
     ({ socket, ms }) => {
       this.attach(socket, ms, true);
       this.owner.slotFreed(this);
@@ -209,24 +183,24 @@ export class TcpChannel extends DnsChannel {
     ({ socket }) => socket.destroy(),
   );
   private firstLocal = '';
-  private corked = false;
+  /** Framed queries written since the last flush (sent in one writev). */
+  private pending: Buffer[] = [];
+  private readonly dest: StreamTarget;
 
   private constructor(
     private readonly dialer: Dialer,
-    private readonly dest: StreamTarget,
-    window: number,
-    q: QueryViews,
-    recorder: Recorder,
-    owner: ChannelOwner,
+    ctx: ChannelContext,
   ) {
-    super(window, q, recorder, owner);
+    super(ctx);
+    this.dest = streamTarget(ctx);
   }
 
-  /** Connect before the run starts (setup is not timed); a failure is a one-line error. */
-  static async open(dialer: Dialer, target: StreamTarget, window: number, q: QueryViews, recorder: Recorder, owner: ChannelOwner): Promise<TcpChannel> {
-    const ch = new TcpChannel(dialer, target, window, q, recorder, owner);
+  /** Connect before the run starts (setup is not timed); a failure is a one-line ConnectError. */
+  static async open(dialer: Dialer, ctx: ChannelContext): Promise<TcpChannel> {
+    const ch = new TcpChannel(dialer, ctx);
+    const target = ch.dest;
     try {
-      const { socket, ms } = await connectStream(dialer, target, recorder);
+      const { socket, ms } = await connectStream(dialer, target, () => ch.recorder, ch.now);
       ch.attach(socket, ms, false);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
@@ -240,22 +214,26 @@ export class TcpChannel extends DnsChannel {
   }
 
   protected transmit(msg: Buffer): void {
-    // The engine sends only while limit > 0, i.e. while connected.
-    const socket = this.socket!;
-    // Queries sent in the same tick (a window's worth at the start, one per answer of a read that
-    // held many) leave in one writev instead of one syscall each.
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(this.uncork, socket);
-    }
-    socket.write(frame(msg));
+    // Queued until flush(): queries sent in the same turn (a window's worth at the start, one per
+    // answer of a read that held many) leave in one writev instead of one syscall each.
+    this.pending.push(frame(msg));
   }
 
-  private readonly uncork = (socket: net.Socket): void => {
-    this.corked = false;
-    socket.uncork();
-  };
+  override flush(): void {
+    if (this.pending.length === 0) return;
+    // The engine sends only while limit > 0, i.e. while connected; a connection lost since the
+    // queries were queued has aborted them already.
+    const socket = this.socket;
+    const out = this.pending;
+    this.pending = [];
+    if (socket === null) return;
+    if (out.length === 1) socket.write(out[0]!);
+    else {
+      socket.cork();
+      for (const b of out) socket.write(b);
+      socket.uncork();
+    }
+  }
 
   close(): void {
     this.reconnector.stop();
@@ -267,9 +245,9 @@ export class TcpChannel extends DnsChannel {
     this.socket = socket;
     const local = localEndpoint(socket);
     if (this.firstLocal === '') this.firstLocal = local;
-    this.recorder.connected(ms, local, reconnect);
+    this.recorder.connected(this.now(), ms, local, reconnect);
     socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
-    socket.on('error', () => void this.recorder.c.socketErrors++);
+    socket.on('error', () => this.recorder.event('socketErrors', this.now()));
     socket.on('close', () => this.onClose(socket));
     this.limit = this.window;
   }
@@ -279,6 +257,7 @@ export class TcpChannel extends DnsChannel {
     this.socket = null;
     this.limit = 0;
     this.reader.reset();
+    this.pending = [];
     if (this.reconnector.isStopped) return;
     this.abortAll();
     this.reconnector.start();

@@ -9,11 +9,11 @@
 // fails loses its queries at once (aborted) and, for a second after a failed connect, declines new
 // ones, so the truncated answers count as lost instead of hammering a closed port.
 import type net from 'node:net';
-import { clock } from './clock.js';
-import type { DnsChannel, FallbackLeg, QueryViews } from './channel.js';
-import { FALLBACK, FREE, IdTable, INFLIGHT } from './idtable.js';
-import type { Recorder } from './recorder.js';
-import { connectStream, frame, FrameReader, localEndpoint, tcpDialer, type StreamTarget } from './tcp-channel.js';
+import { copyQuery, type DnsChannel, type FallbackLeg, type QueryViews } from '../channel.js';
+import { FALLBACK, FREE, IdTable, INFLIGHT } from '../idtable.js';
+import type { Recorder } from '../recorder.js';
+import { frame, FrameReader } from './framing.js';
+import { connectStream, localEndpoint, tcpDialer, type StreamTarget } from './tcp.js';
 
 const RETRY_AFTER_FAILURE_MS = 1000;
 
@@ -30,29 +30,28 @@ export class TcpFallback implements FallbackLeg {
   private readonly originSentAt = new Float64Array(65536);
   /** Messages written while the connection is being set up (sent once it is). */
   private queued: Buffer[] = [];
-  private readonly reader = new FrameReader((msg) => this.onMessage(msg));
+  private readonly reader = new FrameReader((buf, off, len) => this.onMessage(buf, off, len));
+  /** Where connection events are counted; the engine gives each run of a session a new one. */
+  recorder: Recorder;
 
   constructor(
     private readonly target: StreamTarget,
     private readonly q: QueryViews,
-    private readonly recorder: Recorder,
-  ) {}
+    recorder: Recorder,
+    private readonly now: () => number,
+  ) {
+    this.recorder = recorder;
+  }
 
   take(ch: DnsChannel, udpId: number): boolean {
     if (this.closed || this.ids.inflight >= 65535) return false;
     if (this.socket === null && !this.connecting) {
-      if (clock() - this.failedAt < RETRY_AFTER_FAILURE_MS) return false;
+      if (this.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) return false;
       this.connect();
     }
     const t = ch.table;
-    const qi = t.query[udpId]!;
-    const start = this.q.offsets[qi]!;
-    const len = this.q.offsets[qi + 1]! - start;
-    const buf = Buffer.allocUnsafe(len);
-    this.q.wire.copy(buf, 0, start, start + len);
     const id = this.ids.acquire();
-    buf[0] = id >>> 8;
-    buf[1] = id & 0xff;
+    const buf = copyQuery(this.q, t.query[udpId]!, id);
     this.ids.sentAt[id] = t.sentAt[udpId]!;
     this.origin[id] = ch;
     this.originId[id] = udpId;
@@ -82,22 +81,22 @@ export class TcpFallback implements FallbackLeg {
 
   private connect(): void {
     this.connecting = true;
-    connectStream(tcpDialer, this.target, this.recorder).then(
+    connectStream(tcpDialer, this.target, () => this.recorder, this.now).then(
       ({ socket, ms }) => {
         this.connecting = false;
         if (this.closed) return void socket.destroy();
         this.socket = socket;
-        this.recorder.connected(ms, localEndpoint(socket), this.connectedOnce);
+        this.recorder.connected(this.now(), ms, localEndpoint(socket), this.connectedOnce);
         this.connectedOnce = true;
         socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
-        socket.on('error', () => void this.recorder.c.socketErrors++);
+        socket.on('error', () => this.recorder.event('socketErrors', this.now()));
         socket.on('close', () => this.lost(socket));
         for (const m of this.queued) socket.write(m);
         this.queued = [];
       },
       () => {
         this.connecting = false;
-        this.failedAt = clock();
+        this.failedAt = this.now();
         this.queued = [];
         this.abortAll();
       },
@@ -122,14 +121,15 @@ export class TcpFallback implements FallbackLeg {
     }
   }
 
-  private onMessage(msg: Buffer): void {
-    if (msg.length < 12 || (msg[2]! & 0x80) === 0) {
-      this.recorder.c.malformed++;
+  private onMessage(buf: Buffer, off: number, len: number): void {
+    const now = this.now();
+    if (len < 12 || (buf[off + 2]! & 0x80) === 0) {
+      this.recorder.event('malformed', now);
       return;
     }
-    const id = (msg[0]! << 8) | msg[1]!;
+    const id = (buf[off]! << 8) | buf[off + 1]!;
     if (this.ids.state[id] !== INFLIGHT) {
-      this.recorder.c.mismatched++;
+      this.recorder.event('mismatched', now);
       return;
     }
     const ch = this.origin[id]!;
@@ -139,9 +139,9 @@ export class TcpFallback implements FallbackLeg {
     this.origin[id] = undefined;
     // The UDP slot may have timed out (and been reused) while the TCP answer was on its way.
     if (ch.table.state[udpId] !== FALLBACK || ch.table.sentAt[udpId] !== sentAt) {
-      this.recorder.c.late++;
+      this.recorder.event('late', now);
       return;
     }
-    ch.answer(msg, udpId, clock());
+    ch.answer(buf, off, len, udpId, now);
   }
 }

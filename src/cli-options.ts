@@ -1,0 +1,68 @@
+// The run flags (dnsperf's and ours) as commander options, shared by the run itself and by
+// `dnsbench kubernetes`, which rebuilds a pod's command line from the same definitions. Flag
+// definitions only: no parsing beyond commander's, no validation (config.ts does that).
+import { Option, type Command } from 'commander';
+import { addTransportOptions, TRANSPORT_EXAMPLES } from './cli-transport.js';
+
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export const RUN_EXAMPLES = `
+Examples:
+  dnsbench -s 127.0.0.1 -p 5353 -d querysets/demo.txt -l 10
+      10 seconds against one server, dnsperf-style report plus percentiles
+  dnsbench -s 172.28.0.99 -d test.txt -l 60 -T 4 -c 16 -q 400
+      the queryperf job ("eleven copies and awk") in one process
+  dnsbench -s 127.0.0.1 -d queries.txt -l 30 -Q 50000 --json run.json
+      open-loop 50k qps; latency also reported from the scheduled send time
+  cat queries.txt | dnsbench -s ::1 -n 3
+      three passes through stdin${TRANSPORT_EXAMPLES}
+
+Totals are global: -c, -q and -Q are split across the -T workers in equal shares, the remainder
+going one each to the first workers (-q 100 over 3 sockets = 34+33+33). -v prints the split.
+
+Several targets: -s is repeatable (-s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301). By default each
+target is run in turn with identical settings and the full -l each; --interleave measures them all
+at once (same queries, same time window): -c, -q and -Q then apply per target, as they would in a
+sequential run, and the header prints the totals. A comparison against the first target follows
+the per-target blocks, and goes into --json and --html (--csv holds the interval series).
+  dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
+
+Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
+            3 the run failed (e.g. nothing answered) or an output file could not be written,
+            128+n stopped by a signal
+            (130 Ctrl-C, 143 SIGTERM; the report and files are still written).`;
+
+export function addRunOptions(cmd: Command): Command {
+  cmd
+    .option('-s, --server <addr>', 'server: host, host:port, [v6]:port, optionally label=...; repeatable (default: 127.0.0.1)', collect)
+    .option('-p, --port <port>', 'default server port (default: 53; 853 with -m dot, 443 with -m doh)')
+    .option('-d, --datafile <file>', 'query file, "name type" per line; - for stdin (default: -)')
+    .option('-l, --time-limit <secs>', 'stop sending after this many seconds (fractions allowed)')
+    .option('-n, --runs <n>', 'passes through the query file; with -l, whichever ends first (default without -l: 1)')
+    .option('-c, --clients <n>', 'UDP sockets (or TCP/DoT/DoH connections) in total (default: one per worker thread)')
+    .option('-T, --threads <n>', 'worker threads (default: CPU cores, at most -c)')
+    .option('-q, --outstanding <n>', 'outstanding queries in total, split across sockets (default: 100)')
+    .option('-Q, --max-qps <n>', 'global rate limit in queries per second (open loop; split across workers)')
+    .option('-t, --timeout <secs>', 'seconds before an unanswered query counts as lost (default: 5)')
+    .option('-S, --stats-interval <secs>', 'print "<unix time>: <qps>" every N seconds (dnsperf -S: answers that arrived in each interval)')
+    .option('--interval <secs>', 'length of the report\'s time series intervals, 0.05 and up (default: 1); each query counts in the interval it was sent in')
+    .option('-e, --edns', 'add an EDNS0 OPT record (UDP size 4096)')
+    .option('-D, --dnssec', 'set the DO bit (implies -e)')
+    .option('-E, --edns-option <code:hex>', 'add an EDNS option, e.g. 10:0011223344556677; repeatable (implies -e)', collect)
+    .option('-b, --buffer-size <KB>', 'socket send/receive buffer size in KB (default: the OS default)')
+    .option('-a, --local-addr <addr[,addr...]>', 'local address(es) to send from, spread round-robin over the sockets')
+    .option('-x, --local-port <port>', 'first local port; sockets use consecutive ports')
+    .option('-R, --no-recurse', 'clear the RD bit (queryperf -R)')
+    .addOption(new Option('-f, --family <family>', 'address family for host names').choices(['inet', 'inet6', 'any']))
+    .option('-v, --verbose', 'print one line per query and how totals were split')
+    .option('--json <file>', 'write the JSON report (the source of truth) to FILE; - for stdout')
+    .option('--title <text>', 'name this run in every output')
+    .option('--interleave', 'measure all -s targets at once, one query stream round-robin over them (-c/-q/-Q per target)')
+    .option('--html <file>', 'write a self-contained HTML report (charts, comparison; opens offline)')
+    .option('--csv <file>', 'write the interval series of every target as CSV')
+    .option('--quiet', 'print nothing but errors (use with --json)')
+    .option('--segment <I/N>', 'send only segment I of N of the query file (query i when i mod N = I-1): N generators send it all once per pass')
+    .option('--start-at <time>', 'start sending at this time: RFC 3339 with offset, or Unix seconds; within 24 h (clocks must be NTP-synchronized)');
+  return addTransportOptions(cmd);
+}
+

@@ -1,0 +1,46 @@
+// The human view of a report on a terminal: per target dnsperf's status lines and statistics
+// block (label for label, so scripts that parse dnsperf keep working), our tables and notes,
+// then the comparison and the notes of the whole run. A live run prints the same pieces as they
+// happen (commands/live.ts); `dnsbench report` prints them all at once through renderHuman. Every
+// piece escapes what came from outside (labels, titles, notes, NSIDs: src/report/terminal.ts).
+import type { Report, TargetReport } from '../results/report.js';
+import { renderComparison } from './compare-table.js';
+import { renderTables } from './table.js';
+import { renderStatistics, renderStatusFooter, renderStatusHeader, statusInfo } from './text.js';
+import { renderConnectionStatistics, renderTransportNotes } from './transport.js';
+import { terminalToken } from './escape.js';
+import { forTerminal } from './terminal.js';
+
+/** "=== label (server) ===" before each target when there are several (never for one: dnsperf parity). */
+export function targetBanner(report: { targets: readonly unknown[] }, t: { label: string; server: string }): string {
+  return report.targets.length > 1 ? `=== ${terminalToken(t.label)} (${terminalToken(t.server)}) ===\n` : '';
+}
+
+/** One target's results: the status footer, dnsperf's statistics block, our tables and notes. */
+export function renderTargetBlock(target: TargetReport, timeLimitSec: number | null): string {
+  const t = forTerminal(target);
+  return renderStatusFooter(t, timeLimitSec) + renderStatistics(t) + renderConnectionStatistics(t) + renderTables(t) + renderTransportNotes(t) + '\n';
+}
+
+/** After the targets: the comparison against the first (with several) and the run's notes. */
+export function renderTail(saved: Report): string {
+  const report = forTerminal(saved);
+  let out = '';
+  if (report.comparison) out += renderComparison(report.comparison) + '\n';
+  for (const n of report.notes) out += `Note: ${n}\n`;
+  return out;
+}
+
+/** The whole human view of a saved (or just finished) report, each target under its own heading. */
+export function renderHuman(saved: Report): string {
+  const report = forTerminal(saved);
+  let out = '';
+  if (report.mode === 'interleave' && report.targets.length > 1) {
+    // An interleaved run printed one header for all targets: so does its re-rendering.
+    out += renderStatusHeader({ ...statusInfo(report, report.targets[0]!), server: report.targets.map((t) => t.server).join(', ') });
+    for (const t of report.targets) out += targetBanner(report, t) + renderTargetBlock(t, report.config.timeLimitSec);
+  } else {
+    for (const t of report.targets) out += targetBanner(report, t) + renderStatusHeader(statusInfo(report, t)) + renderTargetBlock(t, report.config.timeLimitSec);
+  }
+  return out + renderTail(report);
+}
