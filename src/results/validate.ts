@@ -10,7 +10,8 @@
 // 4. no "__proto__" key (JSON.parse keeps it as an own key, but every `obj[key] = ...` later would
 //    hit the prototype setter); NSID keys are server data and are exempt, loaded as own keys;
 // 5. every target's latency histograms decode, and every interval histogram is a bounded
-//    HdrHistogram V2 encoding with dnsbench's parameters (inflated with a size cap: no zip bomb).
+//    HdrHistogram V2 encoding with dnsbench's parameters (2 or 3 significant digits, lowest 1 µs;
+//    inflated with a size cap: no zip bomb).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -185,7 +186,8 @@ const V2_COOKIE = 0x1c849313;
 
 /**
  * An HdrHistogram V2 compressed encoding (cookie, length, zlib data) whose inflated header says
- * 3 significant digits and a lowest value of 1 µs (src/results/histogram.ts), inflated with a cap.
+ * 2 or 3 significant digits (intervals, run totals) and a lowest value of 1 µs
+ * (src/results/histogram.ts), inflated with a cap.
  */
 function histogramHeaderOk(encoded: string): boolean {
   if (encoded === '') return true;
@@ -202,7 +204,7 @@ function histogramHeaderOk(encoded: string): boolean {
     raw.length >= 40 &&
     raw.readUInt32BE(0) === V2_COOKIE &&
     raw.readInt32BE(4) === raw.length - 40 &&
-    raw.readInt32BE(12) === 3 &&
+    (raw.readInt32BE(12) === 2 || raw.readInt32BE(12) === 3) &&
     raw.readBigInt64BE(16) === 1n &&
     raw.readBigInt64BE(24) >= 2n &&
     raw.readBigInt64BE(24) <= 2n ** 53n
