@@ -61,6 +61,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--html <file>', 'write a self-contained HTML report (charts, comparison; opens offline)')
     .option('--csv <file>', 'write the interval series of every target as CSV')
     .option('--quiet', 'print nothing but errors (use with --json)')
+    .option('--io <path>', 'UDP I/O: auto (native sendmmsg/recvmmsg when the addon loads), native, or dgram (Node\'s sockets) (default: auto)')
     .option('--segment <I/N>', 'send only segment I of N of the query file (query i when i mod N = I-1): N generators send it all once per pass')
     .option('--start-at <time>', 'start sending at this time: RFC 3339 with offset, or Unix seconds; within 24 h (clocks must be NTP-synchronized)');
   return addTransportOptions(cmd);

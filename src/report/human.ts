@@ -8,7 +8,7 @@ import { renderComparison } from './compare-table.js';
 import { renderTables } from './table.js';
 import { renderStatistics, renderStatusFooter, renderStatusHeader, statusInfo } from './text.js';
 import { renderConnectionStatistics, renderTransportNotes } from './transport.js';
-import { terminalToken } from './escape.js';
+import { terminalText, terminalToken } from './escape.js';
 import { forTerminal } from './terminal.js';
 
 /** "=== label (server) ===" before each target when there are several (never for one: dnsperf parity). */
@@ -25,7 +25,9 @@ export function renderTargetBlock(target: TargetReport, timeLimitSec: number | n
 /** After the targets: the comparison against the first (with several) and the run's notes. */
 export function renderTail(saved: Report): string {
   const report = forTerminal(saved);
-  let out = '';
+  // Which I/O path ran (issue 9): "native", or "dgram (native addon unavailable: REASON)". The
+  // config is not escaped wholesale (forTerminal skips it): this one string is.
+  let out = report.config.io !== undefined ? `I/O:          ${terminalText(String(report.config.io))}\n` : '';
   if (report.comparison) out += renderComparison(report.comparison) + '\n';
   for (const n of report.notes) out += `Note: ${n}\n`;
   return out;
