@@ -30,7 +30,7 @@ export function renderMarkdown(report: Report): string {
     const c = t.counters;
     const l = t.latency;
     const p = l.percentiles;
-    const lat = (us: number): string => (l.count === 0 ? '–' : formatUs(us));
+    const lat = (us: number): string => (l.count === 0 ? 'n/a' : formatUs(us));
     out += row([
       t.label, t.server, formatCount(c.sent), `${formatCount(c.completed)} (${formatPct(c.completed, c.sent)})`,
       `${formatCount(c.lost)} (${formatPct(c.lost, c.sent)})`, formatCount(t.qps),
@@ -48,7 +48,7 @@ export function renderMarkdown(report: Report): string {
     out += row(['result', 'target', 'gate', 'measured', 'detail']);
     out += '|:--|:--|:--|--:|:--|\n';
     for (const r of report.gates.results) {
-      out += row([mark(r.passed), r.target, code(r.gate), r.measured === null ? '–' : formatIn(r.measured, r.unit), r.message]);
+      out += row([mark(r.passed), r.target, code(r.gate), r.measured === null ? 'n/a' : formatIn(r.measured, r.unit), r.message]);
     }
     out += '\n';
   }
@@ -59,7 +59,7 @@ export function renderMarkdown(report: Report): string {
     out += row(['result', 'target', 'metric', 'baseline', 'current', 'change', 'limit', 'detail']);
     out += '|:--|:--|:--|--:|--:|--:|--:|:--|\n';
     for (const r of b.results) {
-      const f = (v: number | null): string => (v === null ? '–' : formatNatural(v, r.unit));
+      const f = (v: number | null): string => (v === null ? 'n/a' : formatNatural(v, r.unit));
       const change = r.changePercent === null ? f(r.change) : `${r.changePercent > 0 ? '+' : ''}${trimmed(r.changePercent, 1)}%`;
       const result = r.verdict === 'noise' ? '✅ PASS (noise)' : mark(r.passed);
       out += row([result, r.target, r.metric, f(r.baseline), f(r.current), change, r.limit, r.message]);
@@ -76,8 +76,8 @@ export function renderMarkdown(report: Report): string {
       for (const [name, st] of Object.entries(t.metrics)) {
         const u = unitOfMetric(name);
         out += st
-          ? row([t.label, name, formatNatural(st.median, u), formatNatural(st.min, u), formatNatural(st.max, u), st.spreadPercent === null ? '–' : `${trimmed(st.spreadPercent, 1)}%`])
-          : row([t.label, name, '–', '–', '–', '–']);
+          ? row([t.label, name, formatNatural(st.median, u), formatNatural(st.min, u), formatNatural(st.max, u), st.spreadPercent === null ? 'n/a' : `${trimmed(st.spreadPercent, 1)}%`])
+          : row([t.label, name, 'n/a', 'n/a', 'n/a', 'n/a']);
       }
     }
     out += '\n';
