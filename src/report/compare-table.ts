@@ -82,13 +82,17 @@ function list(c: Comparison): string {
   return c.targets
     .map((target, i) => {
       const row = comparisonRow(target, i === 0);
-      const lines = [`${row.label} (${target.server})`];
-      lines.push(`  qps  ${row.qps} (${name('qpsRatio')} ${row.qpsRatio})`);
-      lines.push(`  p50  ${row.p50}${i === 0 ? '' : ` (${row.p50Delta})`}`);
-      lines.push(`  p99  ${row.p99}${i === 0 ? '' : ` (${row.p99Delta})`}`);
-      lines.push(`  lost ${row.loss}${i === 0 ? '' : ` (${row.lossDelta})`}`);
-      lines.push(`  response codes ${i === 0 ? '' : 'vs first: '}${row.rcodes}`);
-      return lines.join('\n');
+      const values = [row.qps, row.p50, row.p99, row.loss];
+      const w = Math.max(...values.map((v) => v.length));
+      const line = (metric: string, value: string, delta: string): string => `  ${metric.padEnd(5)}  ${value.padEnd(w)}  ${delta}`;
+      return [
+        `${row.label} (${target.server})`,
+        line('qps', row.qps, `${name('qpsRatio')} ${row.qpsRatio}`),
+        line('p50', row.p50, row.p50Delta),
+        line('p99', row.p99, row.p99Delta),
+        line('lost', row.loss, row.lossDelta),
+        `  ${'codes'.padEnd(5)}  ${row.rcodes}`,
+      ].join('\n');
     })
     .join('\n');
 }
