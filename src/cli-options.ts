@@ -31,7 +31,8 @@ the per-target blocks, and goes into --json and --html (--csv holds the interval
   dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
 
 Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
-            3 the run failed (e.g. nothing answered), 130 stopped by a second Ctrl-C.`;
+            3 the run failed (e.g. nothing answered), 128+n stopped by a signal
+            (130 Ctrl-C, 143 SIGTERM; the report and files are still written).`;
 
 export function addRunOptions(cmd: Command): Command {
   cmd

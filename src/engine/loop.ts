@@ -395,9 +395,12 @@ export class EngineLoop implements ChannelOwner {
     this.sendEndedAt = now;
     for (let t = 0; t < this.targetCount; t++) {
       if (this.targetSending[t] === 1) this.stopTarget(t, now);
-      // A window still full when sending ends was full until now.
-      if (this.periodMs > 0 && this.blockedSince[t]! >= 0) {
-        this.recorders[t]!.windowFullMs += now - this.blockedSince[t]!;
+      // A window still full when sending ends was full until now, and every slot due since the
+      // first blocked one was missed.
+      if (this.periodMs > 0 && this.periodMs !== Infinity && this.blockedSince[t]! >= 0) {
+        const rec = this.recorders[t]!;
+        rec.windowFullMs += now - this.blockedSince[t]!;
+        rec.skip(Math.floor((now - this.blockedDue[t]!) / this.periodMs) + 1, true);
         this.blockedSince[t] = -1;
       }
     }
