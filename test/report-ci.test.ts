@@ -74,7 +74,7 @@ describe('Markdown summary', () => {
     const md = renderMarkdown(gated());
     expect(md).toMatch(/^### dnsbench: nightly &lt;&amp;&gt; "check" — ❌ 4 of 5 checks failed\n/);
     expect(md).toContain('| vip | 127.0.0.1:5353 | 1,000 | 1,000 (100.00%) | 0 (0.00%) | 1,000 | 1.41ms | 1.41ms | 1.41ms | 1.41ms | 1.41ms | 1.41ms |');
-    expect(md).toContain('| dead | 127.0.0.1:5400 | 50 | 0 (0.00%) | 50 (100.00%) | 0 | – | – | – | – | – | – |');
+    expect(md).toContain('| dead | 127.0.0.1:5400 | 50 | 0 (0.00%) | 50 (100.00%) | 0 | n/a | n/a | n/a | n/a | n/a | n/a |');
     expect(md).toContain('| ❌ FAIL | vip | vip:p99&lt;1ms | 1.41ms | measured 1.41ms (+0.41ms, 41% over) |');
     expect(md).toContain('| ✅ PASS | vip | vip:qps&gt;=10 | 1000 | measured 1000 (+990, 9900% over) |');
     expect(md).toContain('#### Baseline base.json');

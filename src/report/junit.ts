@@ -4,6 +4,7 @@
 // testsuites > testsuite > testcase > failure, with tests/failures/errors/skipped/time counts.
 import type { Report } from '../results/report.js';
 import { terminalText } from './escape.js';
+import { shellCommand } from '../util/shell.js';
 
 interface Case {
   classname: string;
@@ -71,7 +72,7 @@ export function renderJunit(report: Report): string {
   const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${time}"`;
   const props: Array<[string, string]> = [
     ['dnsbench.version', report.tool.version],
-    ['command', report.command.join(' ')],
+    ['command', shellCommand(report.command)],
     ['querySet', `${report.querySet.source} (${report.querySet.count} queries, sha256 ${report.querySet.sha256})`],
     ...report.targets.map((t): [string, string] => [`target.${t.label}`, t.server]),
   ];

@@ -33,7 +33,7 @@ export function renderMarkdown(report: Report): string {
     const c = t.counters;
     const l = t.latency;
     const p = l.percentiles;
-    const lat = (us: number): string => (l.count === 0 ? '–' : formatUs(us));
+    const lat = (us: number): string => (l.count === 0 ? 'n/a' : formatUs(us));
     out += row([
       md(t.label), md(t.server), formatCount(c.sent), `${formatCount(c.completed)} (${formatPct(c.completed, c.sent)})`,
       `${formatCount(c.lost)} (${formatPct(c.lost, c.sent)})`, formatCount(t.qps),
@@ -51,7 +51,7 @@ export function renderMarkdown(report: Report): string {
     out += row(['result', 'target', 'gate', 'measured', 'detail']);
     out += '|:--|:--|:--|--:|:--|\n';
     for (const r of report.gates.results) {
-      out += row([mark(r.passed), md(r.target), md(r.gate), r.measured === null ? '–' : md(formatIn(r.measured, r.unit)), md(r.message)]);
+      out += row([mark(r.passed), md(r.target), md(r.gate), r.measured === null ? 'n/a' : md(formatIn(r.measured, r.unit)), md(r.message)]);
     }
     out += '\n';
   }
@@ -62,7 +62,7 @@ export function renderMarkdown(report: Report): string {
     out += row(['result', 'target', 'metric', 'baseline', 'current', 'change', 'limit', 'detail']);
     out += '|:--|:--|:--|--:|--:|--:|--:|:--|\n';
     for (const r of b.results) {
-      const f = (v: number | null): string => (v === null ? '–' : formatNatural(v, r.unit));
+      const f = (v: number | null): string => (v === null ? 'n/a' : formatNatural(v, r.unit));
       const change = r.changePercent === null ? f(r.change) : `${r.changePercent > 0 ? '+' : ''}${trimmed(r.changePercent, 1)}%`;
       const result = r.verdict === 'noise' ? '✅ PASS (noise)' : mark(r.passed);
       out += row([result, md(r.target), md(r.metric), md(f(r.baseline)), md(f(r.current)), md(change), md(r.limit), md(r.message)]);
@@ -79,8 +79,8 @@ export function renderMarkdown(report: Report): string {
       for (const [name, st] of Object.entries(t.metrics)) {
         const u = unitOfMetric(name);
         out += st
-          ? row([md(t.label), md(name), md(formatNatural(st.median, u)), md(formatNatural(st.min, u)), md(formatNatural(st.max, u)), st.spreadPercent === null ? '–' : `${trimmed(st.spreadPercent, 1)}%`])
-          : row([md(t.label), md(name), '–', '–', '–', '–']);
+          ? row([md(t.label), md(name), md(formatNatural(st.median, u)), md(formatNatural(st.min, u)), md(formatNatural(st.max, u)), st.spreadPercent === null ? 'n/a' : `${trimmed(st.spreadPercent, 1)}%`])
+          : row([md(t.label), md(name), 'n/a', 'n/a', 'n/a', 'n/a']);
       }
     }
     out += '\n';
