@@ -35,7 +35,7 @@ export async function demoCommand(o: RawDemoOptions, con: Console): Promise<numb
     con.err(`dnsbench demo: ${config.timeLimitSec} s against the embedded responder (one worker thread; the responder runs in this process)\n`);
     const command = ['dnsbench', ...args];
     const stop = stopOnSignals(con);
-    const report = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, true) });
+    const report = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, true, { queries: querySet.count, signal: stop.signal }) });
     finishRun(report, config, con, false);
     return exitCodeOf(report, stop.stoppedBy());
   } finally {

@@ -18,6 +18,8 @@ import { nativeUdp } from './native.js';
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
   const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY, native: nativeUdp() });
+  // dnsperf's kind of warning, one line each on stderr, for every flag adjusted instead of refused.
+  if (!config.quiet) for (const w of config.warnings) con.err(`Warning: ${w}\n`);
   const loaded = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
   // --expect: a side table beside the query set (only the queries with an expectation cost anything).
   const querySet =
@@ -29,7 +31,7 @@ export async function runCommand(raw: RawRunOptions, argv: string[], con: Consol
   if (config.verbose) con.err(`dnsbench: ${describePlan(planWorkers(config), config.maxQps)}\n`);
   if (config.gating.repeat > 1) return (await import('./repeat.js')).runRepeated(config, querySet, command, con, stop);
   const human = isHuman(config);
-  const ops = new OpsRun(config, new LivePrinter(config, con, command, human), con);
+  const ops = new OpsRun(config, new LivePrinter(config, con, command, human, { queries: querySet.count, signal: stop.signal }), con);
   let measured: Awaited<ReturnType<typeof measure>>;
   try {
     measured = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: ops });

@@ -187,12 +187,14 @@ export abstract class DnsChannel {
     this.owner.slotFreed(this);
   }
 
-  /** Ctrl-C: every outstanding query becomes "interrupted". */
+  /** Ctrl-C: every outstanding query becomes "interrupted" (-v: dnsperf's `> I name type`). */
   interruptAll(): void {
     const t = this.table;
+    const now = this.now();
     for (let id = t.oldest(); id !== -1; id = t.oldest()) {
       t.release(id, FREE);
       this.recorder.interrupted(t.sentAt[id]!);
+      if (this.owner.verbose) this.owner.verbose(this, 'interrupted', t.query[id]!, now - t.sentAt[id]!);
     }
   }
 

@@ -184,7 +184,9 @@ export class EngineLoop implements ChannelOwner {
     this.blockedDue = new Float64Array(n).fill(-1);
     this.chargeFrom = new Float64Array(n).fill(-1);
     const now = run.startAt;
-    this.endAt = run.timeLimitMs === null ? Infinity : now + run.timeLimitMs;
+    // -l counts from when this loop can first send: a wake-up a few ms after startAt must not eat
+    // a short limit (-l 0.001 sent nothing; dnsperf's clock starts as its send loop does).
+    this.endAt = run.timeLimitMs === null ? Infinity : Math.max(now, this.now()) + run.timeLimitMs;
     if (this.endAt !== Infinity) this.host.wakeAt(this, this.endAt);
     if (run.rate === null) {
       this.periodMs = 0;
