@@ -164,10 +164,13 @@ describe('saved and merged reports', () => {
     expect(validate(r)).toBe(false);
   });
 
-  it('a tampered timeline is recomputed from the intervals, never rendered as stored', () => {
+  it('a timeline of the wrong shape is refused by name; a tampered one is recomputed, never rendered as stored', () => {
+    const bad = JSON.parse(JSON.stringify(drillReport()));
+    bad.timeline = { targets: [{ label: 'vip', outages: 'x' }], outageBelowPct: '<b>' };
+    expect(() => reportFromJson(bad, 'saved.json')).toThrow(/saved\.json.*timeline/);
     const r = JSON.parse(JSON.stringify(drillReport()));
-    r.timeline = { targets: [{ label: 'vip', outages: 'x' }], outageBelowPct: '<b>' };
-    r.events.push({ atSec: 'no' }, null, 7);
+    r.timeline.targets[0].outages = [];
+    r.timeline.targets[0].longestOutageMs = 0;
     const loaded = reportFromJson(r, 'saved.json');
     expect(loaded.events).toHaveLength(2);
     expect(loaded.timeline!.targets[0]!.outages).toHaveLength(1);
