@@ -136,7 +136,7 @@ export abstract class DnsChannel {
     const out = this.features === null ? buf : this.features.prepare(buf, id);
     const now = this.now();
     t.sentAt[id] = now;
-    t.intendedAt[id] = chargedFrom < 0 ? now : chargedFrom;
+    t.chargeFrom(id, chargedFrom);
     this.recorder.sent(now, len + (out.length - buf.length));
     this.transmit(out, id);
   }
@@ -244,7 +244,7 @@ export abstract class DnsChannel {
     if ((buf[off + 2]! & 0x02) !== 0) return this.truncatedAnswer(id, qi, now);
     t.release(id, FREE);
     const rcode = buf[off + 3]! & 0x0f;
-    rec.complete(now, t.sentAt[id]!, t.intendedAt[id]!, rcode, len, nsid);
+    rec.complete(now, t.sentAt[id]!, t.chargedFrom(id), rcode, len, nsid);
     if (this.owner.verbose) this.owner.verbose(this, String(rcode), qi, now - t.sentAt[id]!);
     this.owner.slotFreed(this);
   }

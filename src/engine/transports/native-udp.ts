@@ -135,7 +135,7 @@ export class NativeUdpChannel extends DnsChannel {
       const now = at + this.offset;
       t.sentAt[id] = now;
       const charged = this.pendCharged[i]!;
-      t.intendedAt[id] = charged < 0 ? now : charged;
+      t.chargeFrom(id, charged);
       const qi = this.pendQi[i]!;
       this.recorder.sent(now, offsets[qi + 1]! - offsets[qi]!);
     }
