@@ -3,7 +3,7 @@
 // a single null check per query on the send path and one on the answer path, nothing more.
 import { Verdict, TsigError, type TsigSigner } from '../tsig/tsig.js';
 import type { Recorder } from './recorder.js';
-import { findEdnsOption, newRecordScan, OPTION_NSID, scanRecords } from './wire.js';
+import { findEdnsOption, OPTION_NSID, type RecordScan } from './wire.js';
 
 /** The NSID key for answers that carry no NSID option. */
 export const NO_NSID = '(none)';
@@ -11,7 +11,6 @@ export const NO_NSID = '(none)';
 export class ChannelFeatures {
   /** Request MAC per outstanding ID: the response's MAC covers it (RFC 8945 4.3.3). */
   private readonly macs = new Map<number, Buffer>();
-  private readonly scan = newRecordScan();
 
   constructor(
     private readonly signer: TsigSigner | null,
@@ -41,9 +40,10 @@ export class ChannelFeatures {
 
   /**
    * False (and counted at clock `now`) when a response to `id` fails TSIG verification. With
-   * --nsid, sets lastNsid to the answer's identity (NO_NSID when it carries none).
+   * --nsid, sets lastNsid to the answer's identity (NO_NSID when it carries none). `scan` is what
+   * the channel's walk of `msg` found (engine/wire.ts walkMessage).
    */
-  accept(msg: Buffer, id: number, now: number): boolean {
+  accept(msg: Buffer, scan: RecordScan, id: number, now: number): boolean {
     const signer = this.signer;
     if (signer !== null) {
       const mac = this.macs.get(id);
@@ -60,14 +60,14 @@ export class ChannelFeatures {
       }
       this.macs.delete(id);
     }
-    this.lastNsid = this.nsid ? this.nsidOf(msg) : null;
+    this.lastNsid = this.nsid ? nsidOf(msg, scan) : null;
     return true;
   }
+}
 
-  private nsidOf(msg: Buffer): string {
-    const data = scanRecords(msg, this.scan) ? findEdnsOption(msg, this.scan, OPTION_NSID) : null;
-    return data === null || data.length === 0 ? NO_NSID : nsidText(data);
-  }
+function nsidOf(msg: Buffer, scan: RecordScan): string {
+  const data = findEdnsOption(msg, scan, OPTION_NSID);
+  return data === null || data.length === 0 ? NO_NSID : nsidText(data);
 }
 
 /** Longest NSID shown in full; a server controls it (up to 65535 bytes), so longer ones are cut. */

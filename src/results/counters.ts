@@ -21,7 +21,12 @@ export interface Counters {
   late: number;
   /** Responses whose ID matched no outstanding query, or whose question differed from the query's. */
   mismatched: number;
-  /** Responses that could not be parsed (short, QR=0, bad question section). */
+  /**
+   * Responses that could not be parsed: shorter than a header, QR=0, a question count other than
+   * 0 or 1, a NOERROR answer without a question, or any section that does not walk (engine/wire.ts:
+   * pointer loops or forward pointers, names or RDATA past the end, counts that lie, bytes after
+   * the last record, a bad OPT). Never completed; the query stays outstanding.
+   */
   malformed: number;
   /** Socket errors reported by the kernel, e.g. ICMP port unreachable (nothing listening there). */
   socketErrors: number;
