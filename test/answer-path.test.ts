@@ -6,6 +6,14 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { describeQuery } from '../src/engine/describe.js';
+import { answerNotes } from '../src/results/transport.js';
+import { targetReport } from '../src/results/build.js';
+import { nsidLine } from '../src/report/transport.js';
+import { OTHER_KEY, TALLY_CAP } from '../src/results/tally.js';
+import { renderCsv } from '../src/report/csv.js';
+import { renderHtml } from '../src/report/html.js';
+import { loadHtmlAssets } from '../src/commands/outputs.js';
+import { fixtureReport, fixtureTarget, samples } from './support/report-fixtures.js';
 import { ChannelFeatures } from '../src/engine/features.js';
 import { TsigSigner, Verdict } from '../src/tsig/tsig.js';
 import { keyNameWire } from '../src/tsig/key.js';
@@ -298,5 +306,86 @@ describe('TSIG verification is strict (RFC 8945 4.2, 5.1; issue 11 item 17)', ()
     r.ch.receive(badKey);
     expect(r.ch.inflight).toBe(1);
     expect(r.finish().counters).toMatchObject({ sent: 1, completed: 0, malformed: 0, tsigFailed: 1, tsigBadKey: 1 });
+  });
+});
+
+describe('NSID values are server data: Map-safe and capped (issue 11 items 14, 15)', () => {
+  const nsidAnswer = (id: number, nsid: string): Buffer =>
+    message({ id, qd: [QUESTION], an: [A()], ar: [opt({ options: [{ code: 3, data: Buffer.from(nsid, 'latin1') }] })] });
+  const withNsid = (rec: () => Recorder): ChannelFeatures => new ChannelFeatures(null, true, rec);
+
+  it('__proto__, constructor, toString and hasOwnProperty are just names, in the counts and the report', () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'ns1'];
+    const r = rig({ features: withNsid });
+    for (let i = 0; i < 20; i++) {
+      const id = r.send();
+      r.ch.receive(nsidAnswer(id, names[i % names.length]!));
+    }
+    const data = r.finish();
+    const t = targetReport({ label: 'x', host: '192.0.2.53', port: 53 }, data, { targetQps: null, sockets: [] });
+    for (const n of names) expect(Object.hasOwn(t.nsid!, n) && t.nsid![n], n).toBe(4);
+    expect(Object.getPrototypeOf(t.nsid)).toBe(Object.prototype);
+    const json = JSON.parse(JSON.stringify(t)) as typeof t;
+    expect(Object.keys(json.nsid!).sort()).toEqual([...names].sort());
+    const line = nsidLine(json.nsid!);
+    for (const n of names) expect(line).toContain(`${n} 4 (20.00%)`);
+    expect(line).not.toMatch(/NaN|undefined|function/);
+    expect(answerNotes(t)).toEqual([]);
+  });
+
+  it('a new NSID per answer keeps the table at the cap, with the rest under "(other)" and a note', () => {
+    const r = rig({ features: withNsid });
+    const N = 5000;
+    let seed = 1;
+    for (let i = 0; i < N; i++) {
+      const id = r.send();
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      r.ch.receive(nsidAnswer(id, `id-${seed.toString(36)}`));
+    }
+    expect(r.rec.nsid.size).toBeLessThanOrEqual(TALLY_CAP + 1);
+    const data = r.finish();
+    for (const iv of data.intervals) expect(Object.keys(iv.nsid ?? {}).length).toBeLessThanOrEqual(TALLY_CAP + 1);
+    const t = targetReport({ label: 'x', host: '192.0.2.53', port: 53 }, data, { targetQps: null, sockets: [] });
+    expect(Object.keys(t.nsid!).length).toBeLessThanOrEqual(TALLY_CAP);
+    expect(Object.values(t.nsid!).reduce((a, b) => a + b, 0)).toBe(N);
+    expect(t.nsid![OTHER_KEY]).toBeGreaterThan(N - TALLY_CAP - 1);
+    const notes = answerNotes(t);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/more distinct NSID identities than the report keeps; the 99 most frequent are named and \d+ answer\(s\) from the rest are counted under "\(other\)"/);
+    // The text line names ten and sums the rest: a bounded line.
+    const line = nsidLine(t.nsid!);
+    expect(line.length).toBeLessThan(600);
+    expect(line).toMatch(/89 more \d+ \(.*\), \(other\) \d+/);
+  });
+
+  it('a server cannot pose as "(none)" or "(other)", and a long NSID is cut', () => {
+    const r = rig({ features: withNsid });
+    for (const n of ['(none)', '(other)', 'x'.repeat(300)]) r.ch.receive(nsidAnswer(r.send(), n));
+    const keys = Object.keys(r.finish().nsid!);
+    expect(keys).toContain('0x286e6f6e6529');
+    expect(keys).toContain('0x286f7468657229');
+    expect(keys).toContain(`${'x'.repeat(64)}...`);
+    expect(keys).not.toContain(OTHER_KEY);
+  });
+});
+
+describe('response-code names from a saved report are names only (issue 11 item 14)', () => {
+  it('CSV and HTML count "constructor", "toString" and "__proto__" like any code, never as Object properties', () => {
+    const t = fixtureTarget(samples(40, 100, 900), { rcodes: { NOERROR: 37, BADCOOKIE: 1 } });
+    // As JSON.parse makes them: own properties, "__proto__" included.
+    const hostile = JSON.parse('{"constructor": 1, "toString": 1, "__proto__": 1, "NOERROR": 37, "BADCOOKIE": 1}') as Record<string, number>;
+    t.rcodes = hostile;
+    t.intervals[0]!.rcodes = JSON.parse('{"constructor": 2, "__proto__": 3, "NOERROR": 5}') as Record<string, number>;
+    const report = fixtureReport([t]);
+    const csv = renderCsv(report).split('\r\n');
+    const head = csv[0]!.split(',');
+    expect(head).toEqual(expect.arrayContaining(['NOERROR', 'constructor', '__proto__']));
+    const row = csv[1]!.split(',');
+    expect(row[head.indexOf('constructor')]).toBe('2');
+    expect(row[head.indexOf('__proto__')]).toBe('3');
+    expect(csv.join('\n')).not.toMatch(/function|NaN|\[object/);
+    const html = renderHtml(report, loadHtmlAssets());
+    for (const code of ['constructor', 'toString', '__proto__', 'BADCOOKIE']) expect(html).toContain(`data-rcode="${code}"`);
+    expect(html).not.toMatch(/native code|NaN|\[object Object\]/);
   });
 });

@@ -182,3 +182,35 @@ describe('TSIG strictness against BIND with a real key (issue 11 item 17)', () =
     expect(t.counters.tsigBadKey + t.counters.tsigBadSig + t.counters.tsigBadTime).toBe(0);
   });
 });
+
+describe('NSID values are server data (issue 11 items 14, 15)', () => {
+  const nsidAnswer = (q: Buffer, nsid: string): Buffer =>
+    Buffer.concat([header(q, { qd: 1, an: 1, ar: 1, flags: 0x0400 }), questionOf(q)!, Buffer.from('c00c000100010000012c0004c0000201', 'hex'), opt({ options: [{ code: 3, data: Buffer.from(nsid, 'latin1') }] })]);
+
+  it('__proto__, constructor and toString are names like any other, in every output', async () => {
+    const names = ['__proto__', 'constructor', 'toString', 'ns1'];
+    const s = await tiny({ udp: (q, i) => nsidAnswer(q, names[i % names.length]!) });
+    const { r, t } = await bench(s.host, s.port, ['--nsid', '-q', '1']);
+    expect(t.nsid).not.toBeNull();
+    for (const n of names) expect(Object.hasOwn(t.nsid!, n) ? t.nsid![n] : undefined, n).toBe(N / names.length);
+    expect(r.stdout).toMatch(/NSID: +.*__proto__ 5 \(25\.00%\)/);
+    expect(r.stdout).not.toMatch(/NaN|undefined|\[object/);
+    const html = join(dir, 'nsid.html');
+    const rep = await runCli(['report', join(dir, `run${runNo}.json`), '--html', html]);
+    expect(rep.code, rep.stderr).toBe(0);
+    expect(rep.stdout).toMatch(/constructor 5 \(25\.00%\)/);
+  });
+
+  it('a new NSID per answer keeps the report capped at 100 identities with "(other)" and a note', async () => {
+    let k = 0;
+    const s = await tiny({ udp: (q) => nsidAnswer(q, `backend-${(k++ * 2654435761) >>> 0}`) });
+    const { r, report, t } = await bench(s.host, s.port, ['--nsid'], { n: 400 });
+    expect(t.counters.completed).toBe(400);
+    expect(Object.keys(t.nsid!).length).toBeLessThanOrEqual(100);
+    expect(t.nsid!['(other)']).toBe(400 - 99);
+    for (const iv of t.intervals) expect(Object.keys(iv.nsid ?? {}).length).toBeLessThanOrEqual(101);
+    expect(report.notes.join('\n')).toMatch(/more distinct NSID identities than the report keeps; the 99 most frequent are named and 301 answer\(s\) from the rest are counted under "\(other\)"/);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('NSID:'))!;
+    expect(line).toMatch(/89 more 89 \(22\.25%\), \(other\) 301 \(75\.25%; identities past the report's cap\)$/);
+  });
+});

@@ -3,6 +3,7 @@
 // a single null check per query on the send path and one on the answer path, nothing more.
 import { Verdict, TsigError, type TsigSigner } from '../tsig/tsig.js';
 import type { Recorder } from './recorder.js';
+import { OTHER_KEY } from '../results/tally.js';
 import { findEdnsOption, OPTION_NSID, type RecordScan } from './wire.js';
 
 /** The NSID key for answers that carry no NSID option. */
@@ -75,12 +76,16 @@ const MAX_NSID_BYTES = 64;
 
 /**
  * RFC 5001 2.3: the payload is opaque; show printable ASCII as text, anything else as hex. Cut
- * to MAX_NSID_BYTES with a "..." marker, so a hostile server cannot make report keys huge.
+ * to MAX_NSID_BYTES with a "..." marker, so a hostile server cannot make report keys huge. A
+ * payload that reads like one of our own keys ("(none)", "(other)") is shown as hex, so a server
+ * cannot pass itself off as "no NSID" or as the capped rest.
  */
 export function nsidText(data: Uint8Array): string {
   const cut = data.length > MAX_NSID_BYTES;
   const shown = cut ? data.subarray(0, MAX_NSID_BYTES) : data;
   const more = cut ? '...' : '';
-  for (const b of shown) if (b < 0x20 || b > 0x7e) return `0x${Buffer.from(shown).toString('hex')}${more}`;
-  return Buffer.from(shown).toString('latin1') + more;
+  const hex = (): string => `0x${Buffer.from(shown).toString('hex')}${more}`;
+  for (const b of shown) if (b < 0x20 || b > 0x7e) return hex();
+  const text = Buffer.from(shown).toString('latin1') + more;
+  return text === NO_NSID || text === OTHER_KEY ? hex() : text;
 }

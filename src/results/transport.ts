@@ -1,9 +1,9 @@
 // The transport side of a result: connection statistics (TCP, DoT, DoH), answers per NSID
 // identity, distinct source address/port pairs. All additive, merged here like counters.
-import type { Counters } from './counters.js';
+import { countOf, type Counters } from './counters.js';
 import { addSums, emptySums, type LatencySums } from './model.js';
 import { summarizeSums } from './stats.js';
-import { mergeTallies } from './tally.js';
+import { mergeTallies, OTHER_KEY } from './tally.js';
 
 export interface TransportParts {
   connect?: LatencySums;
@@ -53,4 +53,21 @@ export function tsigNotes(t: { server: string; counters: Counters }, key: { name
   const other = c.tsigFailed - c.tsigBadKey - c.tsigBadSig - c.tsigBadTime;
   if (other > 0) why.push(`${other} unsigned or with a MAC that does not verify`);
   return [`${c.tsigFailed} response(s) from ${t.server} failed TSIG verification and were not counted as answers (${why.join('; ')}).`];
+}
+
+/**
+ * Plain-language notes about the answer path: tables keyed by server data that hit their cap
+ * (tally.ts). Derived from the TargetReport alone, so `dnsbench report` and `merge` can say the same.
+ */
+export function answerNotes(t: { label: string; nsid?: Record<string, number> | null }): string[] {
+  const notes: string[] = [];
+  const nsid = t.nsid ?? null;
+  if (nsid !== null && Object.hasOwn(nsid, OTHER_KEY)) {
+    const kept = Object.keys(nsid).length - 1;
+    notes.push(
+      `${t.label}: answers carried more distinct NSID identities than the report keeps; the ${kept} most frequent are named ` +
+        `and ${countOf(nsid, OTHER_KEY)} answer(s) from the rest are counted under "${OTHER_KEY}".`,
+    );
+  }
+  return notes;
 }
