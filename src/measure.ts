@@ -186,7 +186,8 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
     }
     notes.push(...tsigNotes(t, config.transport.tsig));
     notes.push(...answerNotes(t));
-    if (answeredNothing(t) && t.counters.tsigFailed === 0) {
+    // Replies that failed TSIG or came from elsewhere already say what happened.
+    if (answeredNothing(t) && t.counters.tsigFailed === 0 && t.counters.foreignSource === 0) {
       notes.push(
         `Nothing answered from ${t.label === t.host ? t.server : `${t.label} (${t.server})`}: ${t.counters.sent} queries sent, none answered` +
           (t.counters.socketErrors > 0 ? ` and the kernel reported ${t.counters.socketErrors} ICMP/socket errors (port unreachable)` : '') +

@@ -9,6 +9,7 @@ import { describeQuery } from '../src/engine/describe.js';
 import { answerNotes } from '../src/results/transport.js';
 import { targetReport } from '../src/results/build.js';
 import { nsidLine } from '../src/report/transport.js';
+import { renderCounterTable } from '../src/report/table.js';
 import { OTHER_KEY, TALLY_CAP } from '../src/results/tally.js';
 import { renderCsv } from '../src/report/csv.js';
 import { renderHtml } from '../src/report/html.js';
@@ -366,6 +367,43 @@ describe('NSID values are server data: Map-safe and capped (issue 11 items 14, 1
     expect(keys).toContain('0x286f7468657229');
     expect(keys).toContain(`${'x'.repeat(64)}...`);
     expect(keys).not.toContain(OTHER_KEY);
+  });
+});
+
+describe('replies from an unexpected source (issue 10 item 6)', () => {
+  it('are counted as foreignSource, never as answers, and the note names where they came from', () => {
+    const r = rig();
+    const id = r.send();
+    for (let i = 0; i < 20; i++) r.ch.receiveForeign('127.0.0.1:5570');
+    expect(r.ch.inflight).toBe(1);
+    r.ch.receive(message({ id, qd: [QUESTION], an: [A()] }));
+    const data = r.finish();
+    expect(data.counters).toMatchObject({ sent: 1, completed: 1, foreignSource: 20 });
+    expect(data.foreignSources).toEqual({ '127.0.0.1:5570': 20 });
+    const t = targetReport({ label: 'b', host: '127.0.0.2', port: 5570 }, data, { targetQps: null, sockets: [] });
+    expect(answerNotes(t)).toEqual([
+      '20 replies came from 127.0.0.1:5570, not 127.0.0.2:5570: is the server answering from another address? They were counted as foreignSource, never as answers.',
+    ]);
+    expect(renderCounterTable(t)).toMatch(/foreign source[\s\S]*│ 20 +│/);
+  });
+
+  it('several sources are named with their counts; a changed port alone asks about NAT; sources are capped', () => {
+    const r = rig();
+    r.send();
+    for (let i = 0; i < 30; i++) r.ch.receiveForeign(`192.0.2.53:${1000 + (i % 2)}`);
+    for (let i = 0; i < 100; i++) r.ch.receiveForeign(`198.51.100.${i}:53`);
+    const data = r.finish();
+    expect(Object.keys(data.foreignSources!).length).toBeLessThanOrEqual(17);
+    const t = targetReport({ label: 'x', host: '192.0.2.53', port: 53 }, data, { targetQps: null, sockets: [] });
+    expect(answerNotes(t)[0]).toMatch(/^130 replies came from 192\.0\.2\.53:1000 \(15\), 192\.0\.2\.53:1001 \(15\), 198\.51\.100\.\d+:53 \(1\) and 99 from elsewhere, not 192\.0\.2\.53:53: is the server answering from another address\?/);
+
+    const nat = rig();
+    nat.send();
+    nat.ch.receiveForeign('192.0.2.53:40000');
+    const tn = targetReport({ label: 'x', host: '192.0.2.53', port: 53 }, nat.finish(), { targetQps: null, sockets: [] });
+    expect(answerNotes(tn)[0]).toBe(
+      '1 reply came from 192.0.2.53:40000, not 192.0.2.53:53: is something between here and the server rewriting its port (NAT)? They were counted as foreignSource, never as answers.',
+    );
   });
 });
 

@@ -144,6 +144,68 @@ describe('extended RCODEs (issue 10 item 2)', () => {
   });
 });
 
+describe('replies from an unexpected source (issue 10 item 6)', () => {
+  it('a server answering from another address: foreignSource, never answers, and a note naming the source', async () => {
+    const port = await freePort('127.0.0.2');
+    const s = await tiny({ host: '127.0.0.2', port, udp: (q) => ({ from: 'other', msg: fullAnswer(q) }), other: { host: '127.0.0.1', port } });
+    const { r, report, t } = await bench(s.host, s.port, []);
+    expect(t.counters).toMatchObject({ sent: N, completed: 0, foreignSource: N, timedOut: N });
+    expect(t.foreignSources).toEqual({ [`127.0.0.1:${port}`]: N });
+    expect(report.notes).toContain(
+      `20 replies came from 127.0.0.1:${port}, not 127.0.0.2:${port}: is the server answering from another address? They were counted as foreignSource, never as answers.`,
+    );
+    expect(report.notes.join('\n')).not.toMatch(/Is a DNS server listening/);
+    expect(r.stdout).toMatch(/│ foreign source │/);
+    expect(r.code).toBe(3);
+  });
+
+  it('another port (NAT), IPv6, and a server answering half from its own address: each counted apart', async () => {
+    const nat = await tiny({ udp: (q) => ({ from: 'other', msg: fullAnswer(q) }), other: {} });
+    const a = await bench(nat.host, nat.port, []);
+    expect(a.t.counters).toMatchObject({ completed: 0, foreignSource: N });
+    expect(a.report.notes.join('\n')).toContain(`came from ${nat.otherEndpoint}, not 127.0.0.1:${nat.port}: is something between here and the server rewriting its port (NAT)?`);
+
+    const v6 = await tiny({ host: '::1', udp: (q) => ({ from: 'other', msg: fullAnswer(q) }), other: {} });
+    const b = await bench('::1', v6.port, []);
+    expect(b.t.counters).toMatchObject({ completed: 0, foreignSource: N });
+    expect(b.t.foreignSources).toEqual({ [v6.otherEndpoint!]: N });
+
+    const half = await tiny({ udp: (q, n) => (n % 2 === 0 ? fullAnswer(q) : { from: 'other', msg: fullAnswer(q) }), other: { host: '127.0.0.3' } });
+    const c = await bench(half.host, half.port, ['-q', '1', '-t', '0.2']);
+    expect(c.t.counters).toMatchObject({ sent: N, completed: N / 2, foreignSource: N / 2, timedOut: N / 2 });
+    expect(c.r.code).toBe(0);
+    const gate = await runCli(['report', join(dir, `run${runNo}.json`), '--gate', 'foreign-source==0']);
+    expect(gate.code).toBe(1);
+    expect(gate.stdout).toMatch(/FAIL foreign-source==0: measured 10/);
+  });
+});
+
+describe('socket errors are the kernel\'s ICMP errors, counted the same in every mode (issue 10 item 10)', () => {
+  it('a closed port gives socket errors with one query, a burst and paced sends, alone and with --interleave', async () => {
+    const port = await freePort();
+    const shapes: Array<[string, string[]]> = [
+      ['one query', ['-n', '1']],
+      ['a burst', ['-n', '50', '-q', '100']],
+      ['paced', ['-n', '20', '-Q', '200']],
+    ];
+    for (const [what, args] of shapes) {
+      const seq = await runCli(['-s', `127.0.0.1:${port}`, '-d', QUERIES, '-t', '0.3', '--json', join(dir, 'icmp1.json'), ...args]);
+      const il = await runCli(['-s', `127.0.0.1:${port}`, '-s', `b=127.0.0.1:${port}`, '--interleave', '-d', QUERIES, '-t', '0.3', '--json', join(dir, 'icmp2.json'), ...args]);
+      expect([seq.code, il.code], what).toEqual([3, 3]);
+      for (const f of ['icmp1.json', 'icmp2.json']) {
+        const rep = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Report;
+        for (const t of rep.targets) {
+          // Every ICMP error the kernel kept is seen once, at a send or a receive; how many the kernel
+          // keeps for a socket depends on timing, so the count is > 0, not a fixed number.
+          expect(t.counters.socketErrors, `${what} ${f} ${t.label}`).toBeGreaterThan(0);
+          expect(t.counters.socketErrors).toBeLessThanOrEqual(t.counters.sent);
+        }
+        expect(rep.notes.join('\n'), `${what} ${f}`).toMatch(/the kernel reported \d+ ICMP\/socket errors \(port unreachable\)/);
+      }
+    }
+  });
+});
+
 describe('TSIG strictness against BIND with a real key (issue 11 item 17)', () => {
   it.skipIf(skipWithout('named'))('answers changed on the way (64 bytes appended, CLASS IN, TTL 3600) never complete; untouched ones do', async () => {
     const secret = 'kve3QMmhjXGZUZURb6mucQ==';

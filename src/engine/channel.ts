@@ -8,6 +8,8 @@ import type { Recorder } from './recorder.js';
 import type { ChannelFeatures } from './features.js';
 import type { WorkerTarget, WorkerTransport } from './protocol.js';
 import { newRecordScan, walkMessage } from './wire.js';
+import { tallyAdd } from '../results/tally.js';
+import { FOREIGN_SOURCES_KEPT } from '../results/transport.js';
 
 /** The pre-encoded query set as a worker sees it (shared memory, read-only). */
 export interface QueryViews {
@@ -204,6 +206,16 @@ export abstract class DnsChannel {
       return;
     }
     this.answer(buf, off, len, id, at);
+  }
+
+  /**
+   * A datagram came from an address or port other than the server's (a multihomed server
+   * answering from another address, DSR, NAT rewriting ports). It is never an answer: counted as
+   * foreignSource, and where it came from (`from`, "host:port") is kept for the report's note.
+   */
+  protected foreignReply(from: string, at: number): void {
+    this.recorder.event('foreignSource', at);
+    tallyAdd(this.recorder.foreignSources, from, 1, FOREIGN_SOURCES_KEPT);
   }
 
   /**

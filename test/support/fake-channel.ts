@@ -39,6 +39,11 @@ export class FakeChannel extends DnsChannel {
   receive(bytes: Uint8Array, at: number = this.now()): void {
     this.deliver(bytes, 0, bytes.length, at);
   }
+
+  /** A datagram arrived from `from` ("host:port"), not from the server. */
+  receiveForeign(from: string, at: number = this.now()): void {
+    this.foreignReply(from, at);
+  }
 }
 
 /**
