@@ -150,4 +150,9 @@ done
 
 echo
 node scripts/bench.mjs report "$work/results.tsv" "$SECS" || true
+# What checking every answer costs (docs/performance.md "Validation cost"): a few seconds, no server.
+if [ "$dnsbench_ok" = 1 ]; then
+  echo
+  node scripts/bench-validate.mjs || true
+fi
 if grep -qv $'\tok$' "$work/results.tsv"; then exit 1; fi

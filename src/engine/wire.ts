@@ -44,21 +44,57 @@ export function newRecordScan(): RecordScan {
  * Check the (possibly compressed) name at `off` of the message `len` bytes long at `base` of `b`.
  * Returns the offset just past the name where it sits (after its first pointer, if any), or -1
  * when it does not parse: a label past the end, a label type other than 0 and 3 (0x40/0x80 were
- * extended labels, RFC 6891 5 retired them), a name over 255 octets, or a pointer that does not
- * point strictly before the labels being read. That last rule (RFC 1035 4.1.4: a pointer refers
- * to a *prior* occurrence) is what makes loops impossible: any pointer into the labels already
- * read leads back to itself. Offsets are relative to `base`.
+ * extended labels, RFC 6891 5 retired them), a name over 255 octets, a walk of more than 255
+ * labels and pointers, or a pointer that does not point strictly before the labels being read.
+ * That last rule (RFC 1035 4.1.4: a pointer refers to a *prior* occurrence) is what makes loops
+ * impossible: any pointer into the labels already read leads back to itself. Offsets are
+ * relative to `base`.
  */
 export function walkName(b: Uint8Array, base: number, len: number, off: number): number {
+  memoCount = 0;
+  return walkNameIn(b, base, len, off, false);
+}
+
+// Names already walked in the message being walked: start offset -> octets (root included) and
+// walk steps of the name from there. Most compression pointers aim at a few names (the question,
+// an owner name), so a pointer to one already checked ends the walk at once: the checks are the
+// same, only not repeated. Module-level and reset per message: a worker walks one at a time.
+const MEMO = 16;
+const memoAt = new Int32Array(MEMO);
+const memoOctets = new Int32Array(MEMO);
+const memoSteps = new Int32Array(MEMO);
+let memoCount = 0;
+
+function remember(at: number, octets: number, steps: number): void {
+  if (memoCount === MEMO) return;
+  for (let k = 0; k < memoCount; k++) if (memoAt[k] === at) return;
+  memoAt[memoCount] = at;
+  memoOctets[memoCount] = octets;
+  memoSteps[memoCount] = steps;
+  memoCount++;
+}
+
+function walkNameIn(b: Uint8Array, base: number, len: number, off: number, memo: boolean): number {
   let end = -1;
   // Start of the run of labels being read: the next pointer must go strictly before it.
   let segStart = off;
   let octets = 1; // the root label
+  let steps = 0;
   let p = off;
-  for (let steps = 0; steps < MAX_NAME_STEPS; steps++) {
-    if (p >= len) return -1;
+  // The first pointer's target, and the octets and steps before it (to remember the suffix).
+  let jumpTo = -1;
+  let jumpOctets = 0;
+  let jumpSteps = 0;
+  for (;;) {
+    if (++steps > MAX_NAME_STEPS || p >= len) return -1;
     const l = b[base + p]!;
-    if (l === 0) return end < 0 ? p + 1 : end;
+    if (l === 0) {
+      if (memo) {
+        if (b[base + off]! !== 0 && b[base + off]! < 0x40) remember(off, octets, steps);
+        if (jumpTo >= 0) remember(jumpTo, octets - jumpOctets + 1, steps - jumpSteps);
+      }
+      return end < 0 ? p + 1 : end;
+    }
     if (l < 0x40) {
       octets += l + 1;
       if (octets > MAX_NAME_OCTETS) return -1;
@@ -70,10 +106,24 @@ export function walkName(b: Uint8Array, base: number, len: number, off: number):
     if (end < 0) end = p + 2;
     // A pointer into the header (< 12) is never a name.
     if (target >= segStart || target < 12) return -1;
+    if (memo) {
+      for (let k = 0; k < memoCount; k++) {
+        if (memoAt[k] !== target) continue;
+        const total = octets - 1 + memoOctets[k]!;
+        const allSteps = steps + memoSteps[k]!;
+        if (total > MAX_NAME_OCTETS || allSteps > MAX_NAME_STEPS) return -1;
+        if (b[base + off]! !== 0 && b[base + off]! < 0x40) remember(off, total, allSteps);
+        return end;
+      }
+      if (jumpTo < 0) {
+        jumpTo = target;
+        jumpOctets = octets;
+        jumpSteps = steps;
+      }
+    }
     segStart = target;
     p = target;
   }
-  return -1;
 }
 
 /**
@@ -132,21 +182,21 @@ function rdataOk(b: Uint8Array, base: number, len: number, type: number, cls: nu
     case 28: // AAAA (RFC 3596)
       return cls !== 1 || end - off === 16;
     case 2: case 3: case 4: case 5: case 7: case 8: case 9: case 12: case 39: // NS MD MF CNAME MB MG MR PTR DNAME
-      return walkName(b, base, len, off) === end;
+      return walkNameIn(b, base, len, off, true) === end;
     case 6: { // SOA: MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM
-      const p = walkName(b, base, len, off);
+      const p = walkNameIn(b, base, len, off, true);
       if (p < 0 || p > end) return false;
-      const q = walkName(b, base, len, p);
+      const q = walkNameIn(b, base, len, p, true);
       return q >= 0 && q + 20 === end;
     }
     case 14: case 17: { // MINFO, RP: two names
-      const p = walkName(b, base, len, off);
-      return p >= 0 && p <= end && walkName(b, base, len, p) === end;
+      const p = walkNameIn(b, base, len, off, true);
+      return p >= 0 && p <= end && walkNameIn(b, base, len, p, true) === end;
     }
     case 15: case 18: case 21: case 36: // MX AFSDB RT KX: 16-bit preference + name
-      return off + 2 <= end && walkName(b, base, len, off + 2) === end;
+      return off + 2 <= end && walkNameIn(b, base, len, off + 2, true) === end;
     case 33: // SRV (RFC 2782): priority, weight, port + target
-      return off + 6 <= end && walkName(b, base, len, off + 6) === end;
+      return off + 6 <= end && walkNameIn(b, base, len, off + 6, true) === end;
     case 16: case 99: { // TXT, SPF: one or more character-strings filling RDATA
       if (off === end) return false;
       let p = off;
@@ -173,6 +223,7 @@ export function walkMessage(b: Uint8Array, base: number, len: number, out: Recor
   out.optRdata = -1;
   out.optRdLength = 0;
   out.extendedRcode = 0;
+  memoCount = 0;
   if (len < 12 || base + len > b.length) return false;
   const qd = (b[base + 4]! << 8) | b[base + 5]!;
   const an = (b[base + 6]! << 8) | b[base + 7]!;
@@ -180,7 +231,7 @@ export function walkMessage(b: Uint8Array, base: number, len: number, out: Recor
   const ar = (b[base + 10]! << 8) | b[base + 11]!;
   let off = 12;
   for (let i = 0; i < qd; i++) {
-    off = walkName(b, base, len, off);
+    off = walkNameIn(b, base, len, off, true);
     if (off < 0 || off + 4 > len) return false;
     off += 4;
   }
@@ -188,7 +239,7 @@ export function walkMessage(b: Uint8Array, base: number, len: number, out: Recor
   const records = additionalFrom + ar;
   for (let i = 0; i < records; i++) {
     const start = off;
-    off = walkName(b, base, len, off);
+    off = walkNameIn(b, base, len, off, true);
     if (off < 0 || off + 10 > len) return false;
     const at = base + off;
     const type = (b[at]! << 8) | b[at + 1]!;
