@@ -28,7 +28,8 @@ the per-target blocks, and goes into --json and --html (--csv holds the interval
   dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
 
 Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
-            3 the run failed (e.g. nothing answered), 130 stopped by a second Ctrl-C.`;
+            3 the run failed (e.g. nothing answered), 128+n stopped by a signal
+            (130 Ctrl-C, 143 SIGTERM; the report and files are still written).`;
 
 export function addRunOptions(cmd: Command): Command {
   cmd
@@ -59,6 +60,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--html <file>', 'write a self-contained HTML report (charts, comparison; opens offline)')
     .option('--csv <file>', 'write the interval series of every target as CSV')
     .option('--quiet', 'print nothing but errors (use with --json)')
+    .option('--io <path>', 'UDP I/O: auto (native sendmmsg/recvmmsg when the addon loads), native, or dgram (Node\'s sockets) (default: auto)')
     .option('--segment <I/N>', 'send only segment I of N of the query file (query i when i mod N = I-1): N generators send it all once per pass')
     .option('--start-at <time>', 'start sending at this time: RFC 3339 with offset, or Unix seconds; within 24 h (clocks must be NTP-synchronized)');
   return addTransportOptions(cmd);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import { UsageError } from './errors.js';
 import { checkFileOutput, checkWritableDir } from './paths.js';
 import type { ReportConfig } from './results/report.js';
+import type { NativeUdpLoad } from './engine/native/addon.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
 import {
   DEFAULT_PORTS, OPTION_NSID, parseEcsList, parseEdnsSize, parseLocalAddresses, resolveTransport,
@@ -61,6 +62,11 @@ export interface BenchConfig {
   csv: string | null;
   /** --gate, --baseline, --repeat, --junit, --markdown (src/gates/config.ts). */
   gating: GatingConfig;
+  /**
+   * --io: the native addon to use (its path) or null for Node's dgram and timers, and the line the
+   * report prints ("native", or "dgram (native addon unavailable: REASON)").
+   */
+  io: { nativePath: string | null; description: string };
   /** --segment I/N: send only the file's queries i with i mod N == I-1 (src/segment.ts); null = all. */
   segment: Segment | null;
   /** --start-at: epoch ms at which sending starts (src/start-at.ts); null = as soon as ready. */
@@ -96,6 +102,7 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   interleave?: boolean;
   html?: string;
   csv?: string;
+  io?: string;
   segment?: string;
   startAt?: string;
 }
@@ -180,9 +187,29 @@ export function parseEdnsOption(value: string): EdnsOption {
 
 // --- the whole config ----------------------------------------------------------------------------
 
-export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: boolean } = { stdinIsTTY: false }): Promise<BenchConfig> {
+/**
+ * --io auto|native|dgram against what the caller could load (commands/ load the addon with the
+ * process's env and platform; without it the dgram path is used and the report says why).
+ * Throws UsageError for --io native when the addon is unavailable.
+ */
+export function resolveIo(value: string | undefined, mode: string, native: NativeUdpLoad | undefined): BenchConfig['io'] {
+  const choice = (value ?? 'auto').toLowerCase();
+  if (choice !== 'auto' && choice !== 'native' && choice !== 'dgram') throw new UsageError(`--io: expected auto, native or dgram, got "${value}"`);
+  const load = native ?? { ok: false as const, reason: 'not loaded' };
+  if (choice === 'native' && !load.ok) throw new UsageError(`--io native: the native UDP addon is unavailable: ${load.reason}`);
+  if (choice === 'dgram') return { nativePath: null, description: mode === 'udp' ? 'dgram (--io dgram)' : mode };
+  if (!load.ok) return { nativePath: null, description: mode === 'udp' ? `dgram (native addon unavailable: ${load.reason})` : mode };
+  // The addon's precise timer paces every transport; its sockets only carry UDP.
+  return { nativePath: load.path, description: mode === 'udp' ? 'native' : mode };
+}
+
+export async function resolveConfig(
+  raw: RawRunOptions,
+  opts: { stdinIsTTY: boolean; native?: NativeUdpLoad } = { stdinIsTTY: false },
+): Promise<BenchConfig> {
   const gating = resolveGating(raw);
   const transport = resolveTransport(raw);
+  const io = resolveIo(raw.io, transport.mode, opts.native);
   const defaultPort = raw.port === undefined ? DEFAULT_PORTS[transport.mode] : int('-p/--port', raw.port, 1, 65535, 'a port');
   const family = raw.family === undefined ? 0 : ({ inet: 4, inet6: 6, any: 0 } as const)[raw.family as 'inet' | 'inet6' | 'any'];
   if (family === undefined) throw new UsageError(`-f/--family: expected inet, inet6 or any, got "${raw.family}"`);
@@ -298,13 +325,16 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     gating,
     segment,
     startAtMs,
+    io,
   };
 }
 
 /** The config as the report stores it (everything but the split, which the run adds); the TSIG secret is redacted here. */
 export function configForReport(c: BenchConfig): Omit<ReportConfig, 'split'> {
+  const { io, ...rest } = c;
   return {
-    ...c,
+    ...rest,
+    io: io.description,
     transport: { ...c.transport, tsig: c.transport.tsig && { algorithm: c.transport.tsig.algorithm, name: c.transport.tsig.name, secret: '<redacted>' } },
     gating: gatingForReport(c.gating),
     encode: {

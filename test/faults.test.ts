@@ -136,4 +136,32 @@ describe('when things go wrong', () => {
     expect(t.counters.completed).toBeGreaterThan(0);
     expect(t.counters.sent).toBe(t.counters.completed + t.counters.lost + t.counters.interrupted);
   });
+  it('SIGTERM (timeout, CI cancel) stops like Ctrl-C: partial report and files, exit 143', async () => {
+    responder = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: { delayMs: 200 }, seed: 3 });
+    const json = join(dir, 'sigterm.json');
+    const child = spawn(process.execPath, [BIN, '-s', `127.0.0.1:${responder.port}`, '-d', DEMO, '-l', '30', '-q', '20', '-T', '1', '--json', json], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (stdout.includes('[Status] Stopping after')) {
+          clearInterval(poll);
+          setTimeout(() => {
+            child.kill('SIGTERM');
+            resolve();
+          }, 800);
+        }
+      }, 50);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(143);
+    expect(stdout).toContain('[Status] Testing complete (interruption)');
+    const t = (JSON.parse(readFileSync(json, 'utf8')) as Report).targets[0]!;
+    expect(t.counters.interrupted).toBeGreaterThan(0);
+    expect(t.counters.completed).toBeGreaterThan(0);
+    expect(t.counters.sent).toBe(t.counters.completed + t.counters.lost + t.counters.interrupted);
+  });
 });

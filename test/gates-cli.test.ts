@@ -200,6 +200,9 @@ describe('--repeat, --junit, --markdown', () => {
     const p99s = rep.results.map((x) => x.targets[0]!.latency.percentiles.p99).sort((a, b) => a - b);
     expect(report.gates!.results[1]).toMatchObject({ measured: p99s[1], runs: { count: 3, min: p99s[0], max: p99s[2] } });
     expect(rep.results.every((x) => x.targets[0]!.counters.sent === 1000)).toBe(true);
+    // One session for all runs: the same sockets, so the same source ports every time.
+    expect(rep.results[0]!.sources!.length).toBeGreaterThan(0);
+    for (const x of rep.results) expect(x.sources).toEqual(rep.results[0]!.sources);
 
     const junit = readFileSync(xml, 'utf8');
     expect(junit).toContain('tests="3" failures="1"');

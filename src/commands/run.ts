@@ -12,9 +12,10 @@ import { exitCodeOf, finishRun, isHuman, type RunResult } from './finish.js';
 import { applyGating } from './gating.js';
 import { LivePrinter } from './live.js';
 import { machineInfo } from './machine.js';
+import { nativeUdp } from './native.js';
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
-  const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY });
+  const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY, native: nativeUdp() });
   const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
   const command = redactArgv(argv);
   const stop = stopOnSignals(con);

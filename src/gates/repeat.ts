@@ -26,7 +26,13 @@ export function medianRunIndex(runs: readonly Report[]): number {
 
 export function repeatSection(runs: readonly Report[]): { medianIndex: number; section: RepeatSection } {
   const medianIndex = medianRunIndex(runs);
-  const results = runs.map((r, i) => ({ run: i + 1, startedAt: r.startedAt, endedAt: r.endedAt, targets: r.targets.map(metricSource) }));
+  const results = runs.map((r, i) => ({
+    run: i + 1,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    targets: r.targets.map(metricSource),
+    sources: r.targets.flatMap((t) => t.sockets.map((s) => s.local)),
+  }));
   const summary = runs[medianIndex]!.targets.map((t) => {
     const samples = results.map((r) => r.targets.find((x) => x.label === t.label)).filter((x) => x !== undefined);
     const metrics: Record<string, SpreadStat | null> = {};

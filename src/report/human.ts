@@ -20,7 +20,8 @@ export function renderTargetBlock(t: TargetReport, timeLimitSec: number | null):
 
 /** After the targets: the comparison against the first (with several) and the run's notes. */
 export function renderTail(report: Report): string {
-  let out = '';
+  // Which I/O path ran (issue 9): "native", or "dgram (native addon unavailable: REASON)".
+  let out = report.config.io !== undefined ? `I/O:          ${report.config.io}\n` : '';
   if (report.comparison) out += renderComparison(report.comparison) + '\n';
   for (const n of report.notes) out += `Note: ${n}\n`;
   return out;

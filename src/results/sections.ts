@@ -114,7 +114,14 @@ export interface RepeatSection {
   /** 1-based number of the run whose full results make up this report (median qps). */
   medianRun: number;
   /** Each run's key results, per target (the input for medians and spreads). */
-  results: Array<{ run: number; startedAt: string; endedAt: string; targets: MetricSource[] }>;
+  results: Array<{
+    run: number;
+    startedAt: string;
+    endedAt: string;
+    targets: MetricSource[];
+    /** Local address:port of every socket the run sent from (the same in every run: one session). */
+    sources?: string[];
+  }>;
   /** Median, min, max and spread of the key metrics, per target. */
   summary: Array<{ label: string; metrics: Record<string, SpreadStat | null> }>;
 }

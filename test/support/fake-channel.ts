@@ -105,6 +105,7 @@ export function fakeContext(o: FakeContextOptions): ChannelContext {
     localAddress: null,
     localPort: null,
     bufferBytes: null,
+    udpPayloadSize: null,
     connectTimeoutMs: 1000,
     transport: o.transport ?? fakeTransport(),
     q: o.q,

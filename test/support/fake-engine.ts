@@ -1,0 +1,197 @@
+// The real engine (WorkerHost -> EngineLoop -> DnsChannel -> Recorder) on a fake clock, with a fake
+// transport whose "server" answers, drops or stalls on command. No thread, no socket, no real
+// time: pacing, timeouts, late answers and interleave become deterministic and run in
+// milliseconds. Only the wire and the clock are fake; every counting path is production code.
+import { DnsChannel, type ChannelContext } from '../../src/engine/channel.js';
+import { WorkerHost } from '../../src/engine/host.js';
+import type { FromWorker, HostRun, HostSetup, LoopSetup } from '../../src/engine/protocol.js';
+import type { EngineTimers, TimerHandle } from '../../src/engine/timers.js';
+import { registerTransport } from '../../src/engine/transports/registry.js';
+import { buildQuerySet } from '../../src/queryset/load.js';
+import type { RunData } from '../../src/results/model.js';
+
+/** A clock that moves only when told, and the timers that run on it. */
+export class FakeTimers implements EngineTimers {
+  t = 0;
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+  private soonQueue: Array<() => void> = [];
+  /** A perfect timer: it fires exactly when asked. */
+  readonly resolutionMs = 0;
+  readonly now = (): number => this.t;
+
+  at(atMs: number, fn: () => void): TimerHandle {
+    const id = ++this.seq;
+    this.timers.set(id, { at: Math.max(atMs, this.t), fn });
+    return { id };
+  }
+
+  cancel(h: TimerHandle): void {
+    this.timers.delete((h as { id: number }).id);
+  }
+
+  soon(fn: () => void): void {
+    this.soonQueue.push(fn);
+  }
+
+  /** Run everything due up to now + ms, in time order (then id order); `soon` callbacks after each. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (let guard = 0; guard < 10_000_000; guard++) {
+      this.drainSoon();
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (next === undefined || e[1].at < next[1].at)) next = e;
+      if (next === undefined) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+    this.drainSoon();
+  }
+
+  private drainSoon(): void {
+    for (let guard = 0; this.soonQueue.length > 0 && guard < 1_000_000; guard++) {
+      const q = this.soonQueue;
+      this.soonQueue = [];
+      for (const fn of q) fn();
+    }
+  }
+}
+
+/** What the fake server does with each query, per target. */
+export interface FakeServer {
+  /** Answer after this many ms; null drops the query. Called once per query sent. */
+  latencyMs(query: { target: number; sentAt: number; index: number }): number | null;
+  /** Response code to answer with (default 0, NOERROR). */
+  rcode?: number;
+}
+
+/** Every query the fake wire carried: when, to which target, which query of the set. */
+export interface Sent {
+  target: number;
+  at: number;
+  queryIndex: number;
+}
+
+export interface FakeEngine {
+  timers: FakeTimers;
+  sent: Sent[];
+  /** Start a run now; results arrive in `done` as the clock advances. */
+  run(o: { rate: number | null; timeLimitMs: number | null; totalQueries?: number | null; intervalMs?: number }): void;
+  /** The per-target results of the last run, once it ended (else undefined). */
+  readonly done: RunData[] | undefined;
+  interrupt(): void;
+  messages: FromWorker[];
+}
+
+let fakeIndex = 0;
+
+/**
+ * A WorkerHost with `loops` loops and `socketsPerLoop` fake sockets (window each) per target,
+ * driven by `server`. `queries` names the query set (default 100 A queries).
+ */
+export async function fakeEngine(o: {
+  targets?: number;
+  loops?: number;
+  socketsPerLoop?: number;
+  window?: number;
+  timeoutMs?: number;
+  queries?: number;
+  server: FakeServer;
+}): Promise<FakeEngine> {
+  const timers = new FakeTimers();
+  const sent: Sent[] = [];
+  const mode = `fake-${++fakeIndex}`;
+  const server = o.server;
+  class FakeChannel extends DnsChannel {
+    constructor(ctx: ChannelContext) {
+      super(ctx);
+    }
+    endpoints(): { local: string; remote: string } {
+      return { local: `fake:${this.target}`, remote: `server:${this.target}` };
+    }
+    protected transmit(msg: Buffer, id: number): void {
+      const at = timers.now();
+      const queryIndex = this.table.query[id]!;
+      sent.push({ target: this.target, at, queryIndex });
+      const latency = server.latencyMs({ target: this.target, sentAt: at, index: sent.length - 1 });
+      if (latency === null) return;
+      // The answer: the query with QR set and the RCODE filled in (same ID, same question).
+      const answer = Buffer.from(msg);
+      answer[2] = answer[2]! | 0x80;
+      answer[3] = (answer[3]! & 0xf0) | (server.rcode ?? 0);
+      timers.at(at + latency, () => this.deliver(answer, 0, answer.length, timers.now()));
+    }
+    close(): void {}
+  }
+  registerTransport(mode, async (ctx) => new FakeChannel(ctx));
+
+  const lines = Array.from({ length: o.queries ?? 100 }, (_, i) => `h${i}.test.com A`).join('\n');
+  const qs = buildQuerySet(Buffer.from(lines), 'fake.txt', { recursionDesired: true, edns: null });
+  const loops = o.loops ?? 1;
+  const perLoop = o.socketsPerLoop ?? 1;
+  const loopSetups: LoopSetup[] = Array.from({ length: loops }, (_, i) => ({
+    loop: i,
+    socketWindows: new Array<number>(perLoop).fill(o.window ?? 10),
+    firstSocket: i * perLoop,
+    localPort: null,
+  }));
+  const targets = Array.from({ length: o.targets ?? 1 }, (_, t) => ({ host: `192.0.2.${t + 1}`, port: 53, family: 4 as const }));
+  const setup: HostSetup = {
+    host: 0,
+    loops: loopSetups,
+    targets,
+    timeoutMs: o.timeoutMs ?? 1000,
+    bufferBytes: null,
+    localAddresses: [],
+    transport: {
+      mode, tcpFallback: false, tsig: null, nsid: false,
+      tls: { insecure: false, ca: null, sni: null }, doh: { path: '/dns-query', authority: null, method: 'GET' },
+    },
+    verbose: false,
+    encode: { recursionDesired: true, edns: null },
+    nativePath: null,
+    queries: { count: qs.count, wire: qs.wire, offsets: qs.offsets, questionLengths: qs.questionLengths },
+  };
+  const messages: FromWorker[] = [];
+  let done: RunData[] | undefined;
+  const EPOCH = 1_700_000_000_000;
+  const host = new WorkerHost(
+    setup,
+    (m) => {
+      messages.push(m);
+      if (m.type === 'done') done = m.partials;
+    },
+    { timers, toEpochMs: (t) => EPOCH + t, fromEpochMs: (e) => e - EPOCH, cpuMs: () => null },
+  );
+  await host.open();
+  let runId = 0;
+  return {
+    timers,
+    sent,
+    messages,
+    get done() {
+      return done;
+    },
+    run(r) {
+      done = undefined;
+      sent.length = 0;
+      const spec: HostRun = {
+        run: ++runId,
+        rates: Array.from({ length: loops }, (_, i) => (r.rate === null ? null : Math.floor(r.rate / loops) + (i < r.rate % loops ? 1 : 0))),
+        timeLimitMs: r.timeLimitMs,
+        totalQueries: r.totalQueries ?? null,
+        intervalMs: r.intervalMs ?? 100,
+        progressMs: 1000,
+        startAtEpochMs: EPOCH + timers.now(),
+        sequence: new SharedArrayBuffer(8 * targets.length),
+      };
+      host.run(spec);
+      timers.advance(0);
+    },
+    interrupt() {
+      host.interrupt(runId);
+    },
+  };
+}
