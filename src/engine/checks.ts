@@ -51,21 +51,23 @@ export class AnswerChecks {
 
   /**
    * False when the answer (`len` bytes at `off` of `buf`, an answer to query `qi` whose question
-   * the channel has already matched) is not what the query expects: the caller counts it
-   * wrongAnswer. With --rrset-order, tallies the order of its records.
+   * the channel has already matched, or an error answer without a question; `rcode` its full
+   * RCODE) is not what the query expects: the caller counts it wrongAnswer. With --rrset-order,
+   * tallies the order of its records.
    */
-  accept(buf: Uint8Array, off: number, len: number, qi: number): boolean {
+  accept(buf: Uint8Array, off: number, len: number, qi: number, rcode: number = buf[off + 3]! & 0x0f): boolean {
     const e = this.index === null ? -1 : (this.index[qi] ?? -1);
     if (e < 0 && !this.rrsetOrder) return true;
     const msg = buf.subarray(off, off + len);
     const qtype = this.queryType(qi);
-    const records = answerRecords(msg, 12 + this.q.questionLengths[qi]!, qtype);
+    // RFC 1035 lets an error answer carry no question (QDCOUNT 0): its records start at once.
+    const qd = (msg[4]! << 8) | msg[5]!;
+    const records = answerRecords(msg, qd === 0 ? 12 : 12 + this.q.questionLengths[qi]!, qtype);
     const c = this.collector();
     if (this.rrsetOrder && records !== null && records.length >= 2) c.order(this.queryName(qi), records);
     if (e < 0) return true;
     c.checked++;
     const want = this.list[e]!;
-    const rcode = msg[3]! & 0x0f;
     let ok: boolean;
     if (rcode !== want.rcode) ok = false;
     // An error RCODE expected: the RCODE is the whole answer.
