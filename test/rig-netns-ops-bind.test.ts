@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, listNamespaces, netnsSkip, pidAlive, skipReason, type Lab } from './support/netns.js';
 import { startNamedIn, type LabNamed } from './support/netns-servers.js';
 import { waitFor, dig } from './support/netns-dig.js';
-import { expectRunAccounted } from './support/accounting.js';
+// Totals only: the per-interval identity is the recorder's (an outcome later than its ring is
+// counted in the oldest open interval), which a heavily loaded 2-core CI can reach.
+import { expectAccounted } from './support/accounting.js';
 import { dnsbenchIn, type LabRun } from './support/netns-dnsbench.js';
 import { newRndcKey, primaryNamedConf, secondaryNamedConf, SEED_KEY, type TwoViews } from './support/rigconf/named.js';
 import { VIEW_ANSWERS, viewZone } from './support/rigconf/zones.js';
@@ -92,7 +94,7 @@ describe.skipIf(netnsSkip(reason))('dnsbench against BIND primary/secondary with
   });
 
   it('with -y every answer from both servers matches the key view\'s expect=', () => {
-    for (const t of keyed.targets) expectRunAccounted(t, t.label);
+    for (const t of keyed.targets) expectAccounted(t.counters, t.label);
     for (const t of keyed.targets) {
       const c = t.counters;
       expect(c.wrongAnswer, t.label).toBe(0);
@@ -105,7 +107,7 @@ describe.skipIf(netnsSkip(reason))('dnsbench against BIND primary/secondary with
   });
 
   it('without -y every checked answer is a wrong answer: the default view answered', () => {
-    for (const t of plain.targets) expectRunAccounted(t, t.label);
+    for (const t of plain.targets) expectAccounted(t.counters, t.label);
     for (const t of plain.targets) {
       const c = t.counters;
       const checked = t.answerChecks!.expect!.checked;

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, listNamespaces, netnsSkip, pidAlive, skipReason, type Lab } from './support/netns.js';
 import { startDnsdistIn, startNamedIn, type LabNamed } from './support/netns-servers.js';
-import { expectRunAccounted } from './support/accounting.js';
+// Totals only: the per-interval identity is the recorder's (an outcome later than its ring is
+// counted in the oldest open interval), which a heavily loaded 2-core CI can reach.
+import { expectAccounted } from './support/accounting.js';
 import { dnsbenchIn } from './support/netns-dnsbench.js';
 import { authNamedConf } from './support/rigconf/named.js';
 import { DB_TEST } from './support/rigconf/zones.js';
@@ -68,7 +70,7 @@ describe.skipIf(netnsSkip(reason))('dnsbench drill: SIGKILL of a backend behind 
   it('one outage of about half the queries, for about the detection time, then full service from d2', async () => {
     expect(report.events![0]!.exitCode).toBe(0);
     expect(await d1.proc.exited).toMatchObject({ signal: 'SIGKILL' });
-    for (const t of report.targets) expectRunAccounted(t, t.label);
+    for (const t of report.targets) expectAccounted(t.counters, t.label);
     const tl = report.timeline!.targets[0]!;
     const w = tl.outages;
     console.log(

@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, listNamespaces, netnsSkip, pidAlive, skipReason, type Lab } from './support/netns.js';
 import { startNamedIn } from './support/netns-servers.js';
-import { expectRunAccounted } from './support/accounting.js';
+// Totals only: the per-interval identity is the recorder's (an outcome later than its ring is
+// counted in the oldest open interval), which a heavily loaded 2-core CI can reach.
+import { expectAccounted } from './support/accounting.js';
 import { dnsbenchIn } from './support/netns-dnsbench.js';
 import { authNamedConf } from './support/rigconf/named.js';
 import { ORDER_ADDRS, orderZone } from './support/rigconf/zones.js';
@@ -66,7 +68,7 @@ describe.skipIf(netnsSkip(reason))('dnsbench --rrset-order against BIND (netns)'
   });
 
   it('every answer tallied, each with the four records', () => {
-    for (const t of report.targets) expectRunAccounted(t, t.label);
+    for (const t of report.targets) expectAccounted(t.counters, t.label);
     expect(report.targets[0]!.counters.completed).toBe(4 * PASSES);
     for (const o of ['random', 'cyclic', 'fixed', 'none']) {
       const v = verdict(`rr-${o}.order.test`);

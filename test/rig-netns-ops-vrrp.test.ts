@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, listNamespaces, netnsSkip, pidAlive, skipReason, type Lab } from './support/netns.js';
 import { startKeepalivedIn, startNamedIn, waitForVip } from './support/netns-servers.js';
 import { dig, waitFor } from './support/netns-dig.js';
-import { expectRunAccounted } from './support/accounting.js';
+// Totals only: the per-interval identity is the recorder's (an outcome later than its ring is
+// counted in the oldest open interval), which a heavily loaded 2-core CI can reach.
+import { expectAccounted } from './support/accounting.js';
 import { dnsbenchIn } from './support/netns-dnsbench.js';
 import { authNamedConf } from './support/rigconf/named.js';
 import { DB_TEST } from './support/rigconf/zones.js';
@@ -82,7 +84,7 @@ describe.skipIf(netnsSkip(reason))('dnsbench failover drill: VRRP VIP, d1 down a
       expect(e.startedAtMs! - e.dueAtMs!).toBeLessThan(250);
     });
     expect(report.events![1]!.dueAtMs! - report.events![0]!.dueAtMs!).toBe(1500);
-    for (const t of report.targets) expectRunAccounted(t, t.label);
+    for (const t of report.targets) expectAccounted(t.counters, t.label);
   });
 
   it('finds exactly one outage, about 0.3 s long, right after the port went down, d1 before and d2 after', () => {

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, listNamespaces, netnsSkip, pidAlive, skipReason, type Lab } from './support/netns.js';
 import { startNamedIn, type LabNamed } from './support/netns-servers.js';
-import { expectRunAccounted } from './support/accounting.js';
+// Totals only: the per-interval identity is the recorder's (an outcome later than its ring is
+// counted in the oldest open interval), which a heavily loaded 2-core CI can reach.
+import { expectAccounted } from './support/accounting.js';
 import { dnsbenchIn, type LabRun } from './support/netns-dnsbench.js';
 import { authNamedConf, newRndcKey } from './support/rigconf/named.js';
 import { DB_TEST } from './support/rigconf/zones.js';
@@ -61,7 +63,7 @@ describe.skipIf(netnsSkip(reason))(`${N} generators in ${N} namespaces, one segm
     const startAt = new Date(intendedMs).toISOString();
     runs = await Promise.all(
       Array.from({ length: N }, (_, i) =>
-        dnsbenchIn(l, `g${i + 1}`, ['-s', SERVER, '-d', `${l.dir}/q.txt`, '-n', String(PASSES), '-T', '1', '-c', '1', '-q', '20', '-t', '2',
+        dnsbenchIn(l, `g${i + 1}`, ['-s', SERVER, '-a', `198.18.0.${101 + i}`, '-d', `${l.dir}/q.txt`, '-n', String(PASSES), '-T', '1', '-c', '1', '-q', '20', '-t', '2',
           '--segment', `${i + 1}/${N}`, '--start-at', startAt], { timeoutMs: 40_000 }),
       ),
     );
@@ -86,7 +88,7 @@ describe.skipIf(netnsSkip(reason))(`${N} generators in ${N} namespaces, one segm
       expect(r.segment).toEqual({ index: i + 1, count: N, fileQueries: FILE_QUERIES });
       const c = r.targets[0]!.counters;
       expect(c.sent).toBe(PASSES * segmentSize(FILE_QUERIES, { index: i + 1, count: N }));
-      for (const t of r.targets) expectRunAccounted(t, t.label);
+      for (const t of r.targets) expectAccounted(t.counters, t.label);
       expect(r.targets[0]!.sockets[0]!.local).toMatch(new RegExp(`^198\\.18\\.0\\.${101 + i}:`));
       expect(r.start!.intendedAtMs).toBe(intendedMs);
     });
@@ -95,7 +97,7 @@ describe.skipIf(netnsSkip(reason))(`${N} generators in ${N} namespaces, one segm
   it('merged: the whole file exactly once per pass, counted at the server too', () => {
     const c = merged.targets[0]!.counters;
     expect(c.sent).toBe(PASSES * FILE_QUERIES);
-    for (const t of merged.targets) expectRunAccounted(t, t.label);
+    for (const t of merged.targets) expectAccounted(t.counters, t.label);
     expect(c.completed).toBe(PASSES * FILE_QUERIES);
     expect(merged.notes).toContain(`The runs were segments 1..${N} of the query file, each exactly once: together they sent the whole file.`);
     expect(atServer).toBe(PASSES * FILE_QUERIES);
