@@ -115,6 +115,18 @@ describe('timeouts and late answers on a fake clock', () => {
     expectRunAccounted(r);
   });
 
+  it('a sweep delayed far past the timeout still counts each loss in the interval it was sent in', async () => {
+    // Timers fire up to 1.5 s late (a starved machine) while -t is 0.5 s and intervals are 50 ms:
+    // outcomes arrive later than the recorder's usual window; it grows rather than misplace them.
+    const e = await fakeEngine({ window: 20, timeoutMs: 500, lateMs: 1500, server: { latencyMs: ({ index }) => (index % 3 === 0 ? null : 1) } });
+    e.run({ rate: null, timeLimitMs: null, totalQueries: 600, intervalMs: 50 });
+    e.timers.advance(60_000);
+    const r = e.done![0]!;
+    expect(r.counters.sent).toBe(600);
+    expect(r.counters.timedOut).toBeGreaterThan(100);
+    expectRunAccounted(r);
+  });
+
   it('an answer after the timeout is late, never completed', async () => {
     const e = await fakeEngine({ window: 5, timeoutMs: 200, server: { latencyMs: ({ index }) => (index % 2 === 0 ? 1 : 300) } });
     e.run({ rate: null, timeLimitMs: null, totalQueries: 20 });

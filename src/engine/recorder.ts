@@ -15,6 +15,9 @@ import { addSample, emptySums, type IntervalData, type LatencySums, type RunData
 import { tallyAdd } from '../results/tally.js';
 import type { ChecksCollector } from '../results/checks.js';
 
+/** Most intervals a recorder keeps open (the ring grows to this when outcomes are very late). */
+const MAX_RING = 8192;
+
 /** Counters that are events (not query outcomes) and can be counted with `event`. */
 export type EventCounter =
   | 'malformed' | 'late' | 'mismatched' | 'socketErrors' | 'tcpFallbacks' | 'httpErrors'
@@ -27,6 +30,8 @@ export type LossKind = 'timedOut' | 'truncated' | 'aborted' | 'wrongAnswer';
 /** One open interval: its counters and the latency of its queries. */
 class Slot {
   index = -1;
+  /** Queries sent in this interval whose outcome is not known yet: it stays open while > 0. */
+  outstanding = 0;
   readonly c: Counters = zeroCounters();
   readonly rcodes = new Float64Array(16);
   extended: Map<number, number> | null = null;
@@ -36,6 +41,7 @@ class Slot {
 
   reset(index: number): void {
     this.index = index;
+    this.outstanding = 0;
     const c = this.c as unknown as Record<string, number>;
     for (const k in c) c[k] = 0;
     this.rcodes.fill(0);
@@ -85,7 +91,7 @@ export class Recorder {
   windowFullMs = 0;
   lastCompletionAt = 0;
 
-  private readonly ring: Slot[];
+  private ring: Slot[];
   private readonly invInterval: number;
   /** Index of the newest interval seen; slots with index <= newest - ring.length + 2 are final. */
   private newest = 0;
@@ -124,16 +130,35 @@ export class Recorder {
     return this.ring[this.newest % n]!;
   }
 
-  /** Open intervals up to `idx`, finalizing the ones they replace in the ring. */
+  /**
+   * Open intervals up to `idx`, finalizing the ones they replace in the ring. An interval that
+   * still has queries outstanding (a sweep delayed past the ring's slack on a starved machine)
+   * is never finalized early: the ring grows instead (up to MAX_RING), so each outcome still
+   * lands in the interval its query was sent in.
+   */
   private advance(idx: number): Slot {
-    const n = this.ring.length;
     for (let i = this.newest + 1; i <= idx; i++) {
-      const s = this.ring[i % n]!;
+      let n = this.ring.length;
+      let s = this.ring[i % n]!;
+      if (s.index >= 0 && s.outstanding > 0 && n < MAX_RING) {
+        this.grow();
+        n = this.ring.length;
+        s = this.ring[i % n]!;
+      }
       if (s.index >= 0) this.finalize(s);
       s.reset(i);
     }
     this.newest = idx;
-    return this.ring[idx % n]!;
+    return this.ring[idx % this.ring.length]!;
+  }
+
+  /** Double the ring, keeping every open interval at its index modulo the new size. */
+  private grow(): void {
+    const size = Math.min(MAX_RING, this.ring.length * 2);
+    const next: Slot[] = new Array<Slot>(size);
+    for (const s of this.ring) if (s.index >= 0) next[s.index % size] = s;
+    for (let i = 0; i < size; i++) next[i] ??= new Slot();
+    this.ring = next;
   }
 
   private finalize(s: Slot): void {
@@ -181,7 +206,9 @@ export class Recorder {
 
   /** A query went out at clock `now`, `bytes` long on the wire. */
   sent(now: number, bytes: number): void {
-    const c = this.slotAt(now).c;
+    const s = this.slotAt(now);
+    s.outstanding++;
+    const c = s.c;
     c.sent++;
     c.requestBytes += bytes;
     this.live.sent++;
@@ -190,6 +217,7 @@ export class Recorder {
   /** A matching, untruncated answer. Times are clock ms; rcode is the full (extended) RCODE. */
   complete(now: number, sentAt: number, intendedAt: number, rcode: number, bytes: number, nsid: string | null): void {
     const s = this.slotAt(sentAt);
+    s.outstanding--;
     const c = s.c;
     c.completed++;
     c.responseBytes += bytes;
@@ -218,7 +246,9 @@ export class Recorder {
 
   /** A query sent at `sentAt` was lost (detected at `now`). */
   lost(sentAt: number, kind: LossKind, _now: number): void {
-    const c = this.slotAt(sentAt).c;
+    const s = this.slotAt(sentAt);
+    s.outstanding--;
+    const c = s.c;
     c.lost++;
     c[kind]++;
     this.live.lost++;
@@ -226,7 +256,9 @@ export class Recorder {
 
   /** Ctrl-C while the query sent at `sentAt` was outstanding. */
   interrupted(sentAt: number): void {
-    this.slotAt(sentAt).c.interrupted++;
+    const s = this.slotAt(sentAt);
+    s.outstanding--;
+    s.c.interrupted++;
   }
 
   /** A response-level event (not a query's outcome) at clock `now`. */

@@ -152,10 +152,9 @@ export class NativeUdpChannel extends DnsChannel {
   }
 
   /** Signed queries (built per query in JavaScript): one sendRaw each. */
-  protected transmit(msg: Buffer, id: number): void {
-    const at = this.sock.sendRaw(msg);
-    if (at >= 0) this.table.sentAt[id] = at + this.offset;
-    else this.recorder.event('socketErrors', this.now());
+  protected transmit(msg: Buffer, _id: number): void {
+    // The send time stays the one send() read (the recorder counted the query in that interval).
+    if (this.sock.sendRaw(msg) < 0) this.recorder.event('socketErrors', this.now());
   }
 
   private onReadable(n: number): void {
