@@ -4,6 +4,7 @@
 import type { RunData } from '../results/model.js';
 import type { EncodeOptions } from '../queryset/types.js';
 import type { TsigKey } from '../tsig/key.js';
+import type { RingShared } from '../queryset/ring.js';
 
 /** A server to send to (resolved address). */
 export interface WorkerTarget {
@@ -56,11 +57,13 @@ export interface HostSetup {
   transport: WorkerTransport;
   verbose: boolean;
   encode: EncodeOptions;
+  /** The query set; with `ring` (a streamed file), wire/offsets/questionLengths are the ring's. */
   queries: {
     count: number;
     wire: SharedArrayBuffer;
     offsets: SharedArrayBuffer;
     questionLengths: SharedArrayBuffer;
+    ring?: RingShared;
   };
 }
 

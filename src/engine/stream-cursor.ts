@@ -1,0 +1,213 @@
+// An engine loop's side of a streamed query set (queryset/stream.ts, queryset/ring.ts): per
+// target it takes whole chunks from the shared ring (an Atomics.add on the target's chunk
+// counter, so the loops of every worker share the file without handing out a query twice) and
+// releases a chunk once no outstanding query of this loop refers to it any more.
+//
+// Why the pins: a channel keeps only the query's index until the query ends, and reads the
+// question from the ring to check the answer (and -v lines, the --tcp-fallback retry). So a chunk
+// stays this loop's until its oldest outstanding query is younger than the chunk; the loop's
+// channels tell which one is oldest (their ID tables keep outstanding queries in send order).
+//
+// A chunk that is not ready yet (the main thread has not read that far) never blocks the event
+// loop and is never spun on: the loop waits with Atomics.waitAsync and is woken when a chunk is
+// published; the wait is summed in the ring (WAIT_MS) for the report's note, not as send lag.
+import { chunkTag, PRODUCER_BLOCKED, PUBLISHED, RELEASED, RingViews, WAIT_MS, WAIT_RING_MS, WAITS, type RingShared } from '../queryset/ring.js';
+import { waitAsync } from '../util/wait-async.js';
+
+/** next(): the stream has ended for this target (every pass was sent). */
+export const STREAM_END = -1;
+/** next(): the target's next chunk is not ready; the loop is woken when one is published. */
+export const NOT_READY = -2;
+
+export class StreamCursor {
+  readonly v: RingViews;
+  private claimed: BigInt64Array | null = null;
+  /** Per target: the slot being sent from, or -1. */
+  private readonly cur: Int32Array;
+  /** Per target: the next query index to send and the end of the current chunk (ring indices). */
+  private readonly nextIdx: Float64Array;
+  private readonly endIdx: Float64Array;
+  /** Per target: the chunk number claimed but not yet there, or -1. */
+  private readonly pending: Float64Array;
+  /** Per target: slots taken and not released, oldest first (a ring buffer of slot numbers). */
+  private readonly held: Int32Array[];
+  private readonly heldHead: Int32Array;
+  private readonly heldLen: Int32Array;
+  /** Per target, per slot: the order in which this loop took the chunk it holds there. */
+  private readonly takeNo: Float64Array[];
+  private readonly takes: Float64Array;
+  /** Per target: clock time it found its next chunk not ready, or -1. */
+  private readonly waitingSince: Float64Array;
+  /** Per target: 1 when that wait began with the ring full (the producer waiting for a free slot). */
+  private readonly waitRing: Uint8Array;
+  private waitPending = false;
+
+  constructor(
+    shared: RingShared,
+    private readonly targets: number,
+    /** Called (from a promise) when a chunk may have been published: the loop should try again. */
+    private readonly wake: () => void,
+    private readonly now: () => number,
+    /**
+     * The take order (takeOf) of the chunk holding target t's oldest outstanding query on this
+     * loop, or Infinity when none is outstanding.
+     */
+    private readonly oldestTake: (t: number) => number,
+  ) {
+    this.v = new RingViews(shared);
+    const slots = this.v.slots;
+    this.cur = new Int32Array(targets).fill(-1);
+    this.nextIdx = new Float64Array(targets);
+    this.endIdx = new Float64Array(targets);
+    this.pending = new Float64Array(targets).fill(-1);
+    this.held = Array.from({ length: targets }, () => new Int32Array(slots));
+    this.heldHead = new Int32Array(targets);
+    this.heldLen = new Int32Array(targets);
+    this.takeNo = Array.from({ length: targets }, () => new Float64Array(slots));
+    this.takes = new Float64Array(targets);
+    this.waitingSince = new Float64Array(targets).fill(-1);
+    this.waitRing = new Uint8Array(targets);
+  }
+
+  /** A new run: `claimed` is its per-target chunk counters (BigInt64Array over the SAB). */
+  begin(claimed: SharedArrayBuffer): void {
+    this.claimed = new BigInt64Array(claimed);
+    this.cur.fill(-1);
+    this.nextIdx.fill(0);
+    this.endIdx.fill(0);
+    this.pending.fill(-1);
+    this.heldHead.fill(0);
+    this.heldLen.fill(0);
+    this.takes.fill(0);
+    this.waitingSince.fill(-1);
+  }
+
+  /** The index (in the ring) of target t's next query, STREAM_END, or NOT_READY. */
+  next(t: number): number {
+    const k = this.nextIdx[t]!;
+    if (k < this.endIdx[t]!) {
+      this.nextIdx[t] = k + 1;
+      return k;
+    }
+    return this.take(t);
+  }
+
+  /** True while target t waits for a chunk (for the loop's pacing: the wait is not send lag). */
+  isWaiting(t: number): boolean {
+    return this.waitingSince[t]! >= 0;
+  }
+
+  /** The take order of the chunk holding query `queryIndex` (for the loop's oldest outstanding query). */
+  takeOf(t: number, queryIndex: number): number {
+    return this.takeNo[t]![Math.floor(queryIndex / this.v.stride)]!;
+  }
+
+  /** Gives back target t's chunks that no outstanding query refers to (on every tick, and per chunk taken). */
+  releaseUnused(t: number): void {
+    this.release(t, this.oldestTake(t));
+  }
+
+  /**
+   * Releases target t's chunks taken before `oldestTake` (the take order of the chunk holding its
+   * oldest outstanding query; Infinity when none is outstanding). The chunk being sent from stays
+   * until it is used up.
+   */
+  private release(t: number, oldestTake: number): void {
+    const held = this.held[t]!;
+    const slots = this.v.slots;
+    while (this.heldLen[t]! > 0) {
+      const h = this.heldHead[t]!;
+      const s = held[h]!;
+      if (this.takeNo[t]![s]! >= oldestTake) return;
+      if (s === this.cur[t] && this.nextIdx[t]! < this.endIdx[t]!) return;
+      this.heldHead[t] = (h + 1) % slots;
+      this.heldLen[t] = this.heldLen[t]! - 1;
+      if (s === this.cur[t]) this.cur[t] = -1;
+      this.releaseSlot(s);
+    }
+  }
+
+  /** The run is over on this loop (nothing outstanding): every chunk held goes back. */
+  finish(): void {
+    for (let t = 0; t < this.targets; t++) {
+      // Unsent queries of the current chunk are simply not sent (time limit or Ctrl-C).
+      this.nextIdx[t] = this.endIdx[t]!;
+      this.release(t, Infinity);
+      if (this.waitingSince[t]! >= 0) this.addWait(t);
+    }
+  }
+
+  private take(t: number): number {
+    const v = this.v;
+    const c = v.control;
+    // The chunk just used up (and any older one) may go back before the next is claimed; while
+    // waiting, every retry (after each answer) gives back what answers have unpinned.
+    this.releaseUnused(t);
+    let g = this.pending[t]!;
+    if (g < 0) {
+      g = Number(Atomics.add(this.claimed!, t, 1n));
+      this.pending[t] = g;
+    }
+    // Read before looking, so a chunk published in between wakes the wait below at once.
+    const seen = Atomics.load(c, PUBLISHED);
+    const s = g % v.slots;
+    if (Atomics.load(c, v.tagAt(s)) !== chunkTag(g)) {
+      const end = Atomics.load(v.end, 0);
+      if (end >= 0n && g >= Number(end)) {
+        if (this.waitingSince[t]! >= 0) this.addWait(t);
+        return STREAM_END;
+      }
+      if (this.waitingSince[t]! < 0) {
+        this.waitingSince[t] = this.now();
+        this.waitRing[t] = Atomics.load(c, PRODUCER_BLOCKED);
+        // Tell a producer reading a slow pipe that a loop is waiting for what it has so far.
+        Atomics.add(c, WAITS, 1);
+        Atomics.notify(c, WAITS);
+      }
+      this.waitFor(seen);
+      return NOT_READY;
+    }
+    this.pending[t] = -1;
+    if (this.waitingSince[t]! >= 0) this.addWait(t);
+    const n = Atomics.load(c, v.countAt(s));
+    const base = s * v.stride;
+    this.cur[t] = s;
+    this.nextIdx[t] = base + 1;
+    this.endIdx[t] = base + n;
+    const len = this.heldLen[t]!;
+    this.held[t]![(this.heldHead[t]! + len) % v.slots] = s;
+    this.heldLen[t] = len + 1;
+    const k = this.takes[t]! + 1;
+    this.takes[t] = k;
+    this.takeNo[t]![s] = k;
+    return base;
+  }
+
+  private addWait(t: number): void {
+    const ms = Math.round(this.now() - this.waitingSince[t]!);
+    Atomics.add(this.v.control, WAIT_MS, ms);
+    if (this.waitRing[t] === 1) Atomics.add(this.v.control, WAIT_RING_MS, ms);
+    this.waitingSince[t] = -1;
+  }
+
+  private releaseSlot(s: number): void {
+    const c = this.v.control;
+    if (Atomics.sub(c, this.v.refsAt(s), 1) === 1) {
+      Atomics.add(c, RELEASED, 1);
+      Atomics.notify(c, RELEASED);
+    }
+  }
+
+  /** One wait at a time per loop: any publish wakes it, and the loop tries every target again. */
+  private waitFor(seen: number): void {
+    if (this.waitPending) return;
+    this.waitPending = true;
+    const w = waitAsync(this.v.control, PUBLISHED, seen, 1000);
+    const done = (): void => {
+      this.waitPending = false;
+      this.wake();
+    };
+    if (w.async) void w.value.then(done);
+    else void Promise.resolve().then(done);
+  }
+}
