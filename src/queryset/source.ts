@@ -52,8 +52,9 @@ const PIPE_HIGH_WATER = 4 << 20;
  * A pipe (a Node Readable) whose bytes are kept for replay: in memory while the input may still
  * turn out small (`head`), then, after startSpooling(), in an unlinked temporary file. Reads are
  * positional, so every pass (and every run) reads from its own position; a position past what
- * has arrived waits for the pipe. One live read at a time: a read abandoned by its caller (the
- * loader's deadline) still lands in the head or the spool, so no byte is ever lost.
+ * has arrived waits for the pipe. One live read at a time, shared by whoever waits: a read
+ * abandoned by its caller (the loader's deadline, a stopped run) still lands in the head or the
+ * spool, so no byte is ever lost, and the next reader finds it there.
  */
 export class PipeInput implements ReplayableInput {
   readonly size = null;
@@ -67,9 +68,11 @@ export class PipeInput implements ReplayableInput {
   private wake: (() => void) | null = null;
   private head: Buffer[] = [];
   private spool: FileHandle | null = null;
+  /** Set while startSpooling() moves the head to the spool: chunks arriving meanwhile wait for it. */
+  private spoolReady: Promise<void> | null = null;
   private spoolError: Error | null = null;
-  /** Serializes live reads (and the switch to the spool). */
-  private chain: Promise<unknown> = Promise.resolve();
+  /** The live read in progress, if any. */
+  private live: Promise<number> | null = null;
   private closed = false;
 
   constructor(
@@ -134,7 +137,7 @@ export class PipeInput implements ReplayableInput {
     while (this.received <= limit) {
       const left = deadlineMs - Date.now();
       if (left <= 0) return false;
-      const got = await Promise.race([this.serial(() => this.pull()), sleep(left).then(() => 'timeout' as const)]);
+      const got = await Promise.race([this.pullShared(), sleep(left).then(() => 'timeout' as const)]);
       if (got === 'timeout') return false;
       if (got === 0) return true;
     }
@@ -148,7 +151,7 @@ export class PipeInput implements ReplayableInput {
    * @throws Error when the file cannot be created or written.
    */
   async startSpooling(): Promise<void> {
-    await this.serial(async () => {
+    this.spoolReady ??= (async () => {
       const path = join(tmpdir(), `dnsbench-stdin-${randomBytes(12).toString('hex')}`);
       const flags = constants.O_CREAT | constants.O_EXCL | constants.O_RDWR | (constants.O_NOFOLLOW ?? 0);
       const fh = await fsp.open(path, flags, 0o600);
@@ -160,7 +163,8 @@ export class PipeInput implements ReplayableInput {
       }
       this.head = [];
       this.spool = fh;
-    });
+    })();
+    await this.spoolReady;
   }
 
   async open(): Promise<ByteReader> {
@@ -208,12 +212,18 @@ export class PipeInput implements ReplayableInput {
         const { bytesRead } = await this.spool.read(buf, off, Math.min(len, this.received - pos), pos);
         return bytesRead;
       }
-      const n = await this.serial(() => this.pull());
+      const n = await this.pullShared();
       if (n === 0 && pos >= this.received) return 0;
     }
   }
 
-  /** One chunk from the pipe, kept (head or spool); its length, or 0 at the end. Only under serial(). */
+  /** The live read in progress, or a new one. */
+  private pullShared(): Promise<number> {
+    this.live ??= this.pull().finally(() => (this.live = null));
+    return this.live;
+  }
+
+  /** One chunk from the pipe, kept (head or spool); its length, or 0 at the end. Only via pullShared(). */
   private async pull(): Promise<number> {
     for (;;) {
       if (this.failure !== null) throw this.failure;
@@ -232,6 +242,7 @@ export class PipeInput implements ReplayableInput {
 
   /** Keeps a chunk; `received` grows only once its bytes can be read back. */
   private async keep(b: Buffer): Promise<void> {
+    if (this.spoolReady !== null) await this.spoolReady.catch(() => undefined);
     if (this.spool === null) {
       this.head.push(b);
       this.received += b.length;
@@ -254,12 +265,6 @@ export class PipeInput implements ReplayableInput {
     w?.();
   }
 
-  /** Runs fn after every earlier serialized operation (live reads never interleave). */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const inner = this.chain.then(fn, fn);
-    this.chain = inner.catch(() => undefined);
-    return inner;
-  }
 }
 
 async function writeAll(fh: FileHandle, b: Uint8Array, at: number): Promise<void> {
@@ -269,4 +274,4 @@ async function writeAll(fh: FileHandle, b: Uint8Array, at: number): Promise<void
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -317,7 +317,11 @@ export class StreamedQuerySet implements QuerySet, QueryStream {
       if (!run.primed) {
         run.primed = true;
         refused(new InputError(text));
-      } else run.stats.stopped = text;
+      } else {
+        run.stats.stopped = text;
+        // The good queries read before the problem still go out.
+        this.publish(run);
+      }
       this.end(run);
     };
     /** Sending may start: the first chunk is published (or the run is refused for bad lines). */
