@@ -82,4 +82,9 @@ export class IdTable {
   oldest(): number {
     return this.head;
   }
+
+  /** Calls fn with every outstanding ID, oldest first (O(outstanding); not for the hot path). */
+  forEachOutstanding(fn: (id: number) => void): void {
+    for (let id = this.head; id !== -1; id = this.next[id]!) fn(id);
+  }
 }

@@ -135,7 +135,7 @@ export class EngineLoop implements ChannelOwner {
     this.now = host.timers.now;
     if (common.verbose) this.verbose = this.verboseLine;
     const ring = common.queries.ring;
-    this.cursor = ring === undefined ? null : new StreamCursor(ring, this.targetCount, () => this.host.refillSoon(this), this.now, (t) => this.oldestTake(t));
+    this.cursor = ring === undefined ? null : new StreamCursor(ring, this.targetCount, () => this.host.refillSoon(this), this.now, (t, mark) => this.outstanding(t, mark));
   }
 
   /** True between begin() and the end of the run. */
@@ -492,20 +492,16 @@ export class EngineLoop implements ChannelOwner {
   }
 
   /**
-   * The take order of the streamed chunk holding target t's oldest outstanding query (Infinity
-   * when none is). Each channel's ID table lists its outstanding queries in send order, and a loop
-   * sends its chunks in take order, so the oldest of each channel is enough.
+   * Calls `mark` with the query index of every query of target t outstanding on this loop's
+   * channels (a --tcp-fallback retry keeps its UDP slot, so it is among them): the streamed chunks
+   * they live in must stay.
    */
-  private oldestTake(t: number): number {
-    const cursor = this.cursor!;
+  private outstanding(t: number, mark: (queryIndex: number) => void): void {
     const s = this.socketsPerTarget;
-    let oldest = Infinity;
     for (let i = t * s; i < (t + 1) * s; i++) {
       const table = this.channels[i]!.table;
-      const id = table.oldest();
-      if (id >= 0) oldest = Math.min(oldest, cursor.takeOf(t, table.query[id]!));
+      if (table.inflight > 0) table.forEachOutstanding((id) => mark(table.query[id]!));
     }
-    return oldest;
   }
 
   /**

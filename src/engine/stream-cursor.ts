@@ -5,8 +5,10 @@
 //
 // Why the pins: a channel keeps only the query's index until the query ends, and reads the
 // question from the ring to check the answer (and -v lines, the --tcp-fallback retry). So a chunk
-// stays this loop's until its oldest outstanding query is younger than the chunk; the loop's
-// channels tell which one is oldest (their ID tables keep outstanding queries in send order).
+// stays this loop's while any of its queries is outstanding on the loop's channels; the loop
+// walks their outstanding queries (at most its window) when it takes a chunk and on every tick.
+// A query that is never answered pins its chunk until its timeout: the ring must hold about
+// rate x -t worth of queries when many are lost (the report's note says when it did not).
 //
 // A chunk that is not ready yet (the main thread has not read that far) never blocks the event
 // loop and is never spun on: the loop waits with Atomics.waitAsync and is woken when a chunk is
@@ -29,13 +31,15 @@ export class StreamCursor {
   private readonly endIdx: Float64Array;
   /** Per target: the chunk number claimed but not yet there, or -1. */
   private readonly pending: Float64Array;
-  /** Per target: slots taken and not released, oldest first (a ring buffer of slot numbers). */
-  private readonly held: Int32Array[];
-  private readonly heldHead: Int32Array;
-  private readonly heldLen: Int32Array;
-  /** Per target, per slot: the order in which this loop took the chunk it holds there. */
-  private readonly takeNo: Float64Array[];
-  private readonly takes: Float64Array;
+  /** Per target, per slot: 1 while this loop holds the chunk there (taken, not released). */
+  private readonly held: Uint8Array[];
+  /** Per target: how many slots it holds. */
+  private readonly heldCount: Int32Array;
+  /** Scratch: slots an outstanding query refers to. */
+  private readonly referenced: Uint8Array;
+  private readonly mark = (queryIndex: number): void => {
+    this.referenced[Math.floor(queryIndex / this.v.stride)] = 1;
+  };
   /** Per target: clock time it found its next chunk not ready, or -1. */
   private readonly waitingSince: Float64Array;
   /** Per target: 1 when that wait began with the ring full (the producer waiting for a free slot). */
@@ -48,11 +52,8 @@ export class StreamCursor {
     /** Called (from a promise) when a chunk may have been published: the loop should try again. */
     private readonly wake: () => void,
     private readonly now: () => number,
-    /**
-     * The take order (takeOf) of the chunk holding target t's oldest outstanding query on this
-     * loop, or Infinity when none is outstanding.
-     */
-    private readonly oldestTake: (t: number) => number,
+    /** Calls `mark` with the query index of every query of target t outstanding on this loop. */
+    private readonly outstanding: (t: number, mark: (queryIndex: number) => void) => void,
   ) {
     this.v = new RingViews(shared);
     const slots = this.v.slots;
@@ -60,11 +61,9 @@ export class StreamCursor {
     this.nextIdx = new Float64Array(targets);
     this.endIdx = new Float64Array(targets);
     this.pending = new Float64Array(targets).fill(-1);
-    this.held = Array.from({ length: targets }, () => new Int32Array(slots));
-    this.heldHead = new Int32Array(targets);
-    this.heldLen = new Int32Array(targets);
-    this.takeNo = Array.from({ length: targets }, () => new Float64Array(slots));
-    this.takes = new Float64Array(targets);
+    this.held = Array.from({ length: targets }, () => new Uint8Array(slots));
+    this.heldCount = new Int32Array(targets);
+    this.referenced = new Uint8Array(slots);
     this.waitingSince = new Float64Array(targets).fill(-1);
     this.waitRing = new Uint8Array(targets);
   }
@@ -76,9 +75,8 @@ export class StreamCursor {
     this.nextIdx.fill(0);
     this.endIdx.fill(0);
     this.pending.fill(-1);
-    this.heldHead.fill(0);
-    this.heldLen.fill(0);
-    this.takes.fill(0);
+    for (const h of this.held) h.fill(0);
+    this.heldCount.fill(0);
     this.waitingSince.fill(-1);
   }
 
@@ -97,32 +95,28 @@ export class StreamCursor {
     return this.waitingSince[t]! >= 0;
   }
 
-  /** The take order of the chunk holding query `queryIndex` (for the loop's oldest outstanding query). */
-  takeOf(t: number, queryIndex: number): number {
-    return this.takeNo[t]![Math.floor(queryIndex / this.v.stride)]!;
-  }
-
   /** Gives back target t's chunks that no outstanding query refers to (on every tick, and per chunk taken). */
   releaseUnused(t: number): void {
-    this.release(t, this.oldestTake(t));
+    if (this.heldCount[t] === 0) return;
+    const referenced = this.referenced;
+    referenced.fill(0);
+    this.outstanding(t, this.mark);
+    this.release(t, referenced);
   }
 
   /**
-   * Releases target t's chunks taken before `oldestTake` (the take order of the chunk holding its
-   * oldest outstanding query; Infinity when none is outstanding). The chunk being sent from stays
-   * until it is used up.
+   * Releases target t's chunks not marked in `referenced` (null: none is). The chunk being sent
+   * from stays until it is used up.
    */
-  private release(t: number, oldestTake: number): void {
+  private release(t: number, referenced: Uint8Array | null): void {
     const held = this.held[t]!;
-    const slots = this.v.slots;
-    while (this.heldLen[t]! > 0) {
-      const h = this.heldHead[t]!;
-      const s = held[h]!;
-      if (this.takeNo[t]![s]! >= oldestTake) return;
-      if (s === this.cur[t] && this.nextIdx[t]! < this.endIdx[t]!) return;
-      this.heldHead[t] = (h + 1) % slots;
-      this.heldLen[t] = this.heldLen[t]! - 1;
-      if (s === this.cur[t]) this.cur[t] = -1;
+    const cur = this.cur[t]!;
+    const curLeft = this.nextIdx[t]! < this.endIdx[t]!;
+    for (let s = 0; s < held.length && this.heldCount[t]! > 0; s++) {
+      if (held[s] === 0 || (referenced !== null && referenced[s] === 1) || (s === cur && curLeft)) continue;
+      held[s] = 0;
+      this.heldCount[t] = this.heldCount[t]! - 1;
+      if (s === cur) this.cur[t] = -1;
       this.releaseSlot(s);
     }
   }
@@ -132,7 +126,7 @@ export class StreamCursor {
     for (let t = 0; t < this.targets; t++) {
       // Unsent queries of the current chunk are simply not sent (time limit or Ctrl-C).
       this.nextIdx[t] = this.endIdx[t]!;
-      this.release(t, Infinity);
+      this.release(t, null);
       if (this.waitingSince[t]! >= 0) this.addWait(t);
     }
   }
@@ -174,12 +168,8 @@ export class StreamCursor {
     this.cur[t] = s;
     this.nextIdx[t] = base + 1;
     this.endIdx[t] = base + n;
-    const len = this.heldLen[t]!;
-    this.held[t]![(this.heldHead[t]! + len) % v.slots] = s;
-    this.heldLen[t] = len + 1;
-    const k = this.takes[t]! + 1;
-    this.takes[t] = k;
-    this.takeNo[t]![s] = k;
+    this.held[t]![s] = 1;
+    this.heldCount[t] = this.heldCount[t]! + 1;
     return base;
   }
 
