@@ -214,17 +214,18 @@ function channelNotes(config: BenchConfig, targets: readonly TargetReport[], run
   targets.forEach((t, i) => {
     const f = runData[i]?.channels;
     if (f === undefined) return;
+    const who = t.label === t.host ? t.server : `${t.label} (${t.server})`;
     if (f.gaveUp > 0) {
       const unsent = expected !== null && t.counters.sent < expected ? `; ${expected - t.counters.sent} of its ${expected} queries were not sent` : '';
       notes.push(
-        `${t.label}: gave up ${f.gaveUp} connection(s) after ${GIVE_UP_AFTER_FAILURES} failed attempts in a row ` +
+        `${who}: gave up ${f.gaveUp} connection(s) after ${GIVE_UP_AFTER_FAILURES} failed attempts in a row ` +
           `(refused, timed out, or closed before any answer)${unsent}. Without -l a run stops reconnecting so that it ends; with -l it keeps trying until the time is up.`,
       );
     }
     if (f.streamLimited > 0) {
       const need = Math.ceil(config.outstanding / f.streamLimit);
       notes.push(
-        `${t.label}: the DoH server allows ${f.streamLimit} concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS), ` +
+        `${who}: the DoH server allows ${f.streamLimit} concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS), ` +
           `so ${f.streamLimited} connection(s) kept at most ${f.streamLimit} queries outstanding instead of ${f.window} (-q ${config.outstanding} over -c ${config.sockets}); ` +
           `no query waited in a queue with its clock running. For the whole window, use -c ${need} or more.`,
       );
