@@ -142,7 +142,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         ctx.observer?.finished?.(reports);
       }
       // A streamed file: its count and SHA-256 are complete now (or the note says how far it was read).
-      await querySet.stream?.settle();
+      await querySet.stream?.settle({ hashRest: ctx.signal?.aborted !== true });
       const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers);
       notes.push(...(querySet.stream?.notes() ?? []), ...channelNotes(config, targets, runData, passes === null ? null : passes * querySet.count));
       const scale = runScaleFields(querySet, o.startAtEpochMs ?? config.startAtMs, targets);

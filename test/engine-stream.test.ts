@@ -172,7 +172,7 @@ describe('a loop on a streamed query set (fake clock)', () => {
     expect(Atomics.load(producer.v.control, WAIT_MS)).toBeGreaterThanOrEqual(390);
   });
 
-  it('keeps a chunk while an outstanding query refers to it, and gives it back after', async () => {
+  it('without a spill slot, keeps a chunk while an outstanding query refers to it, and gives it back after', async () => {
     // Query 3 is never answered (times out at 1 s); every other one is answered in 1 ms.
     const ring = createRing(4, 4096, 8);
     const producer = new HandProducer(ring, 100);
@@ -196,6 +196,32 @@ describe('a loop on a streamed query set (fake clock)', () => {
     expect(r.counters.sent).toBe(40);
     expect(r.counters.timedOut).toBe(1);
     expect(producer.heldSlots()).toBe(0); // the end of the run gives back everything
+    expectRunAccounted(r);
+  });
+
+  it('moves the few stragglers of a used-up chunk to its spill slot, so the chunk goes back at once', async () => {
+    // Query 3 is answered after 300 ms, every other one after 1 ms; slot 0 would be held 300 ms.
+    const ring = createRing(4, 4096, 8, 1);
+    const producer = new HandProducer(ring, 100);
+    const e = await streamEngine({ ring, window: 4, latencyMs: (i) => (i === 3 ? 300 : 1), timeoutMs: 1000 });
+    producer.publish(32);
+    e.run({ rate: null, timeLimitMs: 2000 });
+    e.timers.advance(50);
+    await settle(e.timers);
+    expect(e.sent).toHaveLength(32);
+    // Every chunk is back, slot 0 included: query 3 now lives in the spill slot.
+    expect(producer.heldSlots()).toBe(0);
+    expect(producer.publish(8)).toBe(true);
+    await settle(e.timers);
+    e.timers.advance(2500);
+    await settle(e.timers);
+    e.timers.advance(1000);
+    const r = e.done![0]!;
+    // The late answer was checked against the moved copy of its question: completed, not mismatched.
+    expect(r.counters.sent).toBe(40);
+    expect(r.counters.completed).toBe(40);
+    expect(r.counters.mismatched).toBe(0);
+    expect(r.latency.max).toBeGreaterThanOrEqual(300_000);
     expectRunAccounted(r);
   });
 

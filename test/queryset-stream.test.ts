@@ -334,7 +334,7 @@ describe('bad input', () => {
         expect(err).toBeInstanceOf(InputError);
         const name = input === '-' ? '<stdin>' : input;
         expect((err as Error).message).toBe(`${name}:1: no line end within 65536 bytes (expected one "name type" query per line; is this a query file?)`);
-        // Bounded by the 0.5 s wait for a pipe to end (or 64 MiB read), plus a loaded machine.
+        // Bounded by the 0.2 s wait for a pipe to end (or 64 MiB read), plus a loaded machine.
         expect(performance.now() - started).toBeLessThan(10_000);
       } finally {
         clearInterval(pump);

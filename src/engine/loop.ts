@@ -135,7 +135,7 @@ export class EngineLoop implements ChannelOwner {
     this.now = host.timers.now;
     if (common.verbose) this.verbose = this.verboseLine;
     const ring = common.queries.ring;
-    this.cursor = ring === undefined ? null : new StreamCursor(ring, this.targetCount, () => this.host.refillSoon(this), this.now, (t, mark) => this.outstanding(t, mark));
+    this.cursor = ring === undefined ? null : new StreamCursor(ring, this.targetCount, () => this.host.refillSoon(this), this.now, (t, visit) => this.outstanding(t, visit), setup.loop * this.targetCount);
   }
 
   /** True between begin() and the end of the run. */
@@ -492,15 +492,15 @@ export class EngineLoop implements ChannelOwner {
   }
 
   /**
-   * Calls `mark` with the query index of every query of target t outstanding on this loop's
-   * channels (a --tcp-fallback retry keeps its UDP slot, so it is among them): the streamed chunks
-   * they live in must stay.
+   * Calls `visit` with the query array and ID of every query of target t outstanding on this
+   * loop's channels (a --tcp-fallback retry keeps its UDP slot, so it is among them): the streamed
+   * chunks they live in must stay, or the queries move (StreamCursor rewrites query[id]).
    */
-  private outstanding(t: number, mark: (queryIndex: number) => void): void {
+  private outstanding(t: number, visit: (query: Int32Array, id: number) => void): void {
     const s = this.socketsPerTarget;
     for (let i = t * s; i < (t + 1) * s; i++) {
       const table = this.channels[i]!.table;
-      if (table.inflight > 0) table.forEachOutstanding((id) => mark(table.query[id]!));
+      if (table.inflight > 0) table.forEachOutstanding((id) => visit(table.query, id));
     }
   }
 

@@ -7,8 +7,11 @@
 // question from the ring to check the answer (and -v lines, the --tcp-fallback retry). So a chunk
 // stays this loop's while any of its queries is outstanding on the loop's channels; the loop
 // walks their outstanding queries (at most its window) when it takes a chunk and on every tick.
-// A query that is never answered pins its chunk until its timeout: the ring must hold about
-// rate x -t worth of queries when many are lost (the report's note says when it did not).
+// A chunk used up but still referenced by a few queries (the ones a server dropped, waiting for
+// -t) would hold its whole slot for seconds; those few are moved to this consumer's spill slot
+// (their ID tables' query index rewritten: everything runs on this thread) and the chunk goes
+// back. Only a chunk with many stragglers (heavy loss) stays pinned; then the ring can fill and
+// the report's note says so.
 //
 // A chunk that is not ready yet (the main thread has not read that far) never blocks the event
 // loop and is never spun on: the loop waits with Atomics.waitAsync and is woken when a chunk is
@@ -35,11 +38,19 @@ export class StreamCursor {
   private readonly held: Uint8Array[];
   /** Per target: how many slots it holds. */
   private readonly heldCount: Int32Array;
-  /** Scratch: slots an outstanding query refers to. */
-  private readonly referenced: Uint8Array;
-  private readonly mark = (queryIndex: number): void => {
-    this.referenced[Math.floor(queryIndex / this.v.stride)] = 1;
-  };
+  /** Scratch: per slot (the spill slot counted at index `slots`), outstanding queries referring to it. */
+  private readonly refs: Int32Array;
+  /** Per target: queries in its spill slot (0 when it has none, or no spill slot). */
+  private readonly spilled: Int32Array;
+  /** Scratch for rebuilding a spill slot. */
+  private readonly scratch: Buffer;
+  private readonly scratchQ: Uint16Array;
+  private readonly scratchEnd: Int32Array;
+  private readonly moving: Array<{ query: Int32Array; id: number }> = [];
+  private readonly order: Array<{ query: Int32Array; id: number }> = [];
+  private readonly movingSlots: Uint8Array;
+  /** Scratch: bytes of each candidate chunk's stragglers. */
+  private readonly sizeOf: Float64Array;
   /** Per target: clock time it found its next chunk not ready, or -1. */
   private readonly waitingSince: Float64Array;
   /** Per target: 1 when that wait began with the ring full (the producer waiting for a free slot). */
@@ -52,8 +63,13 @@ export class StreamCursor {
     /** Called (from a promise) when a chunk may have been published: the loop should try again. */
     private readonly wake: () => void,
     private readonly now: () => number,
-    /** Calls `mark` with the query index of every query of target t outstanding on this loop. */
-    private readonly outstanding: (t: number, mark: (queryIndex: number) => void) => void,
+    /**
+     * Calls `visit` for every query of target t outstanding on this loop: the ID table's query
+     * array (query[id] is the query's index in the ring, which the cursor may rewrite) and the ID.
+     */
+    private readonly outstanding: (t: number, visit: (query: Int32Array, id: number) => void) => void,
+    /** This loop's first consumer number (loop index x targets): its spill slots follow the ring's. */
+    private readonly consumerBase = 0,
   ) {
     this.v = new RingViews(shared);
     const slots = this.v.slots;
@@ -63,7 +79,13 @@ export class StreamCursor {
     this.pending = new Float64Array(targets).fill(-1);
     this.held = Array.from({ length: targets }, () => new Uint8Array(slots));
     this.heldCount = new Int32Array(targets);
-    this.referenced = new Uint8Array(slots);
+    this.refs = new Int32Array(slots + 1);
+    this.spilled = new Int32Array(targets);
+    this.scratch = Buffer.alloc(this.v.slotBytes);
+    this.scratchQ = new Uint16Array(this.v.perSlot);
+    this.scratchEnd = new Int32Array(this.v.perSlot);
+    this.movingSlots = new Uint8Array(slots);
+    this.sizeOf = new Float64Array(slots);
     this.waitingSince = new Float64Array(targets).fill(-1);
     this.waitRing = new Uint8Array(targets);
   }
@@ -77,6 +99,7 @@ export class StreamCursor {
     this.pending.fill(-1);
     for (const h of this.held) h.fill(0);
     this.heldCount.fill(0);
+    this.spilled.fill(0);
     this.waitingSince.fill(-1);
   }
 
@@ -95,30 +118,129 @@ export class StreamCursor {
     return this.waitingSince[t]! >= 0;
   }
 
-  /** Gives back target t's chunks that no outstanding query refers to (on every tick, and per chunk taken). */
+  /**
+   * Gives back target t's chunks that no outstanding query refers to, and those only a few refer
+   * to after moving those few to its spill slot (on every tick, and per chunk taken).
+   */
   releaseUnused(t: number): void {
     if (this.heldCount[t] === 0) return;
-    const referenced = this.referenced;
-    referenced.fill(0);
-    this.outstanding(t, this.mark);
-    this.release(t, referenced);
+    const v = this.v;
+    const refs = this.refs;
+    refs.fill(0);
+    const stride = v.stride;
+    const slots = v.slots;
+    this.outstanding(t, (query, id) => {
+      const s = Math.floor(query[id]! / stride);
+      refs[s < slots ? s : slots]!++;
+    });
+    this.release(t, refs);
+    if (this.heldCount[t]! > 1) this.evacuate(t);
   }
 
   /**
-   * Releases target t's chunks not marked in `referenced` (null: none is). The chunk being sent
+   * Releases target t's chunks with no reference in `refs` (null: none has). The chunk being sent
    * from stays until it is used up.
    */
-  private release(t: number, referenced: Uint8Array | null): void {
+  private release(t: number, refs: Int32Array | null): void {
     const held = this.held[t]!;
     const cur = this.cur[t]!;
     const curLeft = this.nextIdx[t]! < this.endIdx[t]!;
     for (let s = 0; s < held.length && this.heldCount[t]! > 0; s++) {
-      if (held[s] === 0 || (referenced !== null && referenced[s] === 1) || (s === cur && curLeft)) continue;
-      held[s] = 0;
-      this.heldCount[t] = this.heldCount[t]! - 1;
-      if (s === cur) this.cur[t] = -1;
-      this.releaseSlot(s);
+      if (held[s] === 0 || (refs !== null && refs[s]! > 0) || (s === cur && curLeft)) continue;
+      this.drop(t, s);
     }
+  }
+
+  private drop(t: number, s: number): void {
+    this.held[t]![s] = 0;
+    this.heldCount[t] = this.heldCount[t]! - 1;
+    if (s === this.cur[t]) this.cur[t] = -1;
+    this.releaseSlot(s);
+  }
+
+  /**
+   * Moves the stragglers of used-up chunks (at most perSlot/16 each, as many chunks as fit) into
+   * target t's spill slot, rewriting their query index, and releases those chunks. The spill
+   * slot is rebuilt each time from what is still outstanding in it plus the newcomers, so it
+   * never fills with queries that have ended.
+   */
+  private evacuate(t: number): void {
+    const v = this.v;
+    const spill = v.slots + this.consumerBase + t;
+    if (this.consumerBase + t >= v.spillSlots) return;
+    const refs = this.refs;
+    const held = this.held[t]!;
+    const cur = this.cur[t]!;
+    const curLeft = this.nextIdx[t]! < this.endIdx[t]!;
+    const few = Math.max(1, v.perSlot >> 4);
+    const movingSlots = this.movingSlots;
+    movingSlots.fill(0);
+    let entries = refs[v.slots]!;
+    let candidates = 0;
+    for (let s = 0; s < held.length; s++) {
+      if (held[s] === 0 || (s === cur && curLeft) || refs[s]! === 0 || refs[s]! > few) continue;
+      if (entries + refs[s]! > v.perSlot) break;
+      entries += refs[s]!;
+      movingSlots[s] = 1;
+      candidates++;
+    }
+    if (candidates === 0) return;
+    // What moves: the spill slot's own entries (still outstanding) and each candidate's stragglers.
+    const stride = v.stride;
+    const moving = this.moving;
+    moving.length = 0;
+    const sizeOf = this.sizeOf;
+    sizeOf.fill(0);
+    let spillBytes = 0;
+    this.outstanding(t, (query, id) => {
+      const qi = query[id]!;
+      const s = Math.floor(qi / stride);
+      if (s !== spill && (s >= v.slots || movingSlots[s] === 0)) return;
+      moving.push({ query, id });
+      const len = v.offsets[qi + 1]! - v.offsets[qi]!;
+      if (s === spill) spillBytes += len;
+      else sizeOf[s] = sizeOf[s]! + len;
+    });
+    // Whole chunks only (a chunk is released only when every straggler moved), while bytes fit.
+    let bytes = spillBytes;
+    for (let s = 0; s < v.slots; s++) {
+      if (movingSlots[s] === 0) continue;
+      if (bytes + sizeOf[s]! > v.slotBytes) movingSlots[s] = 0;
+      else bytes += sizeOf[s]!;
+    }
+    // Copy out (the spill slot's entries first: they must stay), then write back in that order.
+    const wire = v.wire;
+    const scratch = this.scratch;
+    const order = this.order;
+    order.length = 0;
+    let used = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const m of moving) {
+        const qi = m.query[m.id]!;
+        const s = Math.floor(qi / stride);
+        if (pass === 0 ? s !== spill : s === spill || movingSlots[s] === 0) continue;
+        const start = v.offsets[qi]!;
+        const len = v.offsets[qi + 1]! - start;
+        scratch.set(wire.subarray(start, start + len), used);
+        this.scratchQ[order.length] = v.questionLengths[qi]!;
+        used += len;
+        this.scratchEnd[order.length] = used;
+        order.push(m);
+      }
+    }
+    const base = spill * stride;
+    const at = spill * v.slotBytes;
+    wire.set(scratch.subarray(0, used), at);
+    v.offsets[base] = at;
+    order.forEach((m, j) => {
+      v.questionLengths[base + j] = this.scratchQ[j]!;
+      v.offsets[base + j + 1] = at + this.scratchEnd[j]!;
+      m.query[m.id] = base + j;
+    });
+    this.spilled[t] = order.length;
+    moving.length = 0;
+    order.length = 0;
+    for (let s = 0; s < held.length; s++) if (movingSlots[s] === 1) this.drop(t, s);
   }
 
   /** The run is over on this loop (nothing outstanding): every chunk held goes back. */

@@ -1,7 +1,7 @@
 // Query file -> QuerySet. A file up to the threshold (64 MiB) is read whole, scanned byte-wise
 // for LFs, and every line is encoded straight into shared memory; no per-line strings or objects
 // on the way, and every bad line is collected so the user fixes the file in one go. A larger file,
-// or a pipe that does not end within the threshold or half a second, is streamed (stream.ts):
+// or a pipe that does not end within the threshold or 0.2 s, is streamed (stream.ts):
 // memory stays bounded whatever its size. stdin can be replayed either way (`-n 2`, `-l`), which
 // dnsperf cannot do.
 

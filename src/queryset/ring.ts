@@ -11,6 +11,9 @@
 //   report, and per slot: the tag of the chunk it holds, its query count and how many targets
 //   have not released it yet.
 // - end (BigInt64): the number of chunks of this run once the producer knows it, else -1.
+// - after the `slots` slots, `spillSlots` more (wire, offsets, questionLengths only): one per
+//   consumer (loop x target), where a loop moves the few outstanding queries that still pin a
+//   chunk it has used up, so the chunk can go back (engine/stream-cursor.ts).
 //
 // Handshake: the producer fills slot s only when refs[s] is 0, writes the data, sets refs to the
 // number of targets, stores the chunk's tag (Atomics.store, which orders the plain writes before
@@ -42,6 +45,8 @@ export interface RingShared {
   /** Most queries in one slot. */
   perSlot: number;
   slotBytes: number;
+  /** Spill slots after the producer's: one per consumer (loop x target). */
+  spillSlots: number;
 }
 
 /** Typed views of a RingShared. */
@@ -54,6 +59,7 @@ export class RingViews {
   readonly slots: number;
   readonly perSlot: number;
   readonly slotBytes: number;
+  readonly spillSlots: number;
   /** Entries per slot in offsets/questionLengths (perSlot + 1). */
   readonly stride: number;
 
@@ -66,6 +72,7 @@ export class RingViews {
     this.slots = shared.slots;
     this.perSlot = shared.perSlot;
     this.slotBytes = shared.slotBytes;
+    this.spillSlots = shared.spillSlots;
     this.stride = shared.perSlot + 1;
   }
 
@@ -86,19 +93,21 @@ export function chunkTag(g: number): number {
 }
 
 /**
- * A ring of `slots` slots of `slotBytes` bytes and at most `perSlot` queries each.
- * slotBytes must hold the largest message (the producer checks).
+ * A ring of `slots` slots of `slotBytes` bytes and at most `perSlot` queries each, plus
+ * `spillSlots` of the same size for the consumers. slotBytes must hold the largest message.
  */
-export function createRing(slots: number, slotBytes: number, perSlot: number): RingShared {
+export function createRing(slots: number, slotBytes: number, perSlot: number, spillSlots = 0): RingShared {
+  const all = slots + spillSlots;
   return {
-    wire: new SharedArrayBuffer(slots * slotBytes),
-    offsets: new SharedArrayBuffer(slots * (perSlot + 1) * 4),
-    questionLengths: new SharedArrayBuffer(slots * (perSlot + 1) * 2),
+    wire: new SharedArrayBuffer(all * slotBytes),
+    offsets: new SharedArrayBuffer(all * (perSlot + 1) * 4),
+    questionLengths: new SharedArrayBuffer(all * (perSlot + 1) * 2),
     control: new SharedArrayBuffer((HEADER + 3 * slots) * 4),
     end: new SharedArrayBuffer(8),
     slots,
     perSlot,
     slotBytes,
+    spillSlots,
   };
 }
 

@@ -34,7 +34,7 @@ export interface StreamTuning {
   thresholdBytes: number;
   /** Bytes read (and checked) before sending starts. Default min(1 MiB, thresholdBytes). */
   primeBytes: number;
-  /** A pipe that has not ended after this long (ms) is streamed. Default 500. */
+  /** A pipe that has not ended after this long (ms) is streamed. Default 200. */
   pipeWaitMs: number;
   /** Ring slots; null sizes the ring from the consumers (at least 256). */
   slots: number | null;
@@ -47,7 +47,7 @@ export interface StreamTuning {
 export const DEFAULT_TUNING: StreamTuning = {
   thresholdBytes: 64 << 20,
   primeBytes: 1 << 20,
-  pipeWaitMs: 500,
+  pipeWaitMs: 200,
   slots: null,
   perSlot: 4096,
   slotBytes: null,
@@ -77,7 +77,7 @@ interface RunStats {
   waitMs: number;
   /** Part of waitMs that began with the ring full of chunks still in use. */
   waitRingMs: number;
-  /** Wall time spent completing the file's SHA-256 after the run, ms, or null. */
+  /** Wall time spent completing the file's SHA-256 after the run, ms, or null when it was not. */
   hashAfterMs: number | null;
 }
 
@@ -179,7 +179,8 @@ export class StreamedQuerySet implements QuerySet, QueryStream {
     // A slot holds at least two of the largest messages, so a chunk is never a single query.
     const slotBytes = Math.max(2 * this.maxMessageLength, t.slotBytes ?? Math.floor(RING_BUDGET / slots / 4096) * 4096);
     const perSlot = Math.max(1, Math.min(t.perSlot, Math.floor(slotBytes / 17)));
-    this.shared = createRing(slots, slotBytes, perSlot);
+    // A spill slot per consumer (loop x target) for the stragglers of chunks it has used up.
+    this.shared = createRing(slots, slotBytes, perSlot, consumers);
     return this.shared;
   }
 
@@ -225,11 +226,11 @@ export class StreamedQuerySet implements QuerySet, QueryStream {
     Atomics.notify(run.v.control, WAITS);
   }
 
-  async settle(): Promise<void> {
+  async settle(o: { hashRest?: boolean } = {}): Promise<void> {
     await this.producing;
     const run = this.last;
     if (this.whole !== null || run === null || run.hash === null) return;
-    if (this.input.seekable) {
+    if (this.input.seekable && o.hashRest !== false) {
       // Identify the whole file, as merge and compare expect, even though the run did not need it all.
       const started = performance.now();
       const reader = await this.input.open();
@@ -274,9 +275,9 @@ export class StreamedQuerySet implements QuerySet, QueryStream {
       const mb = (b: number): string => (b / 1e6).toFixed(1);
       const size = this.input.size;
       const hashed =
-        size !== null
-          ? `its sha256 is of the whole file (the rest was hashed after the run${s.hashAfterMs !== null ? `, in ${(s.hashAfterMs / 1000).toFixed(1)} s` : ''})`
-          : 'its sha256 covers only those bytes (the rest of the pipe was not read)';
+        s.hashAfterMs !== null
+          ? `its sha256 is of the whole file (the rest was hashed after the run, in ${(s.hashAfterMs / 1000).toFixed(1)} s)`
+          : `its sha256 covers only those bytes (${size !== null ? 'the run was interrupted' : 'the rest of the pipe was not read'})`;
       out.push(
         `The run ended before the end of ${this.source}: ${s.queries} ${s.queries === 1 ? 'query was' : 'queries were'} read ` +
           `(${mb(s.bytes)} MB${size !== null ? ` of ${mb(size)} MB` : ''}), and the query set's count is those; ${hashed}.`,
@@ -405,6 +406,7 @@ export class StreamedQuerySet implements QuerySet, QueryStream {
             continue;
           }
           if (lf < 0 && pos >= end) break; // end of input
+          first = false; // a BOM counts only before the first line
           const lineEnd = lf < 0 ? end : lf;
           if (lineEnd - pos > MAX_LINE_BYTES) return fail(line + 1, overlongLineReason());
           line++;
