@@ -106,6 +106,7 @@ async function streamEngine(o: { ring: RingShared; window: number; latencyMs: (i
     transport: { mode, tcpFallback: false, tsig: null, nsid: false, tls: { insecure: false, ca: null, sni: null }, doh: { path: '/dns-query', authority: null, method: 'GET' } },
     verbose: false,
     encode: { recursionDesired: true, edns: null },
+    nativePath: null,
     queries: { count: ring.slots * (ring.perSlot + 1), wire: ring.wire, offsets: ring.offsets, questionLengths: ring.questionLengths, ring },
   };
   const messages: FromWorker[] = [];

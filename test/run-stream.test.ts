@@ -36,7 +36,7 @@ let runNo = 0;
 async function run(args: string[], o: { input?: string } = {}): Promise<{ r: CliResult; report: Report | null }> {
   const json = join(dir, `run${++runNo}.json`);
   const r = await runCli(['-s', `127.0.0.1:${responder.port}`, '-T', '2', '-c', '4', '-q', '40', '-t', '3', ...args, '--json', json], {
-    env: STREAM,
+    env: { ...process.env, ...STREAM },
     timeoutMs: 120_000,
     ...o,
   });

@@ -2,6 +2,7 @@
 // live run. Several files are shown one after another, then every target against the first
 // (last week vs today), in text, --json, --html and --csv alike.
 import type { Console } from './console.js';
+import { outputWidth } from './console.js';
 import { loadReport } from '../results/load.js';
 import { checkFileOutput, checkWritableDir } from '../paths.js';
 import { UsageError } from '../errors.js';
@@ -31,7 +32,7 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   const combined = judgeSaved(combineReports(reports), gating, reports.length);
   const quiet = o.quiet === true;
   const human = !quiet && o.json !== '-';
-  if (human) con.out(renderHuman(combined));
+  if (human) con.out(renderHuman(combined, outputWidth(con)));
   const spread = combined.repeat !== undefined && human;
   if (spread) con.out(`${combined.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(combined.repeat!)}`);
   emitVerdicts(combined, { quiet, json: o.json ?? null }, con, spread || combined.notes.length > 0);

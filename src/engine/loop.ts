@@ -24,6 +24,8 @@ import './transports/builtin.js';
 
 /** Queries taken from the shared sequence at a time (one atomic add per chunk, not per query). */
 const CHUNK = 64;
+/** Each channel's first burst (closed loop): then +1 per answer up to its window (slow start). */
+const INITIAL_RAMP = 32;
 
 /**
  * A run without a time limit gives a connection up after this many failed attempts in a row
@@ -112,6 +114,8 @@ export class EngineLoop implements ChannelOwner {
   private blockedDue = new Float64Array(0);
   /** Clock time a due query first found every window full, or -1. */
   private blockedSince = new Float64Array(0);
+  /** The due time the next query sent is charged from (a full window made it wait), or -1. */
+  private chargeFrom = new Float64Array(0);
   /** Per target: the channel to try first (round-robin over the target's sockets). */
   private rr = new Int32Array(0);
   /** Per target: the clock time pacing found the streamed file not read that far yet, or -1. */
@@ -174,7 +178,7 @@ export class EngineLoop implements ChannelOwner {
         const localAddress = n === 0 ? null : c.localAddresses[(s.firstSocket + k) % n]!;
         const ctx: ChannelContext = {
           target, targetIndex: t, window: s.socketWindows[k]!, localAddress, localPort: port,
-          bufferBytes: c.bufferBytes, connectTimeoutMs: c.timeoutMs, transport: tr, q: this.q,
+          bufferBytes: c.bufferBytes, udpPayloadSize: c.encode.edns?.udpSize ?? null, connectTimeoutMs: c.timeoutMs, transport: tr, q: this.q,
           recorder: first[t]!, owner: this, now: this.now,
         };
         const ch = await open(ctx);
@@ -222,11 +226,15 @@ export class EngineLoop implements ChannelOwner {
     this.rr = new Int32Array(n);
     this.blockedSince = new Float64Array(n).fill(-1);
     this.blockedDue = new Float64Array(n).fill(-1);
+    this.chargeFrom = new Float64Array(n).fill(-1);
     const now = run.startAt;
-    this.endAt = run.timeLimitMs === null ? Infinity : now + run.timeLimitMs;
+    // -l counts from when this loop can first send: a wake-up a few ms after startAt must not eat
+    // a short limit (-l 0.001 sent nothing; dnsperf's clock starts as its send loop does).
+    this.endAt = run.timeLimitMs === null ? Infinity : Math.max(now, this.now()) + run.timeLimitMs;
     if (this.endAt !== Infinity) this.host.wakeAt(this, this.endAt);
     if (run.rate === null) {
       this.periodMs = 0;
+      for (const ch of this.channels) ch.ramp = Math.min(ch.window, INITIAL_RAMP);
       this.fillAll();
     } else if (run.rate <= 0) {
       // More loops than queries per second: this one sends nothing (the others carry the rate).
@@ -298,7 +306,8 @@ export class EngineLoop implements ChannelOwner {
     for (const leg of this.legs) leg.close();
   }
 
-  slotFreed(_channel: DnsChannel): void {
+  slotFreed(channel: DnsChannel): void {
+    if (channel.ramp < channel.window) channel.ramp++;
     // Refill once per event-loop turn, after every answer libuv had ready has been read, rather
     // than one query per answer: the server then receives queries in bursts it can batch
     // (knotd's recvmmsg), and the time-limit check is paid once per burst. Measured against
@@ -322,7 +331,7 @@ export class EngineLoop implements ChannelOwner {
     for (let more = true; more && this.sending; ) {
       more = false;
       for (const ch of this.channels) {
-        if (ch.inflight >= ch.limit) continue;
+        if (ch.inflight >= ch.limit || ch.inflight >= ch.ramp) continue;
         const qi = this.nextQuery(ch.target);
         if (qi < 0) continue;
         ch.send(qi, -1);
@@ -353,6 +362,29 @@ export class EngineLoop implements ChannelOwner {
           if (due < wake) wake = due;
           continue;
         }
+        const cursor = this.cursor;
+        if (cursor !== null) {
+          // A streamed file: is its next query there? (Looked at, not taken: a skipped slot must
+          // not use up a query.)
+          const ready = cursor.peek(t);
+          if (ready === STREAM_END) {
+            this.stopTarget(t, now);
+            continue;
+          }
+          if (ready === NOT_READY) {
+            // Not read this far yet: the loop is woken when it is.
+            if (this.streamWaitFrom[t]! < 0) this.streamWaitFrom[t] = now;
+            continue;
+          }
+          if (this.streamWaitFrom[t]! >= 0) {
+            // Waiting for the file is neither send lag nor skipped slots (the report notes the wait
+            // apart): the grid moves so that this slot is due now.
+            this.streamWaitFrom[t] = -1;
+            this.base[t] = now - (this.slot[t]! + t / n) * P;
+            due = now;
+            this.nextDueAt[t] = now;
+          }
+        }
         const ch = this.freeChannel(t);
         if (ch === undefined) {
           // Every window of this target is full: its due queries wait for the server. The first
@@ -363,46 +395,34 @@ export class EngineLoop implements ChannelOwner {
           }
           continue;
         }
-        const qi = this.nextQuery(t);
-        if (qi < 0) {
-          // The streamed file is not read this far yet: the loop is woken when it is.
-          if (qi === NOT_READY && this.streamWaitFrom[t]! < 0) this.streamWaitFrom[t] = now;
-          continue;
-        }
         const rec = this.recorders[t]!;
-        if (this.streamWaitFrom[t]! >= 0) {
-          // Waiting for the file is neither send lag nor a skipped slot (the report notes the
-          // wait apart): the schedule resumes from now, as after a stall.
-          this.streamWaitFrom[t] = -1;
-          this.base[t] = now - (t / n) * P;
-          this.slot[t] = 0;
-          this.nextDueAt[t] = now;
-          due = now;
-          if (this.blockedSince[t]! >= 0) {
-            rec.windowFullMs += now - this.blockedSince[t]!;
-            this.blockedSince[t] = -1;
-          }
-        }
-        const blocked = this.blockedSince[t]! >= 0;
-        const chargedFrom = blocked ? this.blockedDue[t]! : -1;
-        if (blocked) {
+        if (this.blockedSince[t]! >= 0) {
+          // A slot is free again: the wait since the first blocked due time is the server's doing,
+          // charged to the next query sent (coordinated omission), whenever its slot comes.
           rec.windowFullMs += now - this.blockedSince[t]!;
           this.blockedSince[t] = -1;
-          due = this.blockedDue[t]!;
+          this.chargeFrom[t] = this.blockedDue[t]!;
         }
-        const lag = now - due;
-        if (lag > H) {
-          // Too late to send on schedule (the window held it, or this loop was late): resume the
-          // schedule from now and count the whole slots that were missed.
-          const missed = Math.floor((now - due) / P);
-          if (missed > 0) rec.skip(missed, blocked);
-          this.base[t] = now - (t / n) * P;
-          this.slot[t] = 0;
-          due = now;
+        if (now - due > H) {
+          // Too late to send on schedule (the window held it, or this loop was late): every slot
+          // more than the horizon late is skipped and counted; the schedule keeps its grid, so
+          // what is sent is always within H of its due time and no 100 ms carries a burst.
+          const missed = Math.floor((now - due - H) / P) + 1;
+          rec.skip(missed, this.chargeFrom[t]! >= 0);
+          this.slot[t] = this.slot[t]! + missed;
+          due = this.base[t]! + (this.slot[t]! + t / n) * P;
+          this.nextDueAt[t] = due;
+          if (due > now) {
+            // The next slot on the grid is still to come (the period is longer than the horizon).
+            if (due < wake) wake = due;
+            continue;
+          }
         }
-        ch.send(qi, chargedFrom);
-        // The generator's own timeliness; a wait the server's window caused is not its lag.
-        if (!blocked) rec.paced(lag);
+        const qi = this.nextQuery(t);
+        if (qi < 0) continue;
+        ch.send(qi, this.chargeFrom[t]!);
+        this.chargeFrom[t] = -1;
+        rec.paced(now - due);
         const k = this.slot[t]! + 1;
         this.slot[t] = k;
         this.nextDueAt[t] = this.base[t]! + (k + t / n) * P;
@@ -473,13 +493,19 @@ export class EngineLoop implements ChannelOwner {
     this.phase = Phase.draining;
     this.sendEndedAt = now;
     for (let t = 0; t < this.targetCount; t++) {
-      if (this.targetSending[t] === 1) this.stopTarget(t, now);
-      // A window still full when sending ends was full until now, and every slot due since the
-      // first blocked one was missed.
-      if (this.periodMs > 0 && this.periodMs !== Infinity && this.blockedSince[t]! >= 0) {
+      // A target that had sent all its queries (-n) had no more slots to miss.
+      const wasSending = this.targetSending[t] === 1;
+      if (wasSending) this.stopTarget(t, now);
+      // Every slot due by the end of the schedule and not sent was missed: those a full window
+      // held back (it was full until now), or those this loop was too late for.
+      const P = this.periodMs;
+      if (wasSending && P > 0 && P !== Infinity) {
+        const end = Math.min(now, this.endAt);
         const rec = this.recorders[t]!;
-        rec.windowFullMs += now - this.blockedSince[t]!;
-        rec.skip(Math.floor((now - this.blockedDue[t]!) / this.periodMs) + 1, true);
+        const blocked = this.blockedSince[t]! >= 0;
+        if (blocked) rec.windowFullMs += now - this.blockedSince[t]!;
+        const from = blocked ? this.blockedDue[t]! : this.nextDueAt[t]!;
+        if (from < end) rec.skip(Math.floor((end - from) / P) + 1, blocked);
         this.blockedSince[t] = -1;
       }
     }

@@ -28,8 +28,8 @@ class Slot {
   readonly c: Counters = zeroCounters();
   readonly rcodes = new Float64Array(16);
   extended: Map<number, number> | null = null;
-  /** Latency of this interval's queries, 2 significant digits (the run total keeps 3). */
-  readonly hist: Histogram = newHistogram(2);
+  /** Latency of this interval's queries, 2 significant digits (the run total keeps 3); made at the first answer. */
+  hist: Histogram | null = null;
   nsid: Map<string, number> | null = null;
 
   reset(index: number): void {
@@ -38,7 +38,7 @@ class Slot {
     for (const k in c) c[k] = 0;
     this.rcodes.fill(0);
     this.extended = null;
-    this.hist.reset();
+    this.hist?.reset();
     this.nsid = null;
   }
 }
@@ -62,7 +62,8 @@ export class Recorder {
   /** Latency sums in microseconds (exact; min/max/mean/stddev come from these, not the histogram). */
   readonly lat: LatencySums = emptySums();
   readonly corrected: LatencySums = emptySums();
-  private readonly total: Histogram = newHistogram();
+  /** Made at the first answer: a recorder that only counts connections (a session's setup) has none. */
+  private total: Histogram | null = null;
   private readonly correctedHist: Histogram | null;
   /** Setup latency (µs) of each TCP, DoT or DoH connection (dnsperf's connection statistics). */
   readonly connect: LatencySums = emptySums();
@@ -88,8 +89,8 @@ export class Recorder {
   private closed = false;
 
   constructor(readonly o: RecorderOptions) {
-    this.correctedHist = o.paced ? newHistogram() : null;
-    this.lagHist = o.paced ? newHistogram() : null;
+    this.correctedHist = o.paced ? newHistogram(3, 32) : null;
+    this.lagHist = o.paced ? newHistogram(3, 32) : null;
     this.invInterval = 1 / o.intervalMs;
     // Outcomes arrive at most `timeout` after the send (plus a sweep's delay): keep that many
     // intervals open, plus the current one and one of slack.
@@ -139,7 +140,7 @@ export class Recorder {
       durationMs: this.o.intervalMs,
       counters: { ...s.c },
       rcodes: rcodesFromArray(s.rcodes, s.extended ?? undefined),
-      histogram: s.hist.totalCount > 0 ? encodeHistogram(s.hist) : '',
+      histogram: s.hist !== null && s.hist.totalCount > 0 ? encodeHistogram(s.hist) : '',
       ...(s.nsid !== null ? { nsid: Object.fromEntries(s.nsid) } : {}),
     });
     s.index = -1;
@@ -195,8 +196,8 @@ export class Recorder {
     addSample(this.lat, us);
     // Integer microseconds in the histograms; at least 1 so a sub-microsecond answer still counts.
     const v = us < 1 ? 1 : Math.round(us);
-    s.hist.recordValue(v);
-    this.total.recordValue(v);
+    (s.hist ??= newHistogram(2)).recordValue(v);
+    (this.total ??= newHistogram(3, 32)).recordValue(v);
     if (this.correctedHist !== null) {
       // Latency from when the schedule charged the query from (issue 9: its due time only when
       // a full window held it back; otherwise its send time), wrk2's correction done honestly.
@@ -293,7 +294,7 @@ export class Recorder {
       counters,
       rcodes: Object.fromEntries(rc),
       latency: { ...this.lat },
-      histogram: this.total.totalCount > 0 ? encodeHistogram(this.total) : '',
+      histogram: this.total !== null && this.total.totalCount > 0 ? encodeHistogram(this.total) : '',
       corrected:
         this.correctedHist === null
           ? null

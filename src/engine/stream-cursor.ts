@@ -113,9 +113,17 @@ export class StreamCursor {
     return this.take(t);
   }
 
-  /** True while target t waits for a chunk (for the loop's pacing: the wait is not send lag). */
-  isWaiting(t: number): boolean {
-    return this.waitingSince[t]! >= 0;
+  /**
+   * Whether target t's next query is there, without taking it: 0 (next() will return it),
+   * STREAM_END, or NOT_READY (the loop is woken when a chunk is published).
+   */
+  peek(t: number): number {
+    if (this.nextIdx[t]! < this.endIdx[t]!) return 0;
+    const r = this.take(t);
+    if (r < 0) return r;
+    // take() handed out the chunk's first query: put it back.
+    this.nextIdx[t] = r;
+    return 0;
   }
 
   /**

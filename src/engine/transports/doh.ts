@@ -211,8 +211,8 @@ export class DohChannel extends DnsChannel implements Reconnecting {
       if (this.table.state[id] !== INFLIGHT) continue;
       const t = this.table;
       const now = this.now();
-      // The wait in the queue is the client's, not the server's: latency and -t count from here.
-      if (t.intendedAt[id] === t.sentAt[id]) t.intendedAt[id] = now;
+      // The wait in the queue is the client's, not the server's: latency and -t count from here
+      // (corrected latency too, unless -Q charged the query from an earlier due time).
       t.sentAt[id] = now;
       this.open(session, msg, id);
     }
