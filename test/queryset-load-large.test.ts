@@ -38,9 +38,9 @@ it('loads a 2,000,000-line file with consistent offsets and question lengths', a
   const wire = new Uint8Array(qs.wire);
   const offsets = new Uint32Array(qs.offsets);
   const qlens = new Uint16Array(qs.questionLengths);
-  // Sized from an upper bound (an entry per line, not per query); the messages end at offsets[count].
-  expect(offsets.length).toBeGreaterThanOrEqual(queries + 1);
-  expect(qlens.length).toBeGreaterThanOrEqual(queries);
+  expect(offsets).toHaveLength(queries + 1);
+  expect(qlens).toHaveLength(queries);
+  // The wire buffer is sized from an upper bound; the messages end at offsets[count].
   expect(offsets[0]).toBe(0);
   expect(offsets[queries]).toBeLessThanOrEqual(wire.length);
 

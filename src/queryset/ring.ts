@@ -98,9 +98,16 @@ export function chunkTag(g: number): number {
  */
 export function createRing(slots: number, slotBytes: number, perSlot: number, spillSlots = 0): RingShared {
   const all = slots + spillSlots;
+  const offsets = new SharedArrayBuffer(all * (perSlot + 1) * 4);
+  // The native UDP path checks, when it opens, that every adjacent pair of offsets bounds a
+  // message of 2..65535 bytes inside the wire buffer (and each message again when it sends it).
+  // Before the first chunk the ring holds none, so it starts as a ladder of 2-byte "messages"
+  // (2 x entries <= the wire's size, since a slot holds perSlot + 1 <= slotBytes / 2 of them).
+  const o = new Uint32Array(offsets);
+  for (let k = 0; k < o.length; k++) o[k] = 2 * k;
   return {
     wire: new SharedArrayBuffer(all * slotBytes),
-    offsets: new SharedArrayBuffer(all * (perSlot + 1) * 4),
+    offsets,
     questionLengths: new SharedArrayBuffer(all * (perSlot + 1) * 2),
     control: new SharedArrayBuffer((HEADER + 3 * slots) * 4),
     end: new SharedArrayBuffer(8),
