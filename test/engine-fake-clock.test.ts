@@ -72,6 +72,22 @@ describe('pacing (-Q) on a fake clock', () => {
     expect(r.corrected!.sums.max).toBeGreaterThan(1_900_000);
     expectRunAccounted(r);
   });
+
+  it('a late generator skips, never bursts: every slot of the schedule is sent or counted, exactly', async () => {
+    // Timers fire up to 5 ms late (a starved machine); the horizon is 1 ms.
+    const e = await fakeEngine({ window: 100, lateMs: 5, server: { latencyMs: () => 0.5 } });
+    e.run({ rate: 2000, timeLimitMs: 1000 });
+    e.timers.advance(3000);
+    const r = e.done![0]!;
+    const p = r.pacing!;
+    expect(p.skipped).toBeGreaterThan(0);
+    expect(p.skippedWindowFull).toBe(0);
+    expect(r.counters.sent + p.skipped).toBe(2000);
+    // Each send within the 1 ms horizon of its slot.
+    expect(p.lag.max).toBeLessThanOrEqual(1000);
+    expect(maxPerWindow(e.sent.map((s) => s.at))).toBeLessThanOrEqual(200 + 2 + 1);
+    expectRunAccounted(r);
+  });
 });
 
 describe('timeouts and late answers on a fake clock', () => {

@@ -227,10 +227,11 @@ export class EngineLoop implements ChannelOwner {
     this.blockedSince = new Float64Array(n).fill(-1);
     this.blockedDue = new Float64Array(n).fill(-1);
     this.chargeFrom = new Float64Array(n).fill(-1);
-    const now = run.startAt;
-    // -l counts from when this loop can first send: a wake-up a few ms after startAt must not eat
-    // a short limit (-l 0.001 sent nothing; dnsperf's clock starts as its send loop does).
-    this.endAt = run.timeLimitMs === null ? Infinity : Math.max(now, this.now()) + run.timeLimitMs;
+    // -l and the -Q schedule count from when this loop can first send: a wake-up a few ms after
+    // startAt must not eat a short limit (-l 0.001 sent nothing; dnsperf's clock starts as its send
+    // loop does), and the schedule must span exactly -l (rate x -l slots).
+    const now = Math.max(run.startAt, this.now());
+    this.endAt = run.timeLimitMs === null ? Infinity : now + run.timeLimitMs;
     if (this.endAt !== Infinity) this.host.wakeAt(this, this.endAt);
     if (run.rate === null) {
       this.periodMs = 0;
@@ -358,6 +359,8 @@ export class EngineLoop implements ChannelOwner {
       for (let t = 0; t < n; t++) {
         if (this.targetSending[t] === 0) continue;
         let due = this.nextDueAt[t]!;
+        // The schedule ends at the time limit: a slot due at or after it is not this run's.
+        if (due >= this.endAt) continue;
         if (due > now) {
           if (due < wake) wake = due;
           continue;
@@ -405,13 +408,15 @@ export class EngineLoop implements ChannelOwner {
         }
         if (now - due > H) {
           // Too late to send on schedule (the window held it, or this loop was late): every slot
-          // more than the horizon late is skipped and counted; the schedule keeps its grid, so
-          // what is sent is always within H of its due time and no 100 ms carries a burst.
-          const missed = Math.floor((now - due - H) / P) + 1;
+          // more than the horizon late (and before the time limit) is skipped and counted; the
+          // schedule keeps its grid, so what is sent is always within H of its due time and no
+          // 100 ms carries a burst.
+          const missed = Math.ceil((Math.min(now - H, this.endAt) - due) / P);
           rec.skip(missed, this.chargeFrom[t]! >= 0);
           this.slot[t] = this.slot[t]! + missed;
           due = this.base[t]! + (this.slot[t]! + t / n) * P;
           this.nextDueAt[t] = due;
+          if (due >= this.endAt) continue;
           if (due > now) {
             // The next slot on the grid is still to come (the period is longer than the horizon).
             if (due < wake) wake = due;
@@ -505,7 +510,8 @@ export class EngineLoop implements ChannelOwner {
         const blocked = this.blockedSince[t]! >= 0;
         if (blocked) rec.windowFullMs += now - this.blockedSince[t]!;
         const from = blocked ? this.blockedDue[t]! : this.nextDueAt[t]!;
-        if (from < end) rec.skip(Math.floor((end - from) / P) + 1, blocked);
+        // Slots due in [from, end): ceil((end - from) / P) of them.
+        if (from < end) rec.skip(Math.ceil((end - from) / P), blocked);
         this.blockedSince[t] = -1;
       }
     }

@@ -17,7 +17,8 @@ import { tallyAdd } from '../results/tally.js';
 /** Counters that are events (not query outcomes) and can be counted with `event`. */
 export type EventCounter =
   | 'malformed' | 'late' | 'mismatched' | 'socketErrors' | 'tcpFallbacks' | 'httpErrors'
-  | 'tsigFailed' | 'tsigBadKey' | 'tsigBadSig' | 'tsigBadTime' | 'connAttempts' | 'connSuccesses' | 'reconnects';
+  | 'tsigFailed' | 'tsigBadKey' | 'tsigBadSig' | 'tsigBadTime' | 'connAttempts' | 'connSuccesses' | 'reconnects'
+  | 'foreignSource';
 
 /** Ways a query is lost (each is also counted in `lost`). */
 export type LossKind = 'timedOut' | 'truncated' | 'aborted';
@@ -69,6 +70,8 @@ export class Recorder {
   readonly connect: LatencySums = emptySums();
   /** --nsid: completed answers per server identity (RFC 5001), capped (results/tally.ts). */
   readonly nsid = new Map<string, number>();
+  /** Replies from another address or port than the server's, by "host:port" (capped, channel.ts). */
+  readonly foreignSources = new Map<string, number>();
   /** Distinct local address:port pairs used: every socket, and every TCP connection made. */
   readonly sources = new Set<string>();
   /** -Q: send lag (µs) and skipped slots. */
@@ -155,7 +158,7 @@ export class Recorder {
     const into = this.slotAt(this.o.startAt).c;
     for (const s of setup.ring) {
       if (s.index < 0) continue;
-      for (const k of ['connAttempts', 'connSuccesses', 'reconnects', 'socketErrors', 'malformed', 'mismatched', 'late'] as const) into[k] += s.c[k];
+      for (const k of ['connAttempts', 'connSuccesses', 'reconnects', 'socketErrors', 'malformed', 'mismatched', 'late', 'foreignSource'] as const) into[k] += s.c[k];
     }
     const c = this.connect;
     const d = setup.connect;
@@ -167,6 +170,7 @@ export class Recorder {
       c.max = Math.max(c.max, d.max);
     }
     for (const src of setup.sources) this.sources.add(src);
+    for (const [from, n] of setup.foreignSources) tallyAdd(this.foreignSources, from, n);
   }
 
   /** Called by the engine's tick: lets intervals with nothing outstanding become final in time. */
@@ -308,6 +312,7 @@ export class Recorder {
       nsid: Object.fromEntries(this.nsid),
       sourcePairs: this.sources.size,
       ...(this.facts !== null ? { channels: { ...this.facts } } : {}),
+      ...(this.foreignSources.size > 0 ? { foreignSources: Object.fromEntries(this.foreignSources) } : {}),
       ...(this.lagHist !== null
         ? {
             pacing: {
