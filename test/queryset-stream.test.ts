@@ -302,9 +302,10 @@ describe('bad input', () => {
     } finally {
       await qs.stream!.close();
     }
-    // The in-memory loader says the same.
-    expect(() => buildQuerySet(Buffer.from('a.example A\n' + 'x'.repeat(70_000)), 'mem', plain)).toThrow(
-      'mem:2: no line end within 65536 bytes (expected one "name type" query per line; is this a query file?)',
+    // The in-memory loader says the same, among the other bad lines it lists.
+    expect(() => buildQuerySet(Buffer.from('a.example A\n' + 'x'.repeat(70_000) + '\nb.example AA\n'), 'mem', plain)).toThrow(
+      'mem:2: no line end within 65536 bytes (expected one "name type" query per line; is this a query file?)\n' +
+        'mem:3: unknown query type "AA"\nmem: 2 bad lines; fix or remove them',
     );
   });
 

@@ -115,6 +115,11 @@ export class LineEncoder {
     this.fileIndex = 0;
   }
 
+  /** Counts line `line` as bad for `reason` (a caller's own check, e.g. its length). */
+  badLine(line: number, reason: string): Line {
+    return this.bad(line, reason);
+  }
+
   private bad(line: number, reason: string): Line {
     this.totalProblems++;
     if (this.problems.length < MAX_SHOWN_PROBLEMS) this.problems.push({ file: this.source, line, reason });

@@ -118,7 +118,7 @@ function cannotRead(path: string, err: unknown): InputError {
  * file), but only the segment's queries are encoded. Query i keeps the file's numbering for the
  * --ecs rotation (subnet i mod k), and `sha256` is of the whole file, so the segments of one file
  * can be recognized as such by `merge`.
- * @throws InputError as loadQuerySet (bad lines, a line over 64 KiB, no queries, too few for the segments).
+ * @throws InputError as loadQuerySet (bad lines, lines over 64 KiB among them, no queries, too few for the segments).
  */
 export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptions, segment: Segment | null = null): QuerySet {
   const rotation = encodeEcsList(opts.ecs ?? []);
@@ -152,8 +152,9 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
     let lineEnd = raw.indexOf(LF, pos);
     if (lineEnd < 0) lineEnd = raw.length;
     line++;
-    if (lineEnd - pos > MAX_LINE_BYTES) throw new InputError(`${source}:${line}: ${overlongLineReason()}`);
-    const kind = enc.parse(raw, pos, lineEnd, line);
+    // The whole file is in memory, so a line too long is one more bad line to list (a stream
+    // cannot look past one: it stops there).
+    const kind = lineEnd - pos > MAX_LINE_BYTES ? enc.badLine(line, overlongLineReason()) : enc.parse(raw, pos, lineEnd, line);
     pos = lineEnd + 1;
     // Once the set is rejected, only keep counting problems.
     if (kind !== Line.query || enc.totalProblems > 0) continue;
