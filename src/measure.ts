@@ -6,7 +6,9 @@
 import type { BenchConfig, TargetSpec } from './config.js';
 import { configForReport, workerTransport } from './config.js';
 import type { QuerySet } from './queryset/types.js';
+import { GIVE_UP_AFTER_FAILURES } from './engine/loop.js';
 import { openSession, type EngineSession, type Progress, type SessionResult } from './engine/session.js';
+import type { RunData } from './results/model.js';
 import { describeInterleave, describePlan, planWorkers, type WorkerPlan } from './engine/split.js';
 import { buildReport, targetReport } from './results/build.js';
 import { answeredNothing, type GeneratorReport, type Machine, type Report, type TargetReport } from './results/report.js';
@@ -106,6 +108,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
       const passes = o.passes !== undefined ? o.passes : config.passes;
       const startedAt = new Date();
       const targets: TargetReport[] = [];
+      const runData: RunData[] = [];
       const generators: GeneratorReport[] = [];
       let workers = 0;
       for (const [g, group] of groups.entries()) {
@@ -120,6 +123,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
             rate: maxQps,
             timeLimitMs: timeLimitSec === null ? null : timeLimitSec * 1000,
             totalQueries: passes === null ? null : passes * querySet.count,
+            passes,
             intervalMs: config.intervalSec * 1000,
             progressMs: (config.statsIntervalSec ?? 1) * 1000,
             startAtEpochMs,
@@ -137,10 +141,14 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
           }),
         );
         targets.push(...reports);
+        runData.push(...result.targets);
         generators.push(result.generator);
         ctx.observer?.finished?.(reports);
       }
+      // A streamed file: its count and SHA-256 are complete now (or the note says how far it was read).
+      await querySet.stream?.settle({ hashRest: ctx.signal?.aborted !== true });
       const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers);
+      notes.push(...(querySet.stream?.notes() ?? []), ...channelNotes(config, targets, runData, passes === null ? null : passes * querySet.count));
       const scale = runScaleFields(querySet, o.startAtEpochMs ?? config.startAtMs, targets);
       notes.push(...scale.notes);
       const split = describePlan(plans, maxQps) + (interleaved ? `; --interleave: ${describeInterleave(plans, config.targets.length, maxQps)}` : '');
@@ -199,6 +207,36 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
       );
     }
   }
+  return notes;
+}
+
+/**
+ * Notes on what the connections did (from each target's RunData, in the order of `targets`):
+ * connections given up in a run without -l, and DoH windows cut by the server's stream limit.
+ * `expected` is the queries a -n run meant to send per target (null when time-limited).
+ */
+function channelNotes(config: BenchConfig, targets: readonly TargetReport[], runData: readonly RunData[], expected: number | null): string[] {
+  const notes: string[] = [];
+  targets.forEach((t, i) => {
+    const f = runData[i]?.channels;
+    if (f === undefined) return;
+    const who = t.label === t.host ? t.server : `${t.label} (${t.server})`;
+    if (f.gaveUp > 0) {
+      const unsent = expected !== null && t.counters.sent < expected ? `; ${expected - t.counters.sent} of its ${expected} queries were not sent` : '';
+      notes.push(
+        `${who}: gave up ${f.gaveUp} connection(s) after ${GIVE_UP_AFTER_FAILURES} failed attempts in a row ` +
+          `(refused, timed out, or closed before any answer)${unsent}. Without -l a run stops reconnecting so that it ends; with -l it keeps trying until the time is up.`,
+      );
+    }
+    if (f.streamLimited > 0) {
+      const need = Math.ceil(config.outstanding / f.streamLimit);
+      notes.push(
+        `${who}: the DoH server allows ${f.streamLimit} concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS), ` +
+          `so ${f.streamLimited} connection(s) kept at most ${f.streamLimit} queries outstanding instead of ${f.window} (-q ${config.outstanding} over -c ${config.sockets}); ` +
+          `no query waited in a queue with its clock running. For the whole window, use -c ${need} or more.`,
+      );
+    }
+  });
   return notes;
 }
 

@@ -11,7 +11,7 @@
 // interval in which they arrived.
 import { zeroCounters, rcodesFromArray, type Counters } from '../results/counters.js';
 import { encodeHistogram, newHistogram, type Histogram } from '../results/histogram.js';
-import { addSample, emptySums, type IntervalData, type LatencySums, type RunData } from '../results/model.js';
+import { addSample, emptySums, type ChannelFacts, type IntervalData, type LatencySums, type RunData } from '../results/model.js';
 import { tallyAdd } from '../results/tally.js';
 import type { ChecksCollector } from '../results/checks.js';
 
@@ -90,6 +90,8 @@ export class Recorder {
   skippedWindowFull = 0;
   windowFullMs = 0;
   lastCompletionAt = 0;
+  /** Connection facts for the report's notes (given-up connections, DoH stream limits). */
+  private facts: ChannelFacts | null = null;
 
   private ring: Slot[];
   private readonly invInterval: number;
@@ -275,6 +277,22 @@ export class Recorder {
     this.sources.add(local);
   }
 
+  /** A connection was given up (too many failed attempts in a row; engine/loop.ts). */
+  gaveUp(_now: number): void {
+    (this.facts ??= { gaveUp: 0, streamLimit: 0, streamLimited: 0, window: 0 }).gaveUp++;
+  }
+
+  /**
+   * DoH: a server's SETTINGS_MAX_CONCURRENT_STREAMS (`limit`) cut a channel's `window`; `newChannel`
+   * is true the first time this recorder hears of that channel.
+   */
+  streamLimited(limit: number, window: number, newChannel: boolean): void {
+    const f = (this.facts ??= { gaveUp: 0, streamLimit: 0, streamLimited: 0, window: 0 });
+    f.streamLimit = f.streamLimit === 0 ? limit : Math.min(f.streamLimit, limit);
+    if (newChannel) f.streamLimited++;
+    f.window = Math.max(f.window, window);
+  }
+
   /** -Q: a paced query left `lagMs` after its due time (negative: early). */
   paced(lagMs: number): void {
     const us = lagMs * 1000;
@@ -328,6 +346,7 @@ export class Recorder {
       connect: { ...this.connect },
       nsid: Object.fromEntries(this.nsid),
       sourcePairs: this.sources.size,
+      ...(this.facts !== null ? { channels: { ...this.facts } } : {}),
       ...(this.foreignSources.size > 0 ? { foreignSources: Object.fromEntries(this.foreignSources) } : {}),
       ...(this.checks !== null ? { checks: this.checks.toData() } : {}),
       ...(this.lagHist !== null

@@ -3,7 +3,7 @@
 // time bounds take min/max. Never an average of averages.
 import { addCounters, addRcodes, zeroCounters } from './counters.js';
 import { encodeHistogram, mergeEncoded } from './histogram.js';
-import { addSums, emptySums, type IntervalData, type PacingData, type RunData } from './model.js';
+import { addChannelFacts, addSums, emptySums, type IntervalData, type PacingData, type RunData } from './model.js';
 import { mergeTransport } from './transport.js';
 import { mergeTallies } from './tally.js';
 import { mergeChecks } from './checks.js';
@@ -63,6 +63,7 @@ export function mergeRunData(parts: readonly RunData[], intervalKey?: (i: Interv
   const completions = parts.map((p) => p.lastCompletionAt).filter((t) => t > 0);
   const pacing = mergePacing(parts.map((p) => p.pacing));
   const checks = mergeChecks(parts.map((p) => p.checks));
+  const channels = addChannelFacts(parts.map((p) => p.channels));
   return {
     counters: parts.reduce((c, p) => addCounters(c, p.counters), zeroCounters()),
     rcodes: parts.reduce((r, p) => addRcodes(r, p.rcodes), {}),
@@ -83,5 +84,6 @@ export function mergeRunData(parts: readonly RunData[], intervalKey?: (i: Interv
     ...mergeTransport(parts),
     ...(pacing ? { pacing } : {}),
     ...(checks ? { checks } : {}),
+    ...(channels ? { channels } : {}),
   };
 }

@@ -121,8 +121,11 @@ export class NativeUdpChannel extends DnsChannel {
     if (this.pendN === 0 || this.blocked || this.closed) return;
     const n = this.pendN;
     const sentAt = this.sentAt.length >= n ? this.sentAt : new Float64Array(n);
-    const done = this.sock.sendBatch(this.pendIds, this.pendQi, n, sentAt);
     const t = this.table;
+    // The ID table is where a query's index lives: with a streamed file the loop may have moved a
+    // query still waiting here (EAGAIN) to another place in the ring (engine/stream-cursor.ts).
+    for (let i = 0; i < n; i++) this.pendQi[i] = t.query[this.pendIds[i]!]!;
+    const done = this.sock.sendBatch(this.pendIds, this.pendQi, n, sentAt);
     const offsets = this.q.offsets;
     for (let i = 0; i < done; i++) {
       const id = this.pendIds[i]!;
