@@ -24,6 +24,12 @@ import './transports/builtin.js';
 
 /** Queries taken from the shared sequence at a time (one atomic add per chunk, not per query). */
 const CHUNK = 64;
+/**
+ * Whole slots in a span of `x` periods, rounding up: a span of exactly k periods (computed in
+ * floating point from times like base + k * P) must give k, not k + 1.
+ */
+const ceilSlots = (x: number): number => Math.ceil(x - 1e-9);
+
 /** Each channel's first burst (closed loop): then +1 per answer up to its window (slow start). */
 const INITIAL_RAMP = 32;
 
@@ -411,7 +417,7 @@ export class EngineLoop implements ChannelOwner {
           // more than the horizon late (and before the time limit) is skipped and counted; the
           // schedule keeps its grid, so what is sent is always within H of its due time and no
           // 100 ms carries a burst.
-          const missed = Math.ceil((Math.min(now - H, this.endAt) - due) / P);
+          const missed = ceilSlots((Math.min(now - H, this.endAt) - due) / P);
           rec.skip(missed, this.chargeFrom[t]! >= 0);
           this.slot[t] = this.slot[t]! + missed;
           due = this.base[t]! + (this.slot[t]! + t / n) * P;
@@ -511,7 +517,7 @@ export class EngineLoop implements ChannelOwner {
         if (blocked) rec.windowFullMs += now - this.blockedSince[t]!;
         const from = blocked ? this.blockedDue[t]! : this.nextDueAt[t]!;
         // Slots due in [from, end): ceil((end - from) / P) of them.
-        if (from < end) rec.skip(Math.ceil((end - from) / P), blocked);
+        if (from < end) rec.skip(ceilSlots((end - from) / P), blocked);
         this.blockedSince[t] = -1;
       }
     }
