@@ -43,6 +43,8 @@ export interface LoopHost {
 export interface LoopRun {
   /** Queries per second per target for this loop, or null for as fast as the window allows. */
   rate: number | null;
+  /** With a rate: it rises linearly from 0 to `rate` over this many ms, then holds; null = constant. */
+  rampMs: number | null;
   timeLimitMs: number | null;
   /** Per target over every loop, or null when only time-limited. */
   totalQueries: number | null;
@@ -81,6 +83,10 @@ export class EngineLoop implements ChannelOwner {
   private periodMs = 0;
   /** Catch-up horizon: a slot later than this is not sent late; the schedule resumes from now. */
   private horizonMs = 1;
+  /** Ramp (capacity --ramp, like resperf): the rate rises from 0 to 1000/periodMs over rampMs,
+   *  from clock time rampStart, then holds. 0 = a constant rate. */
+  private rampMs = 0;
+  private rampStart = 0;
   /** Schedule origin of each target (moves forward when the schedule resumes after a stall). */
   private base = new Float64Array(0);
   /** Slots scheduled so far per target (since its origin). */
@@ -194,9 +200,11 @@ export class EngineLoop implements ChannelOwner {
       // any 100 ms within rate/10 + 1% + 1 queries (issue 9), unless the timers cannot wake that
       // precisely, in which case their resolution decides (README "Rate limit").
       this.horizonMs = Math.max(1, this.host.timers.resolutionMs);
+      this.rampMs = run.rampMs !== null && run.rampMs > 0 ? run.rampMs : 0;
+      this.rampStart = now;
       this.base = new Float64Array(n).fill(now);
       this.slot = new Float64Array(n);
-      this.nextDueAt = Float64Array.from({ length: n }, (_, t) => now + (t / n) * this.periodMs);
+      this.nextDueAt = Float64Array.from({ length: n }, (_, t) => this.dueAt(t, t / n));
       this.pace();
     }
     this.flush();
@@ -325,10 +333,18 @@ export class EngineLoop implements ChannelOwner {
         if (lag > H) {
           // Too late to send on schedule (the window held it, or this loop was late): resume the
           // schedule from now and count the whole slots that were missed.
-          const missed = Math.floor((now - due) / P);
-          if (missed > 0) rec.skip(missed, blocked);
-          this.base[t] = now - (t / n) * P;
-          this.slot[t] = 0;
+          if (this.rampMs === 0) {
+            const missed = Math.floor((now - due) / P);
+            if (missed > 0) rec.skip(missed, blocked);
+            this.base[t] = now - (t / n) * P;
+            this.slot[t] = 0;
+          } else {
+            // A ramp's schedule cannot shift (the rate belongs to the time): jump to the first
+            // slot due at or after now; the ones in between were missed.
+            const k = Math.max(this.slot[t]! + 1, Math.ceil(this.rampSlotsBy(now) - t / n));
+            rec.skip(k - this.slot[t]!, blocked);
+            this.slot[t] = k;
+          }
           due = now;
         }
         ch.send(qi, chargedFrom);
@@ -336,12 +352,34 @@ export class EngineLoop implements ChannelOwner {
         if (!blocked) rec.paced(lag);
         const k = this.slot[t]! + 1;
         this.slot[t] = k;
-        this.nextDueAt[t] = this.base[t]! + (k + t / n) * P;
+        this.nextDueAt[t] = this.dueAt(t, k + t / n);
         more = true;
       }
       now = this.now();
     }
     if (this.sending && wake !== Infinity) this.host.wakeAt(this, wake);
+  }
+
+  /**
+   * Clock time at which slot position x is due (target t's k-th slot is x = k + t/n, the
+   * round-robin stream). Constant rate: base + x periods. Ramp: the rate at time τ after the start
+   * is r(τ) = R τ / T (R = 1/periodMs, T = rampMs), so N(τ) = R τ² / 2T slots are due by τ ≤ T
+   * and R T / 2 + R (τ - T) after; this is N's inverse.
+   */
+  private dueAt(t: number, x: number): number {
+    if (this.rampMs === 0) return this.base[t]! + x * this.periodMs;
+    const R = 1 / this.periodMs;
+    const T = this.rampMs;
+    const half = (R * T) / 2;
+    return this.rampStart + (x <= half ? Math.sqrt((2 * T * x) / R) : T + (x - half) / R);
+  }
+
+  /** Ramp: slot positions due by clock time `at` (N above; the inverse of dueAt). */
+  private rampSlotsBy(at: number): number {
+    const R = 1 / this.periodMs;
+    const T = this.rampMs;
+    const tau = Math.max(0, at - this.rampStart);
+    return tau <= T ? (R * tau * tau) / (2 * T) : (R * T) / 2 + R * (tau - T);
   }
 
   /** The target's next channel with a free slot (round-robin), or undefined when all are full. */
@@ -398,7 +436,8 @@ export class EngineLoop implements ChannelOwner {
       if (this.periodMs > 0 && this.periodMs !== Infinity && this.blockedSince[t]! >= 0) {
         const rec = this.recorders[t]!;
         rec.windowFullMs += now - this.blockedSince[t]!;
-        rec.skip(Math.floor((now - this.blockedDue[t]!) / this.periodMs) + 1, true);
+        const missed = this.rampMs === 0 ? (now - this.blockedDue[t]!) / this.periodMs : this.rampSlotsBy(now) - this.rampSlotsBy(this.blockedDue[t]!);
+        rec.skip(Math.floor(missed) + 1, true);
         this.blockedSince[t] = -1;
       }
     }

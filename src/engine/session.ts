@@ -35,6 +35,8 @@ export interface SessionSpec {
 export interface SessionRun {
   /** Queries per second per target (split over the loops), or null for as fast as the window allows. */
   rate: number | null;
+  /** With a rate: rise linearly from 0 to it over this many ms, then hold (resperf's ramp). */
+  rampMs?: number | null;
   timeLimitMs: number | null;
   /** Total queries per target, or null when only time-limited. */
   totalQueries: number | null;
@@ -200,7 +202,7 @@ class Session implements EngineSession {
     // A common start a little ahead, so every worker begins within the same millisecond.
     const startAtEpochMs = r.startAtEpochMs ?? Date.now() + 20;
     const W = this.threads.length;
-    const pendingProgress = new Map<number, Array<{ w: number; startMs: number; durationMs: number; targets: LiveCounts[]; cpuMs: number | null }>>();
+    const pendingProgress = new Map<number, Array<{ w: number; startMs: number; durationMs: number; targets: LiveCounts[]; cpuMs: number | null; waitMs: number | null }>>();
     const cpuIntervals: GeneratorReport['intervals'] = [];
     const done: Array<{ partials: RunData[]; cpuMs: number | null; wallMs: number } | undefined> = new Array(W);
     let doneCount = 0;
@@ -217,7 +219,7 @@ class Session implements EngineSession {
             break;
           case 'progress': {
             const list = pendingProgress.get(msg.index) ?? [];
-            list.push({ w, startMs: msg.startMs, durationMs: msg.durationMs, targets: msg.targets, cpuMs: msg.cpuMs });
+            list.push({ w, startMs: msg.startMs, durationMs: msg.durationMs, targets: msg.targets, cpuMs: msg.cpuMs, waitMs: msg.waitMs ?? null });
             pendingProgress.set(msg.index, list);
             // In order, once every worker has closed the interval.
             for (let got = pendingProgress.get(nextProgress); got !== undefined && got.length === W; got = pendingProgress.get(nextProgress)) {
@@ -234,7 +236,10 @@ class Session implements EngineSession {
               };
               const cpu = new Array<number>(W).fill(0);
               for (const g of got) cpu[g.w] = g.cpuMs ?? 0;
-              cpuIntervals.push({ index: merged.index, startMs: merged.startMs, durationMs: merged.durationMs, cpuMs: cpu });
+              // Run-queue wait only when every worker could read it (Linux schedstat).
+              const wait = got.every((g) => g.waitMs !== null) ? new Array<number>(W).fill(0) : null;
+              if (wait !== null) for (const g of got) wait[g.w] = g.waitMs!;
+              cpuIntervals.push({ index: merged.index, startMs: merged.startMs, durationMs: merged.durationMs, cpuMs: cpu, ...(wait !== null ? { waitMs: wait } : {}) });
               hooks.progress?.(merged);
               nextProgress++;
             }
@@ -268,6 +273,7 @@ class Session implements EngineSession {
       const spec: HostRun = {
         run: runId,
         rates: ls.map((l) => (rates === null ? null : rates[l.loop]!)),
+        rampMs: r.rampMs ?? null,
         timeLimitMs: r.timeLimitMs,
         totalQueries: r.totalQueries,
         intervalMs: r.intervalMs,

@@ -173,8 +173,9 @@ export interface GeneratorReport {
   cpuMs: number[];
   /** Wall milliseconds from the common start to the end of the run. */
   wallMs: number;
-  /** Per interval: each worker's CPU milliseconds. */
-  intervals: Array<{ index: number; startMs: number; durationMs: number; cpuMs: number[] }>;
+  /** Per interval: each worker's CPU milliseconds, and (Linux) the milliseconds it was runnable
+   *  but waited for a CPU (absent where unknown and in older reports). */
+  intervals: Array<{ index: number; startMs: number; durationMs: number; cpuMs: number[]; waitMs?: number[] }>;
 }
 
 /** How a target was given (-s): label, address and the spec as typed. */
