@@ -11,6 +11,7 @@ import { describeInterleave, describePlan, planWorkers, type WorkerPlan } from '
 import { buildReport, targetReport } from './results/build.js';
 import { answeredNothing, type GeneratorReport, type Machine, type Report, type TargetReport } from './results/report.js';
 import { tsigNotes } from './results/transport.js';
+import { generatorNotes } from './results/generator.js';
 import { runScaleFields } from './results/segments.js';
 import { VERSION } from './version.js';
 
@@ -42,6 +43,8 @@ export interface MeasureContext {
 export interface RunOverrides {
   /** -Q for this run (per target); null for as fast as the window allows. */
   maxQps?: number | null;
+  /** With maxQps: rise linearly from 0 to it over this many seconds, then hold (capacity --ramp). */
+  rampSec?: number | null;
   timeLimitSec?: number | null;
   passes?: number | null;
   /** Epoch ms at which sending starts (--start-at). */
@@ -114,6 +117,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         const result: SessionResult = await session.run(
           {
             rate: maxQps,
+            rampMs: o.rampSec === undefined || o.rampSec === null ? null : o.rampSec * 1000,
             timeLimitMs: timeLimitSec === null ? null : timeLimitSec * 1000,
             totalQueries: passes === null ? null : passes * querySet.count,
             intervalMs: config.intervalSec * 1000,
@@ -136,7 +140,11 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         generators.push(result.generator);
         ctx.observer?.finished?.(reports);
       }
-      const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers);
+      const generator = combineGenerators(generators);
+      // Was the generator, not the server, the limit? (issue 13; results/generator.ts)
+      const limitNotes = generatorNotes({ generator, targets }, config.threads, ctx.machine.cpus);
+      const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers, limitNotes.length > 0);
+      notes.push(...limitNotes);
       const scale = runScaleFields(querySet, o.startAtEpochMs ?? config.startAtMs, targets);
       notes.push(...scale.notes);
       const split = describePlan(plans, maxQps) + (interleaved ? `; --interleave: ${describeInterleave(plans, config.targets.length, maxQps)}` : '');
@@ -153,7 +161,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         targets,
         notes,
         intervalBasis: 'sent',
-        generator: combineGenerators(generators),
+        generator,
         ...(scale.segment ? { segment: scale.segment } : {}),
         ...(scale.start ? { start: scale.start } : {}),
       });
@@ -165,7 +173,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
 }
 
 /** Plain-language notes: interruption, TSIG failures, targets that answered nothing, -T folding. */
-function runNotes(config: BenchConfig, targets: readonly TargetReport[], interrupted: boolean, loops: number, workers: number): string[] {
+function runNotes(config: BenchConfig, targets: readonly TargetReport[], interrupted: boolean, loops: number, workers: number, generatorLimited: boolean): string[] {
   const notes: string[] = [];
   if (interrupted) notes.push('Interrupted: queries outstanding at that moment are counted as interrupted, not lost.');
   if (loops > workers && workers > 0) {
@@ -181,7 +189,8 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
           `(-Q is a ceiling: missed slots are not sent in a burst). At -Q ${t.targetQps} with -t ${config.timeoutSec} a window of at least ${need} keeps the load open-loop.`,
       );
     }
-    if (p !== undefined && p.skipped > p.skippedWindowFull) {
+    // When the generator was the limit, its own note (results/generator.ts) says so instead.
+    if (p !== undefined && p.skipped > p.skippedWindowFull && !generatorLimited) {
       notes.push(`${t.label}: ${p.skipped - p.skippedWindowFull} scheduled queries were skipped because the generator fell behind the schedule (not the server): the generator may be the limit; add -T or use more generators.`);
     }
     notes.push(...tsigNotes(t, config.transport.tsig));

@@ -9,6 +9,7 @@ import type { Report } from '../results/report.js';
 import { withTargets } from '../results/build.js';
 import { resolveGating, type RawGateOptions } from '../gates/config.js';
 import { renderHuman } from '../report/human.js';
+import { renderCapacity } from '../report/capacity.js';
 import { renderRepeatSummary } from '../report/verdicts.js';
 import { ExitCode } from '../errors.js';
 import { emitVerdicts, gatingExitCode, hasChecks, judgeSaved } from './gating.js';
@@ -31,7 +32,8 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   const combined = judgeSaved(combineReports(reports), gating, reports.length);
   const quiet = o.quiet === true;
   const human = !quiet && o.json !== '-';
-  if (human) con.out(renderHuman(combined));
+  // A capacity report re-renders as the live search printed it: steps, the step at capacity, "Capacity:".
+  if (human) con.out(combined.capacity !== undefined ? renderCapacity(combined) : renderHuman(combined));
   const spread = combined.repeat !== undefined && human;
   if (spread) con.out(`${combined.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(combined.repeat!)}`);
   emitVerdicts(combined, { quiet, json: o.json ?? null }, con, spread || combined.notes.length > 0);

@@ -2,6 +2,7 @@
 // printer and signal handling) -> gates -> the tail of the human view -> output files. Returns
 // the exit code; throws typed errors (bin.ts maps them).
 import { resolveConfig, type RawRunOptions } from '../config.js';
+import { UsageError } from '../errors.js';
 import { loadQuerySet } from '../queryset/load.js';
 import { measure } from '../measure.js';
 import { describePlan, planWorkers } from '../engine/split.js';
@@ -15,6 +16,8 @@ import { machineInfo } from './machine.js';
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
   const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY });
+  const capacityGate = config.gating.gates.find((g) => g.metric.kind === 'capacity');
+  if (capacityGate) throw new UsageError(`--gate "${capacityGate.expression}": capacity is measured by dnsbench capacity, not by a run (see dnsbench capacity --help)`);
   const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
   const command = redactArgv(argv);
   const stop = stopOnSignals(con);

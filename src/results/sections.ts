@@ -27,6 +27,12 @@ export interface MetricSource {
   rcodes: RcodeCounts;
   latency: LatencyStats;
   correctedLatency: LatencyStats | null;
+  /**
+   * `dnsbench capacity`: the highest rate at which this target met the SLO (qps, null when none);
+   * `lowerBound` when the search stopped before the SLO failed (--max, the generator's limit), and
+   * `why` there is no figure. Absent in other reports.
+   */
+  capacity?: { qps: number | null; lowerBound: boolean; why: string };
 }
 
 export interface GateResult {
