@@ -11,7 +11,7 @@ import { capacityExitCode, capacitySummary } from '../src/capacity/section.js';
 import { checkGenerator, generatorLimitText, generatorNotes } from '../src/results/generator.js';
 import { evaluateGates } from '../src/gates/evaluate.js';
 import { parseGate } from '../src/gates/parse.js';
-import { renderCapacity } from '../src/report/capacity.js';
+import { renderCapacity, renderCapacityLine } from '../src/report/capacity.js';
 import { zeroCounters } from '../src/results/counters.js';
 import { encodeHistogram, newHistogram } from '../src/results/histogram.js';
 import type { CapacitySection, GeneratorReport, Report, TargetReport } from '../src/results/report.js';
@@ -367,7 +367,8 @@ describe('the capacity section, its gate and its text', () => {
   });
 
   it('renders the plan, a row per step with why it did not pass, the step at capacity, and "Capacity:" last', () => {
-    const text = renderCapacity(sectionFixture('found', 2000));
+    const r = sectionFixture('found', 2000);
+    const text = renderCapacity(r) + renderCapacityLine(r);
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('Capacity search on dns1 (127.0.0.1:5353) for p99<5ms, loss<0.1%');
     expect(text).toMatch(/^ +step +offered +achieved +answered +p50 +p99 +loss +verdict +generator CPU$/m);

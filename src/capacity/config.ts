@@ -78,7 +78,6 @@ const REFUSED: Array<[keyof RawCapacityOptions, string, string]> = [
   ['maxQps', '-Q/--max-qps', 'the search sets the rate of each step (use --start and --max)'],
   ['timeLimit', '-l/--time-limit', 'each step lasts --step-time (or the ramp --ramp-time)'],
   ['runs', '-n/--runs', 'each step lasts --step-time, looping over the query file'],
-  ['repeat', '--repeat', 'a search already measures many steps; repeat the whole command to see its spread'],
   ['startAt', '--start-at', 'a search is one generator; --start-at lines up several generators of one run'],
   ['segment', '--segment', 'a search needs the whole query file on one generator'],
   ['statsInterval', '-S/--stats-interval', 'the search prints one line per step'],

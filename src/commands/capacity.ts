@@ -15,13 +15,14 @@ import type { QuerySet } from '../queryset/types.js';
 import { redactArgv } from '../redact.js';
 import { checkGenerator } from '../results/generator.js';
 import type { CapacityResult, CapacitySection, CapacityStep, Report } from '../results/report.js';
-import { renderCapacityHeader, renderCapacityRows, renderCapacityStep, renderCapacityTail, type CapacityPlan } from '../report/capacity.js';
+import { renderCapacityHeader, renderCapacityLine, renderCapacityRows, renderCapacityStep, renderCapacityTail, type CapacityPlan } from '../report/capacity.js';
 import { formatServer } from '../results/report.js';
 import type { Progress } from '../engine/session.js';
 import type { Console, StopSignal } from './console.js';
 import { SIGNAL_EXIT, stopOnSignals } from './console.js';
-import { finishRun, isHuman } from './finish.js';
-import { applyGating, gatingExitCode, worstExit } from './gating.js';
+import { isHuman } from './finish.js';
+import { applyGating, emitVerdicts, gatingExitCode, worstExit } from './gating.js';
+import { writeOutputs } from './outputs.js';
 import { machineInfo } from './machine.js';
 
 /** A progress line on a terminal's stderr while a step runs; -v lines as a run prints them. */
@@ -101,7 +102,16 @@ export async function capacityCommand(raw: RawCapacityOptions, argv: string[], c
     return SIGNAL_EXIT[stop.stoppedBy() ?? 'SIGINT'];
   }
   const judged = applyGating(report, config.gating);
-  finishRun(judged, config, con, true, human ? renderCapacityTail(judged) : '');
+  // The tail of the human view, the gate verdicts, then "Capacity: ..." as the very last line.
+  if (human) con.out(renderCapacityTail(judged));
+  emitVerdicts(judged, config, con, true);
+  if (human) con.out(renderCapacityLine(judged));
+  writeOutputs(
+    judged,
+    { json: config.json, html: config.html, csv: config.csv, junit: config.gating.junit, markdown: config.gating.markdown },
+    { quiet: config.quiet },
+    con,
+  );
   let code = worstExit(capacityExitCode(judged.capacity!.result), gatingExitCode(judged));
   const by = stop.stoppedBy();
   if (by !== null) code = judged.capacity!.result === 'nothing-answered' ? ExitCode.runFailed : SIGNAL_EXIT[by];

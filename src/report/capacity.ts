@@ -102,9 +102,14 @@ export function renderCapacityRows(c: CapacitySection): string {
   return c.method === 'ramp' ? sampledWindows(c).map(renderCapacityWindow).join('') : c.steps.map(renderCapacityStep).join('');
 }
 
+/** The last line of the human view (after any gate verdicts). */
+export function renderCapacityLine(report: Report): string {
+  return `Capacity: ${report.capacity!.summary}\n`;
+}
+
 /**
- * After the table: the full results of the step at capacity (the report's targets), the notes, and
- * "Capacity: ..." last.
+ * After the table: the full results of the step at capacity (the report's targets) and the notes.
+ * Gate verdicts, then renderCapacityLine, follow.
  */
 export function renderCapacityTail(report: Report): string {
   const c = report.capacity!;
@@ -119,10 +124,10 @@ export function renderCapacityTail(report: Report): string {
     }
   }
   for (const t of report.targets) out += targetBanner(report, t) + renderTargetBlock(t, report.config.timeLimitSec);
-  return out + renderTail(report) + `Capacity: ${c.summary}\n`;
+  return out + renderTail(report);
 }
 
-/** The whole human view of a saved capacity report (`dnsbench report`), as the live run printed it. */
+/** A saved capacity report's human view up to the verdicts (`dnsbench report`), as the live run printed it. */
 export function renderCapacity(report: Report): string {
   const c = report.capacity!;
   const first = report.targets.find((t) => t.label === c.target) ?? report.targets[0];

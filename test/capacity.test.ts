@@ -1,0 +1,212 @@
+// `dnsbench capacity` as users run it: flags refused with one line (exit 2), the exit codes against
+// the built-in responder (nothing answered: 3; the SLO failed at --start: 1), and a short search
+// whose JSON validates against the schema, whose steps are each a report `dnsbench report` renders,
+// whose saved report re-renders exactly as the live run printed, and whose HTML draws the curve.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startResponder, type Responder } from '../src/serve/responder.js';
+import { loadZoneFile } from '../src/serve/zone.js';
+import { DEMO_ZONE } from '../src/serve/run.js';
+import type { Report } from '../src/results/report.js';
+import { expectUsageError, ROOT, runCli } from './support/cli.js';
+import { freePort } from './support/ports.js';
+import { skipWithout } from './support/servers.js';
+import { launchChromium, openFile } from './support/browser.js';
+import { expectAccounted } from './support/accounting.js';
+
+const DEMO = join(ROOT, 'querysets/demo.txt');
+const zone = loadZoneFile(DEMO_ZONE);
+const dir = mkdtempSync(join(tmpdir(), 'dnsbench-capacity-'));
+const schema = JSON.parse(readFileSync(join(ROOT, 'docs/report-v1.schema.json'), 'utf8')) as object;
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d\d-\d\dT/.test(s));
+const validate = ajv.compile(schema);
+
+describe('dnsbench capacity: flags', () => {
+  const base = ['capacity', '-s', '127.0.0.1:9', '-d', 'querysets/demo.txt'];
+  it.each([
+    [[], /--slo is required, e\.g\. --slo 'p99<5ms,loss<0\.1%'/],
+    [['--slo', 'p99<5'], /^dnsbench: --slo: "p99<5": p99 is a latency/],
+    [['--slo', 'loss<1%', '-Q', '5000'], /-Q\/--max-qps does not apply to dnsbench capacity: the search sets the rate/],
+    [['--slo', 'loss<1%', '-l', '10'], /-l\/--time-limit does not apply/],
+    [['--slo', 'loss<1%', '--repeat', '3'], /unknown option '--repeat'/],
+    [['--slo', 'loss<1%', '--segment', '1/2'], /--segment does not apply to dnsbench capacity: a search needs the whole query file/],
+    [['--slo', 'loss<1%', '--ramp'], /--ramp needs --max QPS/],
+    [['--slo', 'loss<1%', '--ramp', '--max', '1000', '--start', '10'], /--start applies to the step search, not to --ramp/],
+    [['--slo', 'loss<1%', '--ramp-time', '10'], /--ramp-time applies with --ramp only/],
+    [['--slo', 'loss<1%', '--start', '5000', '--max', '1000'], /--max 1000 is below --start 5000/],
+    [['--slo', 'loss<1%', '--step-time', '2', '--warmup', '2'], /--warmup 2 must be shorter than --step-time 2/],
+    [['--slo', 'loss<1%', '--precision', '0'], /--precision: expected a percentage from 0\.1 to 100/],
+    [['--slo', 'loss<1%', '--start', '1', '-T', '2'], /--start 1 is less than -T\/--threads 2/],
+    [['--slo', 'loss<1%', '--gate', 'capacity>=5ms'], /capacity takes a plain number/],
+  ])('refuses %j with one line and exit 2', async (extra, pattern) => {
+    await expectUsageError([...base, ...(extra as string[])], pattern as RegExp);
+  });
+
+  it('--help shows the search\'s flags and examples, not the ones it sets itself', async () => {
+    const r = await runCli(['capacity', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--slo <list>/);
+    expect(r.stdout).toMatch(/dnsbench capacity -s 127\.0\.0\.1:5300 -d querysets\/mixed\.txt --slo 'p99<5ms,loss<0\.1%'/);
+    expect(r.stdout).toMatch(/default here: 1\)/);
+    expect(r.stdout).not.toMatch(/--max-qps/);
+    expect(r.stdout).not.toMatch(/--time-limit/);
+  });
+});
+
+describe('dnsbench capacity against the built-in responder', () => {
+  let responder: Responder | undefined;
+  afterAll(async () => {
+    await responder?.close();
+  });
+
+  it('exits 3 when nothing answers at --start, and says so on the last line', async () => {
+    const port = await freePort();
+    const r = await runCli(['capacity', '-s', `127.0.0.1:${port}`, '-d', DEMO, '--slo', 'loss<1%', '--step-time', '1', '--warmup', '0', '-t', '0.2']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      `Capacity: none: nothing answered from 127.0.0.1:${port} at 1,000 qps. Is a DNS server listening at that address and port?`,
+    );
+  });
+
+  it('exits 1 when the SLO fails at --start, naming what failed', async () => {
+    const lossy = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: { drop: 0.05 }, seed: 11 });
+    try {
+      const r = await runCli(['capacity', '-s', `127.0.0.1:${lossy.port}`, '-d', DEMO, '--slo', 'loss<1%', '--start', '500', '--step-time', '1', '--warmup', '0.2', '-t', '0.3']);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Capacity: none: loss<1% failed at --start 500 qps \(loss<1%: measured [4-6]\.\d+% .*\); lower --start or relax --slo$/);
+    } finally {
+      await lossy.close();
+    }
+  });
+
+  describe('a short search (200 to 800 qps, all within the SLO)', () => {
+    const json = join(dir, 'cap.json');
+    const html = join(dir, 'cap.html');
+    let live: { code: number | null; stdout: string; stderr: string };
+    let report: Report;
+
+    beforeAll(async () => {
+      responder = await startResponder({ address: '127.0.0.1', port: 0, zone, seed: 5 });
+      live = await runCli([
+        'capacity', '-s', `ns=127.0.0.1:${responder.port}`, '-d', DEMO, '--slo', 'loss<1%,p50<500ms',
+        '--start', '200', '--max', '800', '--step-time', '1', '--warmup', '0.25', '-t', '2', '-T', '1',
+        '--json', json, '--html', html, '--gate', 'capacity>=100',
+      ]);
+      report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    }, 60_000);
+
+    it('doubles up to --max, finds the SLO held there (a lower bound) and exits 0', () => {
+      expect(live.code, live.stdout + live.stderr).toBe(0);
+      const c = report.capacity!;
+      expect(c.method).toBe('search');
+      expect(c.result).toBe('at-least-max');
+      expect(c.steps.map((s) => [s.step, s.phase, s.offeredQps, s.verdict])).toEqual([
+        [1, 'ramp', 200, 'pass'],
+        [2, 'ramp', 400, 'pass'],
+        [3, 'ramp', 800, 'pass'],
+      ]);
+      // The capacity is the rate sent at the highest step, within 10% of the rate asked for.
+      expect(c.capacityQps!).toBeGreaterThan(0.9 * 800);
+      expect(c.capacityQps!).toBeLessThanOrEqual(802);
+      expect(c.reportStep).toBe(3);
+      expect(live.stdout.trimEnd().split('\n').at(-1)).toBe(
+        `Capacity: at least ${c.capacityQps!.toLocaleString('en-US')} qps within loss<1%, p50<500ms: the SLO held up to --max (800 qps); raise --max to find the limit`,
+      );
+      expect(live.stdout).toMatch(/^PASS capacity>=100: measured at least \d+/m);
+    });
+
+    it('keeps every step as a full report, each measured for step-time minus warm-up, on the same sockets', () => {
+      const steps = report.capacity!.steps;
+      const sockets = steps[0]!.report.targets[0]!.sockets;
+      for (const s of steps) {
+        const t = s.report.targets[0]!;
+        expect(t.targetQps).toBe(s.offeredQps);
+        expect(s.report.config.timeLimitSec).toBe(0.75);
+        // Open loop at the step's rate; a busy machine's late timers skip a few slots (never more).
+        expect(t.counters.sent).toBeGreaterThan(0.75 * 0.75 * s.offeredQps);
+        expect(t.counters.sent).toBeLessThanOrEqual(0.75 * s.offeredQps + 2);
+        expectAccounted(t.counters);
+        expect(t.sockets).toEqual(sockets);
+        expect(s.report.capacity).toBeUndefined();
+      }
+      // The report body is the step at capacity.
+      expect(report.targets[0]!.counters).toEqual(steps[2]!.report.targets[0]!.counters);
+      expect(report.notes[0]).toMatch(/^Capacity search: 3 steps on the same sockets; each ran 0\.25 s of warm-up \(not counted\) and then 0\.75 s measured/);
+    });
+
+    it('validates against the JSON schema, steps included (and the schema can fail)', () => {
+      expect(validate(report), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+      const bad = JSON.parse(JSON.stringify(report)) as Report;
+      (bad.capacity!.steps[1]!.report.targets[0]!.counters as unknown as Record<string, number>)['sent'] = -1;
+      expect(validate(bad)).toBe(false);
+    });
+
+    it('re-renders with dnsbench report exactly as the live run printed it', async () => {
+      const r = await runCli(['report', json]);
+      expect(r.code).toBe(0);
+      // The live run adds the gate verdicts after the capacity line; the saved one shows them too.
+      expect(r.stdout).toBe(live.stdout);
+    });
+
+    it('a step alone is a report dnsbench report renders', async () => {
+      const step = join(dir, 'step2.json');
+      writeFileSync(step, JSON.stringify(report.capacity!.steps[1]!.report));
+      const r = await runCli(['report', step, '--gate', 'loss<1%']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/Queries sent: +\d+/);
+      expect(r.stdout).toMatch(/Rate: target 400 qps/);
+    });
+
+    describe.skipIf(skipWithout('chromium'))('the HTML page', () => {
+      let browser: Browser;
+      beforeAll(async () => {
+        browser = await launchChromium();
+      });
+      afterAll(async () => {
+        await browser?.close();
+      });
+
+      it('draws the capacity curve with the SLO line and the capacity marked, offline, without errors', async () => {
+        const opened = await openFile(browser, html);
+        try {
+          const { page } = opened;
+          expect(await page.textContent('[data-field="capacity"]')).toBe(`Capacity: ${report.capacity!.summary}`);
+          const state = (await page.evaluate(`(() => {
+            const u = window.dnsbenchCharts.capacity;
+            return {
+              labels: u.series.slice(1).map((s) => s.label),
+              x: u.data[0],
+              drawn: u.series.slice(1).map((s) => !!(s._paths && s._paths.stroke)),
+              mark: u.capacityMarkX,
+              rows: document.querySelectorAll('#capacity-steps tbody tr').length,
+            };
+          })()`)) as { labels: string[]; x: number[]; drawn: boolean[]; mark: number; rows: number };
+          expect(state.labels).toEqual(['sent qps', 'answered qps', 'p50', 'p99', 'loss', 'SLO loss<1%', 'SLO p50<500ms']);
+          expect(state.x).toEqual([200, 400, 800]);
+          expect(state.drawn.every(Boolean)).toBe(true);
+          expect(state.mark).toBe(800);
+          expect(state.rows).toBe(3);
+          // The marker is drawn: green pixels on the canvas at the capacity's x position.
+          const green = (await page.evaluate(`(() => {
+            const u = window.dnsbenchCharts.capacity;
+            const x = Math.round(u.valToPos(800, 'x', true));
+            const c = u.ctx.getImageData(x - 1, u.bbox.top, 3, u.bbox.height).data;
+            let n = 0;
+            for (let i = 0; i < c.length; i += 4) if (c[i] < 80 && c[i + 1] > 130 && c[i + 2] < 110 && c[i + 3] > 200) n++;
+            return n;
+          })()`)) as number;
+          expect(green).toBeGreaterThan(20);
+          expect(opened.problems).toEqual([]);
+          expect(opened.requests).toEqual([opened.url]);
+        } finally {
+          await opened.close();
+        }
+      });
+    });
+  });
+});
