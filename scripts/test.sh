@@ -9,6 +9,8 @@ step "system packages"
 ensure_system_deps
 step "node modules"
 ensure_node_modules
+step "native UDP addon (scripts/build-native.mjs --if-stale; a failed build only skips its tests)"
+node scripts/build-native.mjs --if-stale
 step "build (tsc -p tsconfig.json)"
 npm run --silent build
 step "typecheck tests (tsc -p tsconfig.test.json)"
