@@ -372,7 +372,7 @@ describe('the capacity section, its gate and its text', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('Capacity search on dns1 (127.0.0.1:5353) for p99<5ms, loss<0.1%');
     expect(text).toMatch(/^ +step +offered +achieved +answered +p50 +p99 +loss +verdict +generator CPU$/m);
-    expect(text).toMatch(/^ +3 +4,000 +4,000 +100\.00% +210us +250us +2\.50% +FAIL +20%, 20%$/m);
+    expect(text).toMatch(/^ +3 +4,000 +4,000 +100\.00% +210us +250us +2\.50%  FAIL {6}20%, 20%$/m);
     expect(text).toMatch(/^ {10}loss<0\.1%: measured 2\.5%/m);
     expect(text).toMatch(/=== Step 2: 2,000 qps, the highest rate that met the SLO ===\n\[Status\] Testing complete/);
     expect(lines.at(-1)).toBe('Capacity: 2,000 qps within p99<5ms, loss<0.1% (a step offering 4,000 qps failed)');

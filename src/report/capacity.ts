@@ -40,13 +40,12 @@ const COLUMNS = [
   ['p50', 8],
   ['p99', 8],
   ['loss', 8],
-  ['verdict', 10],
+  ['verdict', 11],
 ] as const;
 
 function tableHead(method: 'search' | 'ramp'): string {
-  const cells = COLUMNS.map(([name, w], i) => (i === 0 ? (method === 'ramp' ? 'window s' : 'step') : name).padStart(w));
-  cells[7] = ' ' + 'verdict'.padEnd(COLUMNS[7][1] - 1);
-  return `${cells.join(' ')} generator CPU`;
+  const cells = COLUMNS.slice(0, 7).map(([name, w], i) => (i === 0 ? (method === 'ramp' ? 'window s' : 'step') : name).padStart(w));
+  return `${cells.join(' ')}  ${'verdict'.padEnd(COLUMNS[7][1] - 1)}generator CPU`;
 }
 
 /** "97%, 95%" per worker, with "(+40% waiting)" when they waited for a CPU. */
