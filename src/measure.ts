@@ -14,6 +14,7 @@ import { tsigNotes } from './results/transport.js';
 import { generatorNotes } from './results/generator.js';
 import { runScaleFields } from './results/segments.js';
 import { VERSION } from './version.js';
+import { availableParallelism } from 'node:os';
 
 /** What the caller watches while a run goes on. Every method is optional. */
 export interface MeasureObserver {
@@ -142,7 +143,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
       }
       const generator = combineGenerators(generators);
       // Was the generator, not the server, the limit? (issue 13; results/generator.ts)
-      const limitNotes = generatorNotes({ generator, targets }, config.threads, ctx.machine.cpus);
+      const limitNotes = generatorNotes({ generator, targets }, config.threads, availableParallelism());
       const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers, limitNotes.length > 0);
       notes.push(...limitNotes);
       const scale = runScaleFields(querySet, o.startAtEpochMs ?? config.startAtMs, targets);

@@ -327,7 +327,7 @@ function sectionFixture(result: CapacitySection['result'], capacityQps: number |
   });
   const base = steps[1]!.report;
   const summary = capacitySummary({
-    method: 'search', result, capacityQps, failedQps: 4000, slo: 'p99<5ms, loss<0.1%', startQps: 1000, maxQps: null, generator: null,
+    method: 'search', result, capacityQps, failedQps: 4000, slo: 'p99<5ms, loss<0.1%', startQps: 1000, maxQps: null, generator: null, generatorStarved: false,
     threads: 2, cores: 2, server: '127.0.0.1:5353', startReasons: [],
   });
   return {

@@ -7,7 +7,7 @@ import { compare } from '../gates/evaluate.js';
 import { measure as measureMetric } from '../gates/metrics.js';
 import { gateText, type Gate } from '../gates/parse.js';
 import { formatIn, toUnit } from '../gates/format.js';
-import { checkGenerator, CPU_LIMIT_PCT } from '../results/generator.js';
+import { checkGenerator, CPU_LIMIT_PCT, DEMAND_LIMIT_PCT } from '../results/generator.js';
 import { zeroCounters, type Counters, type RcodeCounts } from '../results/counters.js';
 import { decodeHistogram, newHistogram, PERCENTILES, type PercentileKey } from '../results/histogram.js';
 import type { CapacityResult, CapacityVerdict, CapacityWindow, GeneratorReport, Report, TargetReport } from '../results/report.js';
@@ -110,11 +110,16 @@ export function rampWindows(t: TargetReport, generator: GeneratorReport | undefi
     const scheduled = rampScheduled(o, fromSec, toSec);
     const cpu = windowCpu(generator, part[0]!.startMs, part[0]!.startMs + dur * 1000);
     const hot = cpu.cpu.filter((c) => c >= CPU_LIMIT_PCT);
+    // Starved: runnable nearly all the time without the CPU (results/generator.ts's rule).
+    const starved = hot.length === 0 && cpu.demand !== null ? cpu.demand.filter((d) => d >= DEMAND_LIMIT_PCT) : [];
     let verdict: CapacityVerdict;
     if (counters.sent > 0 && counters.completed === 0) verdict = 'nothing';
     else if (hot.length > 0 && reasons.length === 0) {
       verdict = 'generator';
       reasons.push(`${hot.length} worker${hot.length === 1 ? '' : 's'} at ${Math.round(Math.max(...hot))}% CPU`);
+    } else if (starved.length > 0 && reasons.length === 0) {
+      verdict = 'generator';
+      reasons.push(`${starved.length} worker${starved.length === 1 ? '' : 's'} runnable ${Math.min(100, Math.round(Math.max(...starved)))}% of the time: other processes held the cores`);
     } else if (counters.sent < REACHED_SHARE * scheduled) {
       const share = `${Math.round((100 * counters.sent) / Math.max(1, scheduled))}% of the scheduled queries sent`;
       if (serverHeld || reasons.length > 0) {

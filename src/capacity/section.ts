@@ -17,7 +17,9 @@ export interface SummaryInput {
   startQps: number | null;
   maxQps: number | null;
   generator: { qps: number; reasons: string[] } | null;
-  /** -T, and this machine's cores (for the generator advice). */
+  /** The generator was starved of CPU rather than saturated (the advice differs). */
+  generatorStarved: boolean;
+  /** -T, and the cores this process may run on (for the generator advice). */
   threads: number;
   cores: number;
   /** The search target's server ("127.0.0.1:5300") and, for a failed start, why it failed. */
@@ -38,7 +40,7 @@ export function capacitySummary(s: SummaryInput): string {
       const g = s.generator;
       const limit = g === null ? 'the generator is the limit' : `the generator is the limit at about ${aboutQps(g.qps)} qps (${g.reasons.join('; ')})`;
       const held = cap === null ? '' : ` The server met ${s.slo} up to ${qps(cap)}, so its capacity is at least that.`;
-      return `not found: ${limit}; ${generatorAdvice(s.threads, s.cores)}.${held}`;
+      return `not found: ${limit}; ${generatorAdvice(s.threads, s.cores, s.generatorStarved)}.${held}`;
     }
     case 'slo-failed-at-start': {
       const at = s.method === 'ramp' ? 'from the start of the ramp' : `at --start ${qps(s.startQps ?? 0)}`;

@@ -24,6 +24,7 @@ import { isHuman } from './finish.js';
 import { applyGating, emitVerdicts, gatingExitCode, worstExit } from './gating.js';
 import { writeOutputs } from './outputs.js';
 import { machineInfo } from './machine.js';
+import { availableParallelism } from 'node:os';
 
 /** A progress line on a terminal's stderr while a step runs; -v lines as a run prints them. */
 class StepObserver implements MeasureObserver {
@@ -148,6 +149,7 @@ async function runSearch(c: Ctx, plan: CapacityPlan): Promise<Report | null> {
   const search = new CapacitySearch({ start: cc.startQps, max: cc.maxQps, precisionPct: cc.precisionPct, factor: cc.factor });
   const steps: CapacityStep[] = [];
   let generator: { qps: number; reasons: string[] } | null = null;
+  let starved = false;
   const aborted = (): boolean => c.stop.signal.aborted;
   for (let rate = search.next(); rate !== null; rate = search.next()) {
     const n = steps.length + 1;
@@ -171,7 +173,10 @@ async function runSearch(c: Ctx, plan: CapacityPlan): Promise<Report | null> {
       report,
     };
     steps.push(step);
-    if (j.verdict === 'generator') generator = { qps: j.generator.offeredQps, reasons: j.reasons };
+    if (j.verdict === 'generator') {
+      generator = { qps: j.generator.offeredQps, reasons: j.reasons };
+      starved = j.generator.starved;
+    }
     search.record(rate, j.verdict);
     if (human) con.out(renderCapacityStep(step));
   }
@@ -196,6 +201,7 @@ async function runSearch(c: Ctx, plan: CapacityPlan): Promise<Report | null> {
     capacityQps,
     failedQps: s.failed,
     generator,
+    generatorStarved: starved,
     reportStep: reportIndex + 1,
     steps,
     windows: [],
@@ -226,6 +232,7 @@ async function runRamp(c: Ctx, plan: CapacityPlan): Promise<Report> {
     capacityQps: main.capacityQps,
     failedQps: main.failedQps,
     generator: main.generator,
+    generatorStarved: main.generator?.reasons.some((r) => r.includes('runnable')) ?? false,
     reportStep: null,
     steps: [],
     windows: main.windows,
@@ -239,10 +246,13 @@ async function runRamp(c: Ctx, plan: CapacityPlan): Promise<Report> {
   return { ...report, capacity: section, notes: [...notes, ...report.notes] };
 }
 
-type SectionParts = Pick<CapacitySection, 'result' | 'capacityQps' | 'failedQps' | 'generator' | 'reportStep' | 'steps' | 'windows' | 'targets'> & { startReasons: string[] };
+type SectionParts = Pick<CapacitySection, 'result' | 'capacityQps' | 'failedQps' | 'generator' | 'reportStep' | 'steps' | 'windows' | 'targets'> & {
+  startReasons: string[];
+  generatorStarved: boolean;
+};
 
 function sectionOf(c: Ctx, plan: CapacityPlan, p: SectionParts): CapacitySection {
-  const { startReasons, ...rest } = p;
+  const { startReasons, generatorStarved, ...rest } = p;
   const summary = capacitySummary({
     method: plan.method,
     result: p.result,
@@ -252,8 +262,9 @@ function sectionOf(c: Ctx, plan: CapacityPlan, p: SectionParts): CapacitySection
     startQps: plan.settings.startQps,
     maxQps: plan.settings.maxQps,
     generator: p.generator,
+    generatorStarved,
     threads: c.cc.bench.threads,
-    cores: machineInfo().cpus,
+    cores: availableParallelism(),
     server: plan.server,
     startReasons,
   });
