@@ -2,6 +2,7 @@
 // the built-in responder (nothing answered: 3; the SLO failed at --start: 1), and a short search
 // whose JSON validates against the schema, whose steps are each a report `dnsbench report` renders,
 // whose saved report re-renders exactly as the live run printed, and whose HTML draws the curve.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { startResponder, type Responder } from '../src/serve/responder.js';
 import { loadZoneFile } from '../src/serve/zone.js';
 import { DEMO_ZONE } from '../src/serve/run.js';
 import type { Report } from '../src/results/report.js';
-import { expectUsageError, ROOT, runCli } from './support/cli.js';
+import { BIN, expectUsageError, ROOT, runCli } from './support/cli.js';
 import { freePort } from './support/ports.js';
 import { skipWithout } from './support/servers.js';
 import { launchChromium, openFile } from './support/browser.js';
@@ -81,6 +82,87 @@ describe('dnsbench capacity against the built-in responder', () => {
       expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Capacity: none: loss<1% failed at --start 500 qps \(loss<1%: measured [4-6]\.\d+% .*\); lower --start or relax --slo$/);
     } finally {
       await lossy.close();
+    }
+  });
+
+  it('--interleave: the search follows the first target, the others get a verdict at each step', async () => {
+    const good = await startResponder({ address: '127.0.0.1', port: 0, zone, seed: 21 });
+    const lossy = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: { drop: 0.2 }, seed: 22 });
+    try {
+      const json = join(dir, 'interleave.json');
+      const r = await runCli([
+        'capacity', '-s', `a=127.0.0.1:${good.port}`, '-s', `b=127.0.0.1:${lossy.port}`, '--interleave', '-d', DEMO, '--slo', 'loss<5%',
+        '--start', '300', '--max', '600', '--step-time', '1', '--warmup', '0.2', '-t', '0.5', '-T', '1', '--json', json,
+      ]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const c = (JSON.parse(readFileSync(json, 'utf8')) as Report).capacity!;
+      expect(c.target).toBe('a');
+      expect(c.steps.map((s) => s.targets.map((t) => `${t.label}:${t.verdict}`))).toEqual([['a:pass', 'b:fail'], ['a:pass', 'b:fail']]);
+      expect(c.targets[0]).toMatchObject({ label: 'a', capacityQps: c.capacityQps });
+      expect(c.targets[1]).toEqual({ label: 'b', capacityQps: null });
+      // Both targets were sent the step's rate at the same time (per target, as -Q with --interleave).
+      for (const s of c.steps) for (const t of s.report.targets) expect(t.targetQps).toBe(s.offeredQps);
+      expect(r.stdout).toMatch(/also measured at the same steps: b/);
+    } finally {
+      await good.close();
+      await lossy.close();
+    }
+  });
+
+  it('--ramp: one run from 0 to --max, judged in sliding windows', async () => {
+    const server = await startResponder({ address: '127.0.0.1', port: 0, zone, seed: 31 });
+    try {
+      const json = join(dir, 'ramp.json');
+      const r = await runCli(['capacity', '-s', `127.0.0.1:${server.port}`, '-d', DEMO, '--slo', 'loss<5%', '--ramp', '--max', '2000', '--ramp-time', '3', '-t', '0.5', '-T', '1', '--json', json]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+      const c = report.capacity!;
+      expect(c.method).toBe('ramp');
+      expect(c.result).toBe('at-least-max');
+      expect(c.steps).toEqual([]);
+      // 1 s windows of 0.25 s intervals over 3 s: 9 windows, the offered rate rising through them.
+      expect(c.windows).toHaveLength(9);
+      expect(c.windows[0]).toMatchObject({ fromSec: 0, toSec: 1, offeredQps: 333.3 });
+      expect(c.windows.at(-1)).toMatchObject({ fromSec: 2, toSec: 3, offeredQps: 1666.7 });
+      // The rate sent follows the ramp: 2000 x 3 / 2 queries in all (a busy machine skips a few).
+      const t = report.targets[0]!;
+      expect(t.counters.sent).toBeGreaterThan(0.8 * 3000);
+      expect(t.counters.sent).toBeLessThanOrEqual(3002);
+      expect(report.config.intervalSec).toBe(0.25);
+      expect(validate(report), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Capacity: at least [\d,]+ qps within loss<5%: the SLO held up to the top of the ramp \(2,000 qps\)/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('Ctrl-C ends the search with what it measured (exit 130, the report written)', async () => {
+    const server = await startResponder({ address: '127.0.0.1', port: 0, zone, seed: 41 });
+    try {
+      const json = join(dir, 'interrupted.json');
+      const child = spawn(process.execPath, [BIN, 'capacity', '-s', `127.0.0.1:${server.port}`, '-d', DEMO, '--slo', 'loss<5%', '--start', '200',
+        '--step-time', '1', '--warmup', '0.2', '-t', '0.5', '-T', '1', '--json', json], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          // Two steps measured: stop it during the third.
+          if (/^ +2 +400 /m.test(stdout) && !child.killed) child.kill('SIGINT');
+        });
+        child.on('close', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      expect(code, stdout).toBe(130);
+      const c = (JSON.parse(readFileSync(json, 'utf8')) as Report).capacity!;
+      expect(c.result).toBe('interrupted');
+      expect(c.steps.length).toBeGreaterThanOrEqual(2);
+      expect(c.steps.every((s) => s.verdict === 'pass')).toBe(true);
+      expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^Capacity: at least [\d,]+ qps within loss<5% \(interrupted before the search ended\)$/);
+    } finally {
+      await server.close();
     }
   });
 
