@@ -132,8 +132,8 @@ doubles from --start until a step fails, then the gap between the highest pass a
 failure is halved until it is within --precision. --ramp instead raises the rate linearly from 0
 to --max over --ramp-time on one run (like resperf) and judges each --window of it.
 Every run flag applies (-m, -y, -e, -a, -c, -T, ...; several -s with --interleave: the search
-follows the first, the others are measured at the same steps); -t defaults to 1 s and -q to
-10000 here. When the generator, not the server, is the limit, the search stops and says so.
+follows the first, the others are measured at the same steps); -t defaults to 1 s, -q to
+10000 and -b to 4096 here. When the generator, not the server, is the limit, the search stops and says so.
 
 Examples:
   dnsbench capacity -s 127.0.0.1:5300 -d querysets/mixed.txt --slo 'p99<5ms,loss<0.1%' --html cap.html
@@ -166,6 +166,7 @@ function addCapacityCommand(program: Command, onParsed: (p: Parsed) => void): vo
     if (o.long === '--timeout') o.description = 'seconds before an unanswered query counts as lost (default here: 1)';
     if (o.long === '--outstanding') o.description = 'outstanding queries in total, split across sockets (default here: 10000)';
     if (o.long === '--interval') o.description = "length of the report's intervals (default: 1; 0.25 with --ramp)";
+    if (o.long === '--buffer-size') o.description = 'socket send/receive buffer size in KB (default here: 4096, capped by net.core.rmem_max)';
   }
   addGateOptions(cmd, { run: false });
   cmd.addHelpText('after', CAPACITY_HELP).action((options: RawCapacityOptions) => onParsed({ command: 'capacity', options }));

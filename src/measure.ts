@@ -214,7 +214,9 @@ function combineGenerators(list: readonly GeneratorReport[]): GeneratorReport | 
   const cpuMs = new Array<number>(workers).fill(0);
   for (const g of list) g.cpuMs.forEach((v, i) => (cpuMs[i] = cpuMs[i]! + v));
   let index = 0;
+  const drops = list.every((g) => g.receiveDrops !== undefined) ? list.reduce((s, g) => s + g.receiveDrops!, 0) : undefined;
   return {
+    ...(drops !== undefined ? { receiveDrops: drops } : {}),
     workers,
     loops: Math.max(...list.map((g) => g.loops)),
     cpuMs,

@@ -9,6 +9,8 @@ import { judgeStep } from '../src/capacity/judge.js';
 import { rampOutcome, rampScheduled, rampWindows } from '../src/capacity/ramp.js';
 import { capacityExitCode, capacitySummary } from '../src/capacity/section.js';
 import { checkGenerator, generatorLimitText, generatorNotes } from '../src/results/generator.js';
+import { parseProcUdp, procKey, udpReceiveDrops } from '../src/engine/udp-drops.js';
+import { createSocket } from 'node:dgram';
 import { evaluateGates } from '../src/gates/evaluate.js';
 import { parseGate } from '../src/gates/parse.js';
 import { renderCapacity, renderCapacityLine } from '../src/report/capacity.js';
@@ -376,5 +378,60 @@ describe('the capacity section, its gate and its text', () => {
     expect(text).toMatch(/^ {10}loss<0\.1%: measured 2\.5%/m);
     expect(text).toMatch(/=== Step 2: 2,000 qps, the highest rate that met the SLO ===\n\[Status\] Testing complete/);
     expect(lines.at(-1)).toBe('Capacity: 2,000 qps within p99<5ms, loss<0.1% (a step offering 4,000 qps failed)');
+  });
+});
+
+describe('the generator\'s own receive-buffer drops (engine/udp-drops.ts)', () => {
+  it('keys local addresses as /proc/net/udp prints them', () => {
+    expect(procKey('127.0.0.1:15301')).toBe('0100007F:3BC5');
+    expect(procKey('[::1]:53')).toBe('00000000000000000000000001000000:0035');
+    expect(procKey('[2001:db8::1]:5300')).toBe('B80D0120000000000000000001000000:14B4');
+    expect(procKey('nonsense')).toBeNull();
+  });
+
+  it('reads the drops column, summing sockets that share a key', () => {
+    const text = [
+      '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+      ' 1009: 0100007F:3BC5 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 714677 2 0000000020d1ab35 181859',
+      ' 2519: 0100007F:D5FD 0100007F:3BC5 01 00000000:00000000 00:00000000 00000000     0        0 714542 2 000000006d96ac94 7',
+      ' garbage line',
+    ].join('\n');
+    const t = parseProcUdp(text);
+    expect(t.get('0100007F:3BC5')).toBe(181_859);
+    expect(t.get('0100007F:D5FD')).toBe(7);
+    expect(t.size).toBe(2);
+  });
+
+  it.skipIf(process.platform !== 'linux')('counts what a real socket dropped when nobody read it', async () => {
+    const rx = createSocket('udp4');
+    await new Promise<void>((res) => rx.bind(0, '127.0.0.1', () => res()));
+    rx.setRecvBufferSize(4096);
+    // Never read: pause the handle so libuv does not drain it.
+    (rx as unknown as { _handle: { recvStop(): void } })._handle.recvStop();
+    const local = `127.0.0.1:${rx.address().port}`;
+    const before = udpReceiveDrops([local])!;
+    const tx = createSocket('udp4');
+    const payload = Buffer.alloc(512);
+    for (let i = 0; i < 200; i++) await new Promise<void>((res) => tx.send(payload, rx.address().port, '127.0.0.1', () => res()));
+    const after = udpReceiveDrops([local])!;
+    tx.close();
+    rx.close();
+    // A 4 KB buffer holds a handful of 512-byte datagrams; the rest were dropped and counted.
+    expect(after - before).toBeGreaterThan(150);
+    expect(udpReceiveDrops(['127.0.0.1:1'])).toBe(0);
+  });
+
+  it('makes the generator the limit when its sockets dropped 0.1% of the answers or more: the loss is its own', () => {
+    const r = stepReport({ offered: 10_000, lost: 400 });
+    r.generator!.receiveDrops = 400;
+    const j = judgeStep(r, SLO);
+    expect(j.verdict).toBe('generator');
+    expect(j.reasons[0]).toBe("the generator's own sockets dropped 400 answers with their receive buffers full, counted as lost");
+    expect(generatorLimitText(j.generator, 2, 2)).toMatch(/; give its sockets bigger buffers with -b/);
+    const few = stepReport({ offered: 10_000, lost: 400 });
+    few.generator!.receiveDrops = 3;
+    const f = judgeStep(few, SLO);
+    expect(f.verdict).toBe('fail');
+    expect(f.reasons.join()).toMatch(/the generator was behind too \(the generator's own sockets dropped 3 answers/);
   });
 });

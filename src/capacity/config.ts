@@ -60,6 +60,12 @@ export const CAPACITY_DEFAULTS = {
    * would cap the rate.
    */
   outstanding: '10000',
+  /**
+   * -b: 4096 KB socket buffers (the kernel caps them at net.core.rmem_max/wmem_max). An answer that
+   * arrives while a worker waits for a CPU waits in its socket; a full buffer drops it, and that
+   * loss would be the generator's, not the server's (engine/udp-drops.ts counts such drops).
+   */
+  bufferKB: '4096',
   /** --interval for a ramp: 0.25 s, so a 1 s sliding window moves in quarter seconds. */
   rampInterval: '0.25',
 } as const;
@@ -124,6 +130,7 @@ export async function resolveCapacityConfig(raw: RawCapacityOptions, opts: { std
       ...raw,
       timeout: raw.timeout ?? c.timeout,
       outstanding: raw.outstanding ?? c.outstanding,
+      bufferSize: raw.bufferSize ?? c.bufferKB,
       interval: raw.interval ?? (method === 'ramp' ? c.rampInterval : undefined),
     },
     opts,

@@ -3,7 +3,7 @@
 // search's steps and the saved JSON, so `dnsbench report` shows what the search decided.
 import { evaluateGates } from '../gates/evaluate.js';
 import type { Gate } from '../gates/parse.js';
-import { checkGenerator, type GeneratorCheck } from '../results/generator.js';
+import { BUSY_WAIT_PCT, checkGenerator, type GeneratorCheck } from '../results/generator.js';
 import { answeredNothing, type CapacityFigures, type CapacityVerdict, type Report, type TargetReport } from '../results/report.js';
 
 /**
@@ -35,14 +35,18 @@ function judgeTarget(report: Report, t: TargetReport, slo: readonly Gate[], gen:
   const p = t.pacing;
   // Whose fault an unreached rate is: slots skipped while the window was full wait on the server.
   const windowHeld = p !== undefined && p.skippedWindowFull > 0 && p.skippedWindowFull >= p.skipped - p.skippedWindowFull;
-  if (gen.limited && (sloPassed || gen.saturated)) {
+  if (gen.limited && (sloPassed || gen.saturated || gen.dropped)) {
     // The server met the SLO as far as the generator could drive it; or the generator was
-    // saturated, so latency and loss (its own receive queue) cannot be told from the server's.
+    // saturated, or its own sockets dropped answers, so latency and loss cannot be told from the
+    // server's.
     const also = sloPassed ? [] : [`the SLO also failed (${failed.join('; ')}), but with the generator saturated that cannot be told from the server`];
     return { verdict: 'generator', reasons: [...gen.reasons, ...also] };
   }
   // What the generator's state adds to a verdict the server earned.
-  const caveats = gen.limited || gen.behind ? [`the generator was behind too (${gen.reasons.join('; ')})`] : [];
+  const caveats = gen.limited || gen.behind || (gen.receiveDrops ?? 0) > 0 ? [`the generator was behind too (${gen.reasons.join('; ')})`] : [];
+  if (gen.waitPct !== null && gen.waitPct >= BUSY_WAIT_PCT) {
+    caveats.push(`the generator waited for a CPU ${Math.round(gen.waitPct)}% of the time (a busy machine): latency includes that wait`);
+  }
   if (!reached && (windowHeld || !sloPassed)) {
     return { verdict: 'fail', reasons: [...failed, `${sent}${windowHeld ? ' (the window was full: the server held the queries)' : ''}`, ...caveats] };
   }

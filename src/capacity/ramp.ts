@@ -7,7 +7,7 @@ import { compare } from '../gates/evaluate.js';
 import { measure as measureMetric } from '../gates/metrics.js';
 import { gateText, type Gate } from '../gates/parse.js';
 import { formatIn, toUnit } from '../gates/format.js';
-import { checkGenerator, CPU_LIMIT_PCT, DEMAND_LIMIT_PCT } from '../results/generator.js';
+import { BUSY_WAIT_PCT, checkGenerator, CPU_LIMIT_PCT, DEMAND_LIMIT_PCT } from '../results/generator.js';
 import { zeroCounters, type Counters, type RcodeCounts } from '../results/counters.js';
 import { decodeHistogram, newHistogram, PERCENTILES, type PercentileKey } from '../results/histogram.js';
 import type { CapacityResult, CapacityVerdict, CapacityWindow, GeneratorReport, Report, TargetReport } from '../results/report.js';
@@ -130,6 +130,8 @@ export function rampWindows(t: TargetReport, generator: GeneratorReport | undefi
         reasons.push(`${share}: the generator fell behind`);
       }
     } else verdict = reasons.length === 0 ? 'pass' : 'fail';
+    const wait = cpu.demand === null ? 0 : Math.max(...cpu.demand.map((d, w) => d - cpu.cpu[w]!));
+    if (verdict === 'fail' && wait >= BUSY_WAIT_PCT) reasons.push(`the generator waited for a CPU ${Math.round(wait)}% of the time (a busy machine): latency includes that wait`);
     const mid = (fromSec + toSec) / 2;
     out.push({
       fromSec: round(fromSec, 3),

@@ -19,6 +19,8 @@ export interface SummaryInput {
   generator: { qps: number; reasons: string[] } | null;
   /** The generator was starved of CPU rather than saturated (the advice differs). */
   generatorStarved: boolean;
+  /** Only the generator's own sockets dropping answers made it the limit (the advice differs). */
+  generatorDroppedOnly?: boolean;
   /** -T, and the cores this process may run on (for the generator advice). */
   threads: number;
   cores: number;
@@ -40,7 +42,7 @@ export function capacitySummary(s: SummaryInput): string {
       const g = s.generator;
       const limit = g === null ? 'the generator is the limit' : `the generator is the limit at about ${aboutQps(g.qps)} qps (${g.reasons.join('; ')})`;
       const held = cap === null ? '' : ` The server met ${s.slo} up to ${qps(cap)}, so its capacity is at least that.`;
-      return `not found: ${limit}; ${generatorAdvice(s.threads, s.cores, s.generatorStarved)}.${held}`;
+      return `not found: ${limit}; ${generatorAdvice(s.threads, s.cores, s.generatorStarved, s.generatorDroppedOnly === true)}.${held}`;
     }
     case 'slo-failed-at-start': {
       const at = s.method === 'ramp' ? 'from the start of the ramp' : `at --start ${qps(s.startQps ?? 0)}`;

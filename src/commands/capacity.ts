@@ -150,6 +150,7 @@ async function runSearch(c: Ctx, plan: CapacityPlan): Promise<Report | null> {
   const steps: CapacityStep[] = [];
   let generator: { qps: number; reasons: string[] } | null = null;
   let starved = false;
+  let droppedOnly = false;
   const aborted = (): boolean => c.stop.signal.aborted;
   for (let rate = search.next(); rate !== null; rate = search.next()) {
     const n = steps.length + 1;
@@ -176,6 +177,7 @@ async function runSearch(c: Ctx, plan: CapacityPlan): Promise<Report | null> {
     if (j.verdict === 'generator') {
       generator = { qps: j.generator.offeredQps, reasons: j.reasons };
       starved = j.generator.starved;
+      droppedOnly = j.generator.dropped && !j.generator.saturated && !j.generator.starved;
     }
     search.record(rate, j.verdict);
     if (human) con.out(renderCapacityStep(step));
@@ -202,6 +204,7 @@ async function runSearch(c: Ctx, plan: CapacityPlan): Promise<Report | null> {
     failedQps: s.failed,
     generator,
     generatorStarved: starved,
+    generatorDroppedOnly: droppedOnly,
     reportStep: reportIndex + 1,
     steps,
     windows: [],
@@ -249,10 +252,11 @@ async function runRamp(c: Ctx, plan: CapacityPlan): Promise<Report> {
 type SectionParts = Pick<CapacitySection, 'result' | 'capacityQps' | 'failedQps' | 'generator' | 'reportStep' | 'steps' | 'windows' | 'targets'> & {
   startReasons: string[];
   generatorStarved: boolean;
+  generatorDroppedOnly?: boolean;
 };
 
 function sectionOf(c: Ctx, plan: CapacityPlan, p: SectionParts): CapacitySection {
-  const { startReasons, generatorStarved, ...rest } = p;
+  const { startReasons, generatorStarved, generatorDroppedOnly, ...rest } = p;
   const summary = capacitySummary({
     method: plan.method,
     result: p.result,
@@ -263,6 +267,7 @@ function sectionOf(c: Ctx, plan: CapacityPlan, p: SectionParts): CapacitySection
     maxQps: plan.settings.maxQps,
     generator: p.generator,
     generatorStarved,
+    generatorDroppedOnly: generatorDroppedOnly === true,
     threads: c.cc.bench.threads,
     cores: availableParallelism(),
     server: plan.server,

@@ -13,6 +13,7 @@ import type { RunData } from '../results/model.js';
 import type { GeneratorReport } from '../results/report.js';
 import type { FromWorker, HostRun, HostSetup, LiveCounts, LoopSetup, SocketInfo, ToWorker, WorkerTarget, WorkerTransport } from './protocol.js';
 import { split, type WorkerPlan } from './split.js';
+import { udpReceiveDrops } from './udp-drops.js';
 
 /** What a session is opened with (the parts of the config that fix sockets and threads). */
 export interface SessionSpec {
@@ -198,6 +199,9 @@ class Session implements EngineSession {
     const runId = ++this.runs;
     const loops = this.loops;
     const rates = r.rate === null ? null : split(r.rate, loops);
+    // The generator's own receive-buffer drops, before and after the run (Linux; engine/udp-drops.ts).
+    const locals = this.sockets.map((s) => s.local);
+    const dropsBefore = udpReceiveDrops(locals);
     const sequence = new SharedArrayBuffer(8 * this.spec.targets.length);
     // A common start a little ahead, so every worker begins within the same millisecond.
     const startAtEpochMs = r.startAtEpochMs ?? Date.now() + 20;
@@ -250,6 +254,7 @@ class Session implements EngineSession {
             if (++doneCount === W) {
               this.listener = null;
               this.failHandlers = [];
+              const dropsAfter = dropsBefore === null ? null : udpReceiveDrops(locals);
               resolve({
                 targets: this.spec.targets.map((_, t) => mergeRunData(done.map((d) => d!.partials[t]!))),
                 generator: {
@@ -258,6 +263,7 @@ class Session implements EngineSession {
                   cpuMs: done.map((d) => d!.cpuMs ?? 0),
                   wallMs: Math.max(...done.map((d) => d!.wallMs)),
                   intervals: cpuIntervals,
+                  ...(dropsBefore !== null && dropsAfter !== null ? { receiveDrops: Math.max(0, dropsAfter - dropsBefore) } : {}),
                 },
                 startAtEpochMs,
               });

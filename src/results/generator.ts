@@ -26,6 +26,18 @@ export const SKIP_LIMIT_PCT = 5;
  * up to it is the timers' resolution, not a saturated generator: the limit follows the horizon.
  */
 export const LAG_P99_LIMIT_US = 4000;
+/**
+ * A worker that waited for a CPU this share of the time or more was on a busy machine: an answer
+ * that arrives while it waits is timed when it gets the CPU back, so latency includes that wait
+ * (measured here under load 8: p99 of 20-80 ms at 1-2k qps with 15-30% waiting).
+ */
+export const BUSY_WAIT_PCT = 10;
+/**
+ * Answers dropped by the generator's own sockets (receive buffer full) as a share of the queries
+ * sent: at or above it the loss the run reports is visibly the generator's, so the generator is
+ * the limit. Below it the drops are named as a caveat.
+ */
+export const DROP_LIMIT_PCT = 0.1;
 
 export interface GeneratorCheck {
   /**
@@ -48,12 +60,19 @@ export interface GeneratorCheck {
   cpuPct: number[];
   /** Per worker: CPU + run-queue wait share, percent; null where the platform cannot say. */
   demandPct: number[] | null;
+  /** The largest run-queue wait share of any worker, percent (null where unknown): at
+   *  BUSY_WAIT_PCT or more the machine is busy and latency includes the generator's own wait. */
+  waitPct: number | null;
   /** Slots skipped because the generator fell behind, percent of the slots scheduled; null when not paced. */
   skippedPct: number | null;
   /** The highest send-lag p99 over the targets, µs; null when not paced. */
   lagP99Us: number | null;
   /** The rate the generator offered (sum of the targets' send rates), qps. */
   offeredQps: number;
+  /** Answers the generator's own sockets dropped (receive buffer full), or null when unknown. */
+  receiveDrops: number | null;
+  /** Those drops reached DROP_LIMIT_PCT of the queries sent: the reported loss is the generator's. */
+  dropped: boolean;
   /** Why it was limited, in words (empty when not). */
   reasons: string[];
 }
@@ -121,8 +140,15 @@ export function checkGenerator(r: Source): GeneratorCheck {
     behind = true;
     reasons.push(`send lag p99 ${(lagP99Us / 1000).toFixed(1)} ms`);
   }
-  const limited = saturated || starved || (behind && cpu.length === 0);
-  return { limited, saturated, starved, behind, workers: cpu.length, cpuPct: cpu, demandPct: demand, skippedPct, lagP99Us, offeredQps, reasons };
+  const receiveDrops = g?.receiveDrops ?? null;
+  const sent = r.targets.reduce((s, t) => s + t.counters.sent, 0);
+  const dropped = receiveDrops !== null && receiveDrops > 0 && sent > 0 && (100 * receiveDrops) / sent >= DROP_LIMIT_PCT;
+  if (receiveDrops !== null && receiveDrops > 0) {
+    reasons.push(`the generator's own sockets dropped ${receiveDrops.toLocaleString('en-US')} answers with their receive buffers full, counted as lost`);
+  }
+  const limited = saturated || starved || dropped || (behind && cpu.length === 0);
+  const waitPct = demand === null || cpu.length === 0 ? null : Math.max(...demand.map((d, w) => d - cpu[w]!));
+  return { limited, saturated, starved, behind, workers: cpu.length, cpuPct: cpu, demandPct: demand, waitPct, skippedPct, lagP99Us, offeredQps, receiveDrops, dropped, reasons };
 }
 
 /** 180000 -> "180,000"; rounded to 3 significant digits ("about"). */
@@ -137,7 +163,8 @@ export function aboutQps(qps: number): string {
  * generators (each sends a segment of the query file; README "Running on several hosts"); a
  * starved generator needs cores of its own.
  */
-export function generatorAdvice(threads: number, cores: number, starved = false): string {
+export function generatorAdvice(threads: number, cores: number, starved = false, droppedOnly = false): string {
+  if (droppedOnly) return 'give its sockets bigger buffers with -b (e.g. -b 4096, up to net.core.rmem_max), or add -T';
   if (starved) return 'give the generator cores of its own (taskset, or another machine), or more generators with --segment';
   return threads < cores
     ? `add -T (${threads} worker thread${threads === 1 ? '' : 's'} on ${cores} cores), or more generators with --segment`
@@ -146,13 +173,24 @@ export function generatorAdvice(threads: number, cores: number, starved = false)
 
 /** "the generator is the limit at about 180,000 qps (2 workers at 97% CPU); add -T, ..." */
 export function generatorLimitText(c: GeneratorCheck, threads: number, cores: number): string {
-  return `the generator is the limit at about ${aboutQps(c.offeredQps)} qps (${c.reasons.join('; ')}); ${generatorAdvice(threads, cores, c.starved)}`;
+  return `the generator is the limit at about ${aboutQps(c.offeredQps)} qps (${c.reasons.join('; ')}); ${generatorAdvice(threads, cores, c.starved, c.dropped && !c.saturated && !c.starved)}`;
 }
 
-/** A plain run's note when the generator was the limit (else none; skipped slots have their own note). */
+/**
+ * A plain run's notes about the generator: that it was the limit, or that it ran on a busy machine
+ * (latency then includes its own wait for a CPU). Skipped slots have their own note (measure.ts).
+ */
 export function generatorNotes(r: Source, threads: number, cores: number): string[] {
   const c = checkGenerator(r);
-  if (!c.limited) return [];
-  const text = generatorLimitText(c, threads, cores);
-  return [`${text[0]!.toUpperCase()}${text.slice(1)}. The figures above measure this generator, not the server's capacity.`];
+  if (c.limited) {
+    const text = generatorLimitText(c, threads, cores);
+    return [`${text[0]!.toUpperCase()}${text.slice(1)}. The figures above measure this generator, not the server's capacity.`];
+  }
+  if (c.waitPct !== null && c.waitPct >= BUSY_WAIT_PCT) {
+    return [
+      `The generator's worker threads waited for a CPU up to ${Math.round(c.waitPct)}% of the time (other processes, or the server, held the cores): ` +
+        'an answer that arrives meanwhile is timed when the thread runs again, so latency includes that wait.',
+    ];
+  }
+  return [];
 }

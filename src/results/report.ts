@@ -179,6 +179,9 @@ export interface GeneratorReport {
   /** Per interval: each worker's CPU milliseconds, and (Linux) the milliseconds it was runnable
    *  but waited for a CPU (absent where unknown and in older reports). */
   intervals: Array<{ index: number; startMs: number; durationMs: number; cpuMs: number[]; waitMs?: number[] }>;
+  /** Answers the generator's own UDP sockets dropped because their receive buffer was full (they
+   *  count as lost; the loss is the generator's). Linux only; absent elsewhere and in older reports. */
+  receiveDrops?: number;
 }
 
 /** How a target was given (-s): label, address and the spec as typed. */
