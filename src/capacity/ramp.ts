@@ -122,12 +122,17 @@ export function rampWindows(t: TargetReport, generator: GeneratorReport | undefi
       reasons.push(`${starved.length} worker${starved.length === 1 ? '' : 's'} runnable ${Math.min(100, Math.round(Math.max(...starved)))}% of the time: other processes held the cores`);
     } else if (counters.sent < REACHED_SHARE * scheduled) {
       const share = `${Math.round((100 * counters.sent) / Math.max(1, scheduled))}% of the scheduled queries sent`;
-      if (serverHeld || reasons.length > 0) {
+      if (serverHeld) {
         verdict = 'fail';
         reasons.push(`${share} (the window was full: the server held the queries)`);
+      } else if (reasons.length > 0) {
+        verdict = 'fail';
+        reasons.push(share);
       } else {
-        verdict = 'generator';
-        reasons.push(`${share}: the generator fell behind`);
+        // Neither saturated nor starved (above), the generator's timers woke late on a busy
+        // machine: the window is judged at the rate it sent (as a search step is, judge.ts).
+        verdict = 'pass';
+        reasons.push(`only ${share}: the generator's timers woke late (a busy machine); the rate sent counts`);
       }
     } else verdict = reasons.length === 0 ? 'pass' : 'fail';
     const wait = cpu.demand === null ? 0 : Math.max(...cpu.demand.map((d, w) => d - cpu.cpu[w]!));
