@@ -20,10 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ptimer.h"
 #include "udp_sock.h"
 
 /* Bumped whenever the JS-facing contract changes; the loader refuses a stale build. */
-#define ABI_VERSION 1
+#define ABI_VERSION 2
 /* recvmmsg calls per readable event, so one busy socket cannot starve the event loop. */
 #define MAX_ROUNDS 8
 /* Error-queue entries read per error event. */
@@ -921,8 +922,12 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor fns[] = {
       {"open", NULL, m_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"monotonicMs", NULL, m_monotonic_ms, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"timerStart", NULL, pt_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"timerArm", NULL, pt_arm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"timerDisarm", NULL, pt_disarm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"timerClose", NULL, pt_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  NAPI_OK(env, napi_define_properties(env, exports, 2, fns));
+  NAPI_OK(env, napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
   if (export_num(env, exports, "abiVersion", ABI_VERSION) || export_num(env, exports, "sendCap", US_SEND_CAP) ||
       export_num(env, exports, "maxSlots", US_MAX_SLOTS) || export_num(env, exports, "metaStride", US_META_STRIDE) ||
       export_num(env, exports, "flagFromTarget", US_FLAG_FROM_TARGET) ||

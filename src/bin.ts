@@ -5,8 +5,11 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { buildProgram, type Parsed } from './cli.js';
-import { DnsbenchError, ExitCode, InputError } from './errors.js';
-import { processConsole, type Console } from './commands/console.js';
+import { parserMessage } from './cli-errors.js';
+import { DnsbenchError, ExitCode } from './errors.js';
+import { processConsole, processStreams, type Console } from './commands/console.js';
+import { withOutputTransaction } from './io.js';
+import { terminalText } from './report/escape.js';
 
 export async function main(argv: string[], con: Console = processConsole()): Promise<number> {
   let parsed: Parsed | undefined;
@@ -21,29 +24,45 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return ExitCode.ok; // --help, --version
-      con.err(`dnsbench: ${e.message.replace(/^error: /, '')} (see dnsbench --help)\n`);
+      // Never commander's own text: it quotes whole tokens, which can hold a TSIG secret.
+      con.err(errorLines(`${parserMessage(e, argv, () => buildProgram(() => undefined))} (see dnsbench --help)`));
       return ExitCode.usage;
     }
     throw e;
   }
   if (parsed === undefined) return ExitCode.ok;
   try {
-    return await dispatch(parsed, argv, con);
+    // Every output file of the command is renamed into place only when all were written (src/io.ts).
+    return await withOutputTransaction(
+      () => dispatch(parsed!, argv, con),
+      (abort) => {
+        process.once('exit', abort);
+        return () => void process.off('exit', abort);
+      },
+    );
   } catch (e) {
-    if (e instanceof InputError) {
-      con.err(`dnsbench: ${e.message}\n`);
-      return e.exitCode;
-    }
     if (e instanceof DnsbenchError) {
-      con.err(`dnsbench: ${e.message}\n`);
+      con.err(errorLines(e.message));
       return e.exitCode;
     }
     const err = e as NodeJS.ErrnoException;
     // An unexpected failure still gets one line; DNSBENCH_DEBUG=1 shows the stack for bug reports.
-    con.err(`dnsbench: internal error: ${err?.message ?? String(e)}${process.env['DNSBENCH_DEBUG'] ? `\n${err?.stack}` : ' (set DNSBENCH_DEBUG=1 for details)'}\n`);
+    con.err(`dnsbench: internal error: ${terminalText(err?.message ?? String(e))}${process.env['DNSBENCH_DEBUG'] ? `\n${err?.stack}` : ' (set DNSBENCH_DEBUG=1 for details)'}\n`);
     return ExitCode.runFailed;
   }
 }
+
+/**
+ * "dnsbench: <message>", each line escaped and bounded: messages quote flags, file names and file
+ * contents, which must not reach the terminal as control sequences or as megabytes of one token.
+ * (InputError lists several `file:line: reason` lines on purpose.)
+ */
+export function errorLines(message: string): string {
+  return `dnsbench: ${message.split('\n').map((l) => terminalText(l, MAX_ERROR_LINE)).join('\n')}\n`;
+}
+
+/** Long enough for the longest list we print (the gate metrics), short enough for one screen. */
+const MAX_ERROR_LINE = 2000;
 
 async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number> {
   switch (p.command) {
@@ -86,7 +105,7 @@ if (entry === fileURLToPath(import.meta.url)) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`dnsbench: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+      processStreams().err.write(`dnsbench: internal error: ${terminalText((e as Error)?.message ?? String(e))}\n`);
       process.exitCode = ExitCode.runFailed;
     },
   );

@@ -19,6 +19,9 @@ Examples:
 
 Totals are global: -c, -q and -Q are split across the -T workers in equal shares, the remainder
 going one each to the first workers (-q 100 over 3 sockets = 34+33+33). -v prints the split.
+dnsperf command lines run as they are: what cannot run as given is adjusted with one
+"Warning: ..." line on stderr, in dnsperf's words (-T 4 -c 2 runs 2 threads; -c 200 with the
+default -q 100 runs 100 sockets, the same 100 outstanding queries; -S 0.0011 prints every 0.01 s).
 
 Several targets: -s is repeatable (-s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301). By default each
 target is run in turn with identical settings and the full -l each; --interleave measures them all
@@ -28,7 +31,8 @@ the per-target blocks, and goes into --json and --html (--csv holds the interval
   dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
 
 Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
-            3 the run failed (e.g. nothing answered), 128+n stopped by a signal
+            3 the run failed (e.g. nothing answered) or an output file could not be written,
+            128+n stopped by a signal
             (130 Ctrl-C, 143 SIGTERM; the report and files are still written).`;
 
 export function addRunOptions(cmd: Command): Command {
@@ -36,14 +40,15 @@ export function addRunOptions(cmd: Command): Command {
     .option('-s, --server <addr>', 'server: host, host:port, [v6]:port, optionally label=...; repeatable (default: 127.0.0.1)', collect)
     .option('-p, --port <port>', 'default server port (default: 53; 853 with -m dot, 443 with -m doh)')
     .option('-d, --datafile <file>', 'query file, "name type" per line; - for stdin (default: -)')
-    .option('-l, --time-limit <secs>', 'stop sending after this many seconds (fractions allowed)')
+    .option('-l, --time-limit <secs>', 'stop sending after this many seconds (any fraction, e.g. 0.0001; 0 = no limit)')
     .option('-n, --runs <n>', 'passes through the query file; with -l, whichever ends first (default without -l: 1)')
-    .option('-c, --clients <n>', 'UDP sockets (or TCP/DoT/DoH connections) in total (default: one per worker thread)')
-    .option('-T, --threads <n>', 'worker threads (default: CPU cores, at most -c)')
-    .option('-q, --outstanding <n>', 'outstanding queries in total, split across sockets (default: 100)')
+    .option('-1, --one-pass', 'one pass through the query file (queryperf -1; the same as -n 1)')
+    .option('-c, --clients <n>', 'UDP sockets (or TCP/DoT/DoH connections) in total, at most 1024 and at most -q (default: one per thread)')
+    .option('-T, --threads <n>', 'send/receive loops, run inside min(-T, cores) worker threads; at most -c and -Q (default: CPU cores)')
+    .option('-q, --outstanding <n>', 'outstanding queries in total, split across sockets, at most 65535 per socket (default: 100)')
     .option('-Q, --max-qps <n>', 'global rate limit in queries per second (open loop; split across workers)')
-    .option('-t, --timeout <secs>', 'seconds before an unanswered query counts as lost (default: 5)')
-    .option('-S, --stats-interval <secs>', 'print "<unix time>: <qps>" every N seconds (dnsperf -S: answers that arrived in each interval)')
+    .option('-t, --timeout <secs>', 'seconds before an unanswered query counts as lost, any fraction above 0 (default: 5)')
+    .option('-S, --stats-interval <secs>', 'print "<unix time>.<usec>: <qps>" every N seconds, at least 0.01 (dnsperf -S: answers that arrived in each interval)')
     .option('--interval <secs>', 'length of the report\'s time series intervals, 0.05 and up (default: 1); each query counts in the interval it was sent in')
     .option('-e, --edns', 'add an EDNS0 OPT record (UDP size 4096)')
     .option('-D, --dnssec', 'set the DO bit (implies -e)')
@@ -60,6 +65,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--html <file>', 'write a self-contained HTML report (charts, comparison; opens offline)')
     .option('--csv <file>', 'write the interval series of every target as CSV')
     .option('--quiet', 'print nothing but errors (use with --json)')
+    .option('--io <path>', 'UDP I/O: auto (native sendmmsg/recvmmsg when the addon loads), native, or dgram (Node\'s sockets) (default: auto)')
     .option('--segment <I/N>', 'send only segment I of N of the query file (query i when i mod N = I-1): N generators send it all once per pass')
     .option('--start-at <time>', 'start sending at this time: RFC 3339 with offset, or Unix seconds; within 24 h (clocks must be NTP-synchronized)');
   return addTransportOptions(cmd);

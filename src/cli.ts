@@ -1,6 +1,8 @@
 // The commander program: argv -> which command and its raw (string) options. No validation here
 // beyond what commander does (unknown flags, missing values); config.ts validates values. Exported
 // for tests, which parse argv without running anything.
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
 import type { RawRunOptions } from './config.js';
 import { VERSION } from './version.js';
@@ -29,9 +31,15 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .helpOption('-h, --help', 'show help')
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
-    .allowExcessArguments(false);
+    // A stray word is named and a flag suggested (strayArgument); commander's "too many arguments" says neither.
+    .allowExcessArguments(true)
+    // Ours below (commander's implicit one is off for a program with its own action).
+    .helpCommand(false);
   addGateOptions(addRunOptions(program).addHelpText('after', RUN_EXAMPLES), { run: true });
-  program.action((options: RawRunOptions) => onParsed({ command: 'run', options }));
+  program.action((options: RawRunOptions, cmd: Command) => {
+    if (cmd.args.length > 0) program.error(strayArgument(cmd.args[0]!), { exitCode: 2, code: 'dnsbench.unexpectedArgument' });
+    onParsed({ command: 'run', options });
+  });
 
   program
     .command('serve')
@@ -39,14 +47,16 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .option('--address <addr>', 'loopback address to listen on (default: 127.0.0.1)')
     .option('-p, --port <port>', 'UDP port; 0 picks a free one (default: 5353)')
     .option('--zone <file>', 'zone file to answer from (default: the bundled demo.test zone)')
-    .option('--drop <ratio>', 'fault: drop this share of queries, 0..1')
-    .option('--delay <ms>', 'fault: delay every answer by this many milliseconds')
-    .option('--truncate <ratio>', 'fault: answer this share with TC=1 and no records')
-    .option('--garbage <ratio>', 'fault: answer this share with random bytes')
-    .option('--wrong-id <ratio>', 'fault: answer this share with a different ID')
-    .option('--servfail <ratio>', 'fault: answer this share with SERVFAIL')
+    .option('--drop <ratio>', 'fault (udp and tcp): drop this share of queries, 0..1')
+    .option('--delay <ms>', 'fault (udp and tcp): delay every answer by this many milliseconds')
+    .option('--truncate <ratio>', 'fault (udp only): answer this share with TC=1 and no records; over tcp the answer is sent whole')
+    .option('--garbage <ratio>', 'fault (udp and tcp): answer this share with random bytes')
+    .option('--wrong-id <ratio>', 'fault (udp and tcp): answer this share with a different ID')
+    .option('--servfail <ratio>', 'fault (udp and tcp): answer this share with SERVFAIL')
     .option('--seed <n>', 'seed for the fault draws (reproducible runs)')
     .option('--tcp', 'also answer over TCP on the same port (for -m tcp and --tcp-fallback)')
+    .option('--capacity <qps>', 'answer at most this many queries per second (udp and tcp together); excess queries are dropped silently')
+    .option('--capacity-latency <ms>', 'with --capacity: add queueing delay as the load nears the limit, this many ms at 90% load and above')
     .option('--allow-non-loopback', 'answer on a non-loopback address (off by default: a test responder must not face a network)')
     .addHelpText('after', '\nExample:\n  dnsbench serve -p 5353 --drop 0.1 &\n  dnsbench -s 127.0.0.1:5353 -d querysets/demo.txt -l 5')
     .action((options: RawServeOptions) => onParsed({ command: 'serve', options }));
@@ -92,6 +102,20 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
 
   addKubernetesCommand(program, onParsed);
   addCapacityCommand(program, onParsed);
+
+  // `dnsbench help [command]`, as git and most CLIs have it; `help run` is the run's own help.
+  program
+    .command('help')
+    .description('show help for dnsbench or one of its commands')
+    .argument('[command]', 'a command: serve, demo, report, merge, kubernetes (default: the benchmark itself)')
+    .action((topic: string | undefined) => {
+      const target = topic === undefined || topic === 'run' ? program : program.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
+      if (target === undefined || target.name() === 'help') {
+        const names = program.commands.map((c) => c.name()).filter((n) => n !== 'help');
+        return program.error(`help: no command '${JSON.stringify(topic).slice(1, -1)}' (commands: ${names.join(', ')})`, { exitCode: 2, code: 'dnsbench.unknownCommand' });
+      }
+      return target.help();
+    });
   return program;
 }
 
@@ -170,4 +194,22 @@ function addCapacityCommand(program: Command, onParsed: (p: Parsed) => void): vo
   }
   addGateOptions(cmd, { run: false });
   cmd.addHelpText('after', CAPACITY_HELP).action((options: RawCapacityOptions) => onParsed({ command: 'capacity', options }));
+}
+
+/**
+ * "unexpected argument '25353' (did you mean -p 25353?)": a word where a flag was expected,
+ * usually a value whose flag was forgotten. The guess: a port number -> -p, an address or
+ * host:port -> -s, an existing file -> -d.
+ */
+export function strayArgument(arg: string, fileExists: (p: string) => boolean = existsSync): string {
+  const shown = JSON.stringify(arg).slice(1, -1);
+  const guess =
+    /^\d{1,5}$/.test(arg) && Number(arg) >= 1 && Number(arg) <= 65535
+      ? `-p ${arg}`
+      : isIP(arg) !== 0 || /^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(arg) || /^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/.test(arg)
+        ? `-s ${arg}`
+        : arg !== '' && !arg.startsWith('-') && fileExists(arg)
+          ? `-d ${arg}`
+          : null;
+  return `unexpected argument '${shown}'${guess === null ? '' : ` (did you mean ${guess}?)`}`;
 }

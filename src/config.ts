@@ -8,6 +8,7 @@ import os from 'node:os';
 import { UsageError } from './errors.js';
 import { checkFileOutput, checkWritableDir } from './paths.js';
 import type { ReportConfig } from './results/report.js';
+import type { NativeUdpLoad } from './engine/native/addon.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
 import {
   DEFAULT_PORTS, OPTION_NSID, parseEcsList, parseEdnsSize, parseLocalAddresses, resolveTransport,
@@ -61,10 +62,21 @@ export interface BenchConfig {
   csv: string | null;
   /** --gate, --baseline, --repeat, --junit, --markdown (src/gates/config.ts). */
   gating: GatingConfig;
+  /**
+   * --io: the native addon to use (its path) or null for Node's dgram and timers, and the line the
+   * report prints ("native", or "dgram (native addon unavailable: REASON)").
+   */
+  io: { nativePath: string | null; description: string };
   /** --segment I/N: send only the file's queries i with i mod N == I-1 (src/segment.ts); null = all. */
   segment: Segment | null;
   /** --start-at: epoch ms at which sending starts (src/start-at.ts); null = as soon as ready. */
   startAtMs: number | null;
+  /**
+   * What was adjusted instead of refused, one line each in dnsperf's words ("requested number of
+   * threads (-T 4) exceeds number of clients (-c 2), lowering number of threads to 2"); the run
+   * prints each as `Warning: ...` on stderr. Not part of the report (its config holds the values used).
+   */
+  warnings: string[];
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
@@ -74,6 +86,8 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   datafile?: string;
   timeLimit?: string;
   runs?: string;
+  /** queryperf's -1: one pass through the file (-n 1). */
+  onePass?: boolean;
   clients?: string;
   threads?: string;
   outstanding?: string;
@@ -96,6 +110,7 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
   interleave?: boolean;
   html?: string;
   csv?: string;
+  io?: string;
   segment?: string;
   startAt?: string;
 }
@@ -178,40 +193,143 @@ export function parseEdnsOption(value: string): EdnsOption {
   return { code, data: Uint8Array.from(Buffer.from(m[2]!, 'hex')) };
 }
 
+// --- concurrency: -T, -c, -q, -Q (adjusted as dnsperf adjusts, never refused) ------------------
+
+/**
+ * Sockets per process. Each socket keeps its own 65536-slot ID table (about 2 MB once a long run
+ * has used every ID), so 1024 sockets are ~2 GB; dnsperf's own cap is 256 per thread.
+ */
+export const MAX_SOCKETS = 1024;
+/** Outstanding queries per socket: its DNS ID space (dnsperf: 65536 per thread, NQIDS). */
+export const MAX_WINDOW_PER_SOCKET = 65535;
+/** -S below this prints at this interval: faster lines would measure timer jitter and flood stdout. */
+export const MIN_STATS_INTERVAL_SEC = 0.01;
+/** -t must leave a query some time (dnsperf accepts any positive value; 0 would lose every query). */
+const MIN_TIMEOUT_SEC = 0.000001;
+
+/**
+ * -T, -c and -q as the engine can run them, adjusting what dnsperf would have run instead of
+ * refusing it (src/dnsperf.c setup() and threadinfo_init()), with one warning per adjustment:
+ * - -Q below -T lowers the threads (a thread needs at least 1 qps), as dnsperf does;
+ * - -c above -q lowers the sockets to -q: each of our sockets owns its share of the window, so
+ *   a socket without a slot would never send. dnsperf shares one window per thread over its
+ *   sockets; the load it holds is -q outstanding queries, and so does this. (Neither tool warns
+ *   when the defaults make this happen: only flags the user gave are named.)
+ * - -c above MAX_SOCKETS lowers the sockets ("exceeds built-in maximum", dnsperf's words for its
+ *   256 per thread);
+ * - -T above -c lowers the threads, as dnsperf does;
+ * - more than MAX_WINDOW_PER_SOCKET outstanding per socket lowers -q (dnsperf: 65536 per thread).
+ * -T itself has no cap: the engine runs -T send/receive loops inside min(-T, cores) worker threads.
+ * Defaults: -T the CPU cores (at most -c), -c one socket per thread, -q 100.
+ */
+function resolveConcurrency(raw: RawRunOptions, maxQps: number | null, warnings: string[]): { threads: number; sockets: number; outstanding: number } {
+  const cores = Math.max(1, os.availableParallelism());
+  const threadsGiven = raw.threads === undefined ? null : int('-T/--threads', raw.threads, 1, 1_000_000_000);
+  const clientsGiven = raw.clients === undefined ? null : int('-c/--clients', raw.clients, 1, 1_000_000_000);
+  let outstanding = raw.outstanding === undefined ? 100 : int('-q/--outstanding', raw.outstanding, 1, 1_000_000_000);
+
+  let threads = threadsGiven ?? (clientsGiven !== null ? Math.min(cores, clientsGiven) : cores);
+  if (maxQps !== null && maxQps < threads) {
+    if (threadsGiven !== null) {
+      warnings.push(`requested max QPS limit (-Q ${maxQps}) is lower than number of threads (-T ${threads}), lowering number of threads to ${maxQps}`);
+    }
+    threads = maxQps;
+  }
+  let sockets = clientsGiven ?? threads;
+  if (sockets > outstanding) {
+    if (clientsGiven !== null) {
+      warnings.push(
+        `requested number of clients (-c ${sockets}) exceeds the number of outstanding queries (-q ${outstanding}), lowering number of clients to ${outstanding}` +
+          ' (each socket needs a query in flight; the load stays -q ' + outstanding + ' outstanding, as in dnsperf)',
+      );
+    }
+    sockets = outstanding;
+  }
+  if (sockets > MAX_SOCKETS) {
+    warnings.push(
+      `requested number of clients (-c ${sockets}) exceeds built-in maximum ${MAX_SOCKETS}, adjusting` +
+        ' (each socket holds a 2 MB ID table; for more source ports run several processes with --segment)',
+    );
+    sockets = MAX_SOCKETS;
+  }
+  if (threads > sockets) {
+    if (threadsGiven !== null) {
+      warnings.push(`requested number of threads (-T ${threads}) exceeds number of clients (-c ${sockets}), lowering number of threads to ${sockets}`);
+    }
+    threads = sockets;
+  }
+  if (Math.ceil(outstanding / sockets) > MAX_WINDOW_PER_SOCKET) {
+    const max = MAX_WINDOW_PER_SOCKET * sockets;
+    warnings.push(
+      `requested number of outstanding queries (-q ${outstanding}) per socket exceeds built-in maximum ${MAX_WINDOW_PER_SOCKET}, adjusting to ${max}` +
+        ` (${sockets} socket(s); raise -c for a larger window)`,
+    );
+    outstanding = max;
+  }
+  return { threads, sockets, outstanding };
+}
+
+/** -S: null when not given or 0 (dnsperf: no lines); below MIN_STATS_INTERVAL_SEC raised to it, with a warning. */
+function resolveStatsInterval(value: string | undefined, warnings: string[]): number | null {
+  if (value === undefined) return null;
+  const sec = seconds('-S/--stats-interval', value, 0, 86_400);
+  if (sec === 0) return null;
+  if (sec < MIN_STATS_INTERVAL_SEC) {
+    warnings.push(
+      `-S ${value} is below ${MIN_STATS_INTERVAL_SEC} s, printing every ${MIN_STATS_INTERVAL_SEC} s` +
+        ` (dnsperf would print a line every ${trimNumber(sec * 1000)} ms: a flood of lines that measure timer jitter, not the server)`,
+    );
+    return MIN_STATS_INTERVAL_SEC;
+  }
+  return sec;
+}
+
+const trimNumber = (n: number): string => String(Number(n.toPrecision(6)));
+
 // --- the whole config ----------------------------------------------------------------------------
 
-export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: boolean } = { stdinIsTTY: false }): Promise<BenchConfig> {
+/**
+ * --io auto|native|dgram against what the caller could load (commands/ load the addon with the
+ * process's env and platform; without it the dgram path is used and the report says why).
+ * Throws UsageError for --io native when the addon is unavailable.
+ */
+export function resolveIo(value: string | undefined, mode: string, native: NativeUdpLoad | undefined): BenchConfig['io'] {
+  const choice = (value ?? 'auto').toLowerCase();
+  if (choice !== 'auto' && choice !== 'native' && choice !== 'dgram') throw new UsageError(`--io: expected auto, native or dgram, got "${value}"`);
+  const load = native ?? { ok: false as const, reason: 'not loaded' };
+  if (choice === 'native' && !load.ok) throw new UsageError(`--io native: the native UDP addon is unavailable: ${load.reason}`);
+  if (choice === 'dgram') return { nativePath: null, description: mode === 'udp' ? 'dgram (--io dgram)' : mode };
+  if (!load.ok) return { nativePath: null, description: mode === 'udp' ? `dgram (native addon unavailable: ${load.reason})` : mode };
+  // The addon's precise timer paces every transport; its sockets only carry UDP.
+  return { nativePath: load.path, description: mode === 'udp' ? 'native' : mode };
+}
+
+export async function resolveConfig(
+  raw: RawRunOptions,
+  opts: { stdinIsTTY: boolean; native?: NativeUdpLoad } = { stdinIsTTY: false },
+): Promise<BenchConfig> {
   const gating = resolveGating(raw);
   const transport = resolveTransport(raw);
+  const io = resolveIo(raw.io, transport.mode, opts.native);
   const defaultPort = raw.port === undefined ? DEFAULT_PORTS[transport.mode] : int('-p/--port', raw.port, 1, 65535, 'a port');
   const family = raw.family === undefined ? 0 : ({ inet: 4, inet6: 6, any: 0 } as const)[raw.family as 'inet' | 'inet6' | 'any'];
   if (family === undefined) throw new UsageError(`-f/--family: expected inet, inet6 or any, got "${raw.family}"`);
 
-  const timeLimitSec = raw.timeLimit === undefined ? null : seconds('-l/--time-limit', raw.timeLimit, 0.001, 31_536_000);
-  const passes = raw.runs === undefined ? null : int('-n/--runs', raw.runs, 1, 1_000_000_000);
-  const cores = Math.max(1, os.availableParallelism());
-  const clientsGiven = raw.clients !== undefined;
-  const threadsGiven = raw.threads !== undefined;
-  const threadsRaw = threadsGiven ? int('-T/--threads', raw.threads!, 1, 256) : cores;
-  // dnsperf caps clients at 256 per thread; each of our sockets keeps a 65536-slot ID table (~2 MB).
-  const sockets = clientsGiven ? int('-c/--clients', raw.clients!, 1, 1024) : threadsRaw;
-  const threads = clientsGiven && !threadsGiven ? Math.min(cores, sockets) : threadsRaw;
-  if (threads > sockets) {
-    throw new UsageError(`-T/--threads ${threads} is more than -c/--clients ${sockets}: every worker thread needs at least one socket`);
+  const warnings: string[] = [];
+  // dnsperf reads -l, -t and -S as any decimal and 0 as "not set" (-l 0 -> one pass, -S 0 -> no lines).
+  const timeLimitRaw = raw.timeLimit === undefined ? 0 : seconds('-l/--time-limit', raw.timeLimit, 0, 31_536_000);
+  const timeLimitSec = timeLimitRaw > 0 ? timeLimitRaw : null;
+  if (raw.onePass === true && raw.runs !== undefined && raw.runs.trim() !== '1') {
+    throw new UsageError(`-1 means -n 1 (queryperf's one pass), but -n ${raw.runs} is given too; keep one of them`);
   }
-  const outstanding = raw.outstanding === undefined ? 100 : int('-q/--outstanding', raw.outstanding, 1, 10_000_000);
-  if (outstanding < sockets) {
-    throw new UsageError(`-q/--outstanding ${outstanding} is less than -c/--clients ${sockets}: every socket needs at least one outstanding query`);
-  }
-  if (Math.ceil(outstanding / sockets) > 65535) {
-    throw new UsageError(`-q/--outstanding ${outstanding} over ${sockets} socket(s) is more than 65535 per socket (the DNS ID space); raise -c/--clients`);
-  }
+  const passes = raw.onePass === true ? 1 : raw.runs === undefined ? null : int('-n/--runs', raw.runs, 1, 1_000_000_000);
   const maxQps = raw.maxQps === undefined ? null : int('-Q/--max-qps', raw.maxQps, 1, 100_000_000, 'queries per second');
-  if (maxQps !== null && maxQps < threads) {
-    throw new UsageError(`-Q/--max-qps ${maxQps} is less than -T/--threads ${threads}: every worker needs at least 1 qps; lower -T`);
+  const { threads, sockets, outstanding } = resolveConcurrency(raw, maxQps, warnings);
+  const timeoutSec = raw.timeout === undefined ? 5 : seconds('-t/--timeout', raw.timeout, 0, 3600);
+  if (timeoutSec < MIN_TIMEOUT_SEC) {
+    throw new UsageError(`-t/--timeout ${raw.timeout}: expected more than 0 seconds (a query needs some time to be answered; e.g. -t 0.001)`);
   }
-  const timeoutSec = raw.timeout === undefined ? 5 : seconds('-t/--timeout', raw.timeout, 0.001, 3600);
-  const statsIntervalSec = raw.statsInterval === undefined ? null : seconds('-S/--stats-interval', raw.statsInterval, 0.1, 86_400);
+  const statsIntervalSec = resolveStatsInterval(raw.statsInterval, warnings);
   const intervalSec = raw.interval === undefined ? 1 : seconds('--interval', raw.interval, 0.05, 3600);
 
   const ednsOptions = (raw.ednsOption ?? []).map(parseEdnsOption);
@@ -298,14 +416,18 @@ export async function resolveConfig(raw: RawRunOptions, opts: { stdinIsTTY: bool
     gating,
     segment,
     startAtMs,
+    io,
+    warnings,
   };
 }
 
 /** The config as the report stores it (everything but the split, which the run adds); the TSIG secret is redacted here. */
 export function configForReport(c: BenchConfig): Omit<ReportConfig, 'split'> {
+  const { io, warnings: _warnings, ...rest } = c;
   return {
-    ...c,
-    transport: { ...c.transport, tsig: c.transport.tsig && { algorithm: c.transport.tsig.algorithm, name: c.transport.tsig.name, secret: '<redacted>' } },
+    ...rest,
+    io: io.description,
+    transport: { ...rest.transport, tsig: c.transport.tsig && { algorithm: c.transport.tsig.algorithm, name: c.transport.tsig.name, secret: '<redacted>' } },
     gating: gatingForReport(c.gating),
     encode: {
       ...c.encode,

@@ -8,7 +8,7 @@ export const ExitCode = {
   gateFailed: 1,
   /** Bad flag, bad query file, bad config: nothing was sent. */
   usage: 2,
-  /** The run itself failed: nothing answered, a socket could not be opened, a worker died. */
+  /** The run itself failed: nothing answered, a socket could not be opened, a worker died; or an output could not be written. */
   runFailed: 3,
   /** Stopped by a second Ctrl-C (128 + SIGINT). */
   interrupted: 130,
@@ -46,5 +46,13 @@ export class InputError extends DnsbenchError {
 
 /** The run could not be carried out or produced no usable result (e.g. nothing answered). */
 export class RunError extends DnsbenchError {
+  readonly exitCode = ExitCode.runFailed;
+}
+
+/**
+ * An output file could not be written (ENOSPC, EIO, a closed pipe, a read-only file system):
+ * exit 3, and no other report file of the command was renamed into place (src/io.ts).
+ */
+export class OutputError extends DnsbenchError {
   readonly exitCode = ExitCode.runFailed;
 }

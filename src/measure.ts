@@ -78,7 +78,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
   const interleaved = config.mode === 'interleave' && config.targets.length > 1;
   const groups: TargetSpec[][] = interleaved ? [config.targets] : config.targets.map((t) => [t]);
   const sessions: Array<EngineSession | undefined> = groups.map(() => undefined);
-  const transport = workerTransport(config.transport);
+  const transport = workerTransport(config.transport, config.io);
 
   const sessionFor = async (g: number): Promise<EngineSession> => {
     const have = sessions[g];
@@ -94,6 +94,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
       transport,
       verbose: config.verbose,
       encode: config.encode,
+      nativePath: config.io.nativePath,
     });
     sessions[g] = s;
     return s;

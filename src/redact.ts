@@ -1,22 +1,64 @@
-// Secrets never reach output or reports: the TSIG secret of -y [alg:]name:secret is replaced.
-const SECRET_FLAGS = new Set(['-y', '--tsig']);
+// Secrets never reach output or reports. The TSIG secret of -y [alg:]name:secret can be spelled in
+// every way commander accepts: `-y V`, `-yV`, `--tsig V`, `--tsig=V`, and inside a cluster of short
+// flags (`-ey V`, `-eyV`, `-Dey V`, `-vy V`). Matching argv patterns misses some of them, so the
+// echoed command line is redacted from the parser's own view: argv is parsed again by commander
+// with the run's own option definitions (cli-options.ts, the ones cli.ts uses), every value
+// commander hands to the tsig option is recorded, and each of them (and its secret part) is
+// replaced wherever it occurs in argv. Whatever spelling commander took the value from, that
+// token contains the value, so it is found.
+import { Command } from 'commander';
+import { addRunOptions } from './cli-options.js';
+import { addGateOptions } from './gates/cli.js';
 
+/** `alg:name:secret` -> `alg:name:<redacted>`; a value without ':' is all secret. */
 export function redactTsig(value: string): string {
   const i = value.lastIndexOf(':');
   return i < 0 ? '<redacted>' : `${value.slice(0, i)}:<redacted>`;
 }
 
-export function redactArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (SECRET_FLAGS.has(a) && i + 1 < argv.length) {
-      out.push(a, redactTsig(argv[++i]!));
-    } else if (a.startsWith('--tsig=')) {
-      out.push(`--tsig=${redactTsig(a.slice(7))}`);
-    } else if (a.startsWith('-y') && a.length > 2) {
-      out.push(`-y${redactTsig(a.slice(2))}`);
-    } else out.push(a);
+/**
+ * Every value commander gives the -y/--tsig option when parsing `args` (user arguments, without
+ * the program name), in order. A parse error ends the list where commander stopped; commander
+ * never prints here (output and exits are overridden).
+ */
+export function tsigValues(args: readonly string[]): string[] {
+  const values: string[] = [];
+  // The run's options without the subcommands: a subcommand name then reads as an operand, and a
+  // -y after it is still parsed (and redacted), which can only redact more, never less.
+  const program = addGateOptions(addRunOptions(new Command('dnsbench')), { run: true })
+    .allowExcessArguments(true)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+    .action(() => undefined);
+  program.on('option:tsig', (v: unknown) => {
+    if (typeof v === 'string') values.push(v);
+  });
+  try {
+    program.parse([...args], { from: 'user' });
+  } catch {
+    // --help, --version or a usage error: the values seen so far are all there is.
   }
-  return out;
+  return values;
+}
+
+/** Shorter secret parts are replaced only inside the whole value, so "-e" is never mangled by a secret "e". */
+const MIN_SECRET_ANYWHERE = 4;
+
+/**
+ * argv with every TSIG secret replaced by `<redacted>`, as commander parsed it. `argv` may start
+ * with the program name `dnsbench` (as the report's `command` does). Over-redaction is fine: any
+ * token that contains a secret loses it, whatever flag it belongs to.
+ */
+export function redactArgv(argv: readonly string[]): string[] {
+  const named = argv[0] === 'dnsbench';
+  const values = tsigValues(named ? argv.slice(1) : argv).filter((v) => v !== '');
+  if (values.length === 0) return [...argv];
+  const secrets = values.map((v) => v.slice(v.lastIndexOf(':') + 1)).filter((s) => s.length >= MIN_SECRET_ANYWHERE);
+  return argv.map((token, i) => {
+    if (named && i === 0) return token;
+    let out = token;
+    for (const v of values) out = out.split(v).join(redactTsig(v));
+    for (const s of secrets) out = out.split(s).join('<redacted>');
+    return out;
+  });
 }

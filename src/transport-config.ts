@@ -166,9 +166,10 @@ export function parseEcsList(values: readonly string[] | undefined, ednsOptions:
 }
 
 /** What the workers get: the config with the --tls-ca file read (checked in resolveTransport). */
-export function workerTransport(t: TransportConfig): WorkerTransport {
+export function workerTransport(t: TransportConfig, io: { nativePath: string | null } = { nativePath: null }): WorkerTransport {
   return {
     mode: t.mode,
+    io: t.mode === 'udp' && io.nativePath !== null ? 'native' : 'dgram',
     tcpFallback: t.tcpFallback,
     tsig: t.tsig,
     nsid: t.nsid,

@@ -1,11 +1,12 @@
 // Every bad flag is refused before the first packet: exit code 2, one line naming the flag and
 // what it accepts, no stack trace. Runs main() in-process with a capturing console.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/bin.js';
-import { captureConsole, expectUsageError, ROOT } from './support/cli.js';
+import { resolveConfig, type BenchConfig, type RawRunOptions } from '../src/config.js';
+import { captureConsole, expectUsageError, ROOT, runCli } from './support/cli.js';
 
 const Q = join(ROOT, 'test/fixtures/test-com.txt');
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-cli-'));
@@ -20,20 +21,24 @@ describe('flag validation (exit 2, one line, names the flag)', () => {
     [['-d', Q, '-p', '70000'], /-p\/--port/],
     [['-d', Q, '-l', 'abc'], /-l\/--time-limit: expected seconds .* got "abc"/],
     [['-d', Q, '-l', '-5'], /-l\/--time-limit/],
-    [['-d', Q, '-l', '0'], /-l\/--time-limit/],
     [['-d', Q, '-n', '1.5'], /-n\/--runs: expected a whole number/],
     [['-d', Q, '-n', '0'], /-n\/--runs/],
     [['-d', Q, '-c', '0'], /-c\/--clients/],
-    [['-d', Q, '-c', '5000'], /-c\/--clients: .* from 1 to 1024/],
     [['-d', Q, '-T', '0'], /-T\/--threads/],
-    [['-d', Q, '-T', '4', '-c', '2'], /-T\/--threads 4 is more than -c\/--clients 2/],
     [['-d', Q, '-q', '0'], /-q\/--outstanding/],
-    [['-d', Q, '-q', '1', '-c', '2', '-T', '1'], /-q\/--outstanding 1 is less than -c\/--clients 2/],
-    [['-d', Q, '-q', '200000', '-c', '1', '-T', '1'], /more than 65535 per socket/],
     [['-d', Q, '-Q', '0'], /-Q\/--max-qps/],
-    [['-d', Q, '-Q', '1', '-T', '2'], /-Q\/--max-qps 1 is less than -T\/--threads 2/],
     [['-d', Q, '-t', 'x'], /-t\/--timeout/],
-    [['-d', Q, '-S', '0'], /-S\/--stats-interval/],
+    [['-d', Q, '-t', '0'], /-t\/--timeout 0: expected more than 0 seconds/],
+    [['-d', Q, '-S', '-1'], /-S\/--stats-interval/],
+    [['-d', Q, '-S', '.'], /-S\/--stats-interval/],
+    [['-d', Q, '-1', '-n', '2'], /-1 means -n 1 .* but -n 2 is given too/],
+    [['-s', '127.0.0.1', '25353', '-d', Q], /unexpected argument '25353' \(did you mean -p 25353\?\)/],
+    [['-d', Q, '127.0.0.1'], /unexpected argument '127\.0\.0\.1' \(did you mean -s 127\.0\.0\.1\?\)/],
+    [['-d', Q, '[::1]:5300'], /unexpected argument '\[::1\]:5300' \(did you mean -s \[::1\]:5300\?\)/],
+    [['-s', '127.0.0.1', Q], /unexpected argument '.*test-com\.txt' \(did you mean -d .*test-com\.txt\?\)/],
+    [['-d', Q, 'bogus'], /unexpected argument 'bogus' \(see dnsbench --help\)$/],
+    [['-d', Q, '99999'], /unexpected argument '99999' \(see dnsbench --help\)$/],
+    [['help', 'bogus'], /help: no command 'bogus' \(commands: serve, demo, report, merge, kubernetes\)/],
     [['-d', Q, '-b', '0'], /-b\/--buffer-size/],
     [['-d', Q, '-a', 'not-an-ip'], /-a\/--local-addr: expected an IPv4 or IPv6 address/],
     [['-d', Q, '-a', '::1', '-s', '127.0.0.1'], /-a\/--local-addr ::1 is IPv6 but -s 127.0.0.1 is IPv4/],
@@ -96,5 +101,93 @@ describe('help and version', () => {
     const con = captureConsole();
     expect(await main(['--version'], con)).toBe(0);
     expect(con.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('dnsbench help [command]', () => {
+  for (const [args, usage] of [
+    [['help'], 'Usage: dnsbench [options] [command]'],
+    [['help', 'run'], 'Usage: dnsbench [options] [command]'],
+    [['help', 'serve'], 'Usage: dnsbench serve [options]'],
+    [['help', 'k8s'], 'Usage: dnsbench kubernetes|k8s [options]'],
+  ] as const) {
+    it(args.join(' '), async () => {
+      const con = captureConsole();
+      expect(await main([...args], con)).toBe(0);
+      expect(con.stdout.startsWith(usage), con.stdout).toBe(true);
+      expect(con.stderr).toBe('');
+    });
+  }
+  it('is listed in --help', async () => {
+    const con = captureConsole();
+    await main(['--help'], con);
+    expect(con.stdout).toMatch(/^ {2}help \[command\] +show help/m);
+  });
+});
+
+describe('dnsperf command lines are adjusted, not refused (issue 10 item 8)', () => {
+  const resolve = (raw: RawRunOptions): Promise<BenchConfig> => resolveConfig({ datafile: Q, ...raw });
+
+  it('-T 4 -c 2: two threads, with dnsperf\'s warning', async () => {
+    const c = await resolve({ threads: '4', clients: '2' });
+    expect([c.threads, c.sockets, c.outstanding]).toEqual([2, 2, 100]);
+    expect(c.warnings).toEqual(['requested number of threads (-T 4) exceeds number of clients (-c 2), lowering number of threads to 2']);
+  });
+  it('-c 16 -q 8 and -c 200 (default -q 100): as many sockets as outstanding queries, the same load', async () => {
+    const a = await resolve({ clients: '16', outstanding: '8', threads: '2' });
+    expect([a.threads, a.sockets, a.outstanding]).toEqual([2, 8, 8]);
+    expect(a.warnings).toHaveLength(1);
+    expect(a.warnings[0]).toMatch(/^requested number of clients \(-c 16\) exceeds the number of outstanding queries \(-q 8\), lowering number of clients to 8/);
+    const b = await resolve({ clients: '200', threads: '1' });
+    expect([b.threads, b.sockets, b.outstanding]).toEqual([1, 100, 100]);
+    expect(b.warnings[0]).toMatch(/-c 200\) exceeds the number of outstanding queries \(-q 100\)/);
+  });
+  it('-Q 1 lowers -T (with a warning when -T was given, silently from the core-count default)', async () => {
+    const a = await resolve({ maxQps: '1', threads: '4' });
+    expect(a.threads).toBe(1);
+    expect(a.warnings).toEqual(['requested max QPS limit (-Q 1) is lower than number of threads (-T 4), lowering number of threads to 1']);
+    const b = await resolve({ maxQps: '1' });
+    expect(b.threads).toBe(1);
+    expect(b.warnings).toEqual([]);
+  });
+  it('-c 2000 -T 10 with -q 10000: capped at 1024 sockets, saying how to get more', async () => {
+    const c = await resolve({ clients: '2000', threads: '10', outstanding: '10000' });
+    expect([c.threads, c.sockets, c.outstanding]).toEqual([10, 1024, 10000]);
+    expect(c.warnings).toEqual([expect.stringMatching(/^requested number of clients \(-c 2000\) exceeds built-in maximum 1024, adjusting .*--segment/)]);
+  });
+  it('-c 2000 -T 10 with the default -q 100: 100 sockets', async () => {
+    const c = await resolve({ clients: '2000', threads: '10' });
+    expect([c.threads, c.sockets, c.outstanding]).toEqual([10, 100, 100]);
+  });
+  it('-T above 256 is accepted (loops share min(-T, cores) worker threads)', async () => {
+    const c = await resolve({ threads: '300', clients: '300', outstanding: '300' });
+    expect([c.threads, c.sockets]).toEqual([300, 300]);
+    expect(c.warnings).toEqual([]);
+  });
+  it('-q above 65535 per socket is lowered to what the ID space holds', async () => {
+    const c = await resolve({ outstanding: '200000', clients: '1', threads: '1' });
+    expect(c.outstanding).toBe(65535);
+    expect(c.warnings[0]).toMatch(/^requested number of outstanding queries \(-q 200000\) per socket exceeds built-in maximum 65535, adjusting to 65535/);
+  });
+  it('-l 0.0001, -l 0, -S 0.0011, -S 0, -t 0.0005, queryperf -1', async () => {
+    expect((await resolve({ timeLimit: '0.0001' })).timeLimitSec).toBe(0.0001);
+    const zero = await resolve({ timeLimit: '0' });
+    expect([zero.timeLimitSec, zero.passes]).toEqual([null, 1]);
+    const s = await resolve({ statsInterval: '.0011' });
+    expect(s.statsIntervalSec).toBe(0.01);
+    expect(s.warnings).toEqual([expect.stringMatching(/^-S \.0011 is below 0\.01 s, printing every 0\.01 s \(dnsperf would print a line every 1\.1 ms/)]);
+    expect((await resolve({ statsInterval: '0' })).statsIntervalSec).toBeNull();
+    expect((await resolve({ timeout: '0.0005' })).timeoutSec).toBe(0.0005);
+    expect((await resolve({ onePass: true, timeLimit: '10' })).passes).toBe(1);
+  });
+  it('the warnings go to stderr as "Warning: ..." lines before anything is sent, and stay out of the JSON', async () => {
+    // Port 9 (discard) on loopback with a 1 ms timeout: nothing answers, the run is short (exit 3).
+    const r = await runCli(['-s', '127.0.0.1', '-p', '9', '-d', Q, '-n', '1', '-t', '0.001', '-T', '4', '-c', '2', '--json', join(dir, 'w.json')]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr.split('\n')[0]).toBe('Warning: requested number of threads (-T 4) exceeds number of clients (-c 2), lowering number of threads to 2');
+    expect(r.stdout).not.toContain('Warning');
+    const saved = JSON.parse(readFileSync(join(dir, 'w.json'), 'utf8')) as { config: Record<string, unknown> };
+    expect(saved.config['warnings']).toBeUndefined();
+    expect(saved.config['threads']).toBe(2);
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareTargets, lossPct } from '../src/results/compare.js';
 import type { TargetReport } from '../src/results/report.js';
-import { renderComparison, formatLatencyDelta } from '../src/report/compare-table.js';
+import { comparisonRow, renderComparison, formatLatencyDelta } from '../src/report/compare-table.js';
 import { renderHuman } from '../src/report/human.js';
 import { zeroCounters } from '../src/results/counters.js';
 import { mergeReports } from '../src/results/merge-reports.js';
@@ -74,15 +74,44 @@ describe('compareTargets', () => {
     const deadFirst = compareTargets([silent, vip]).targets[1]!;
     expect(deadFirst.qpsRatio).toBeNull();
     expect(deadFirst.p50DeltaPct).toBeNull();
-    expect(renderComparison(compareTargets([vip, silent]))).toMatch(/dead .*n\/a.*no answers/);
+    expect(renderComparison(compareTargets([vip, silent]), 200)).toMatch(/dead .*n\/a.*no answers/);
   });
 });
 
 describe('comparison table (text)', () => {
   it('is deterministic and matches the golden file', async () => {
-    const text = renderComparison(fixtureReport().comparison!);
-    expect(renderComparison(fixtureReport().comparison!)).toBe(text);
+    const text = renderComparison(fixtureReport().comparison!, 200);
+    expect(renderComparison(fixtureReport().comparison!, 200)).toBe(text);
     await expect(text).toMatchFileSnapshot('./fixtures/golden/comparison.txt');
+  });
+
+  // Issue 10 item 12: the full table is 139 columns; a terminal of 80 or 120 wrapped it into noise.
+  const widest = (text: string): number => Math.max(...text.split('\n').map((l) => l.length));
+  for (const width of [40, 60, 80, 100, 120, 150, 200]) {
+    it(`fits ${width} columns and still shows every value`, async () => {
+      const c = fixtureReport().comparison!;
+      const text = renderComparison(c, width);
+      expect(widest(text), text).toBeLessThanOrEqual(width <= 60 ? 80 : width);
+      if (width >= 80) expect(widest(text), text).toBeLessThanOrEqual(width);
+      for (const [i, t] of c.targets.entries()) {
+        const row = comparisonRow(t, i === 0);
+        for (const f of ['label', 'qps', 'qpsRatio', 'p50', 'p50Delta', 'p99', 'p99Delta', 'loss', 'lossDelta'] as const) expect(text, f).toContain(row[f]);
+        // The response codes may be wrapped at a comma; every code is there.
+        for (const code of row.rcodes.split(', ')) expect(text.replace(/\s+│?\s*/g, ' '), code).toContain(code.split(' ')[0]!);
+      }
+    });
+  }
+  it('one table when it fits, two below that, one block per target on a very narrow terminal', async () => {
+    const c = fixtureReport().comparison!;
+    const tables = (t: string): number => t.split('\n').filter((l) => l.startsWith('┌')).length;
+    const full = widest(renderComparison(c, 1000));
+    expect(tables(renderComparison(c, full))).toBe(1);
+    expect(tables(renderComparison(c, full - 1))).toBe(2);
+    expect(tables(renderComparison(c, 120))).toBe(2);
+    expect(tables(renderComparison(c, 80))).toBe(2);
+    expect(tables(renderComparison(c, 60))).toBe(0);
+    await expect(renderComparison(c, 80)).toMatchFileSnapshot('./fixtures/golden/comparison-80.txt');
+    await expect(renderComparison(c, 60)).toMatchFileSnapshot('./fixtures/golden/comparison-60.txt');
   });
 
   it('follows the per-target blocks and precedes the notes in the human view', () => {

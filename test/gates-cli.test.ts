@@ -210,7 +210,7 @@ describe('--repeat, --junit, --markdown', () => {
     expect(junit).toMatch(/<failure message="measured \d+us/);
     const summary = readFileSync(md, 'utf8');
     expect(summary).toContain('#### Repeat: 3 runs');
-    expect(summary).toMatch(/\| ❌ FAIL \| 127\.0\.0\.1 \| `p99<1us` \|/);
+    expect(summary).toMatch(/\| ❌ FAIL \| 127\.0\.0\.1 \| p99&lt;1us \|/);
   });
 });
 

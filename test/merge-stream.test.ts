@@ -136,7 +136,11 @@ describe('finding reports in a stream', () => {
 
   it('refuses a report whose targets are not objects, naming it (no crash on hostile input)', () => {
     const hostile = JSON.stringify({ $schema: 'https://dnsbench.dev/schema/report-v1.json', schemaVersion: 1, tool: { name: 'dnsbench' }, targets: [null] });
-    expect(scanError(() => scan(`[pod/x-0/c] ${hostile}\n`))).toBe('pod/x-0/c: not a dnsbench report (expected the JSON written by --json)');
+    // Validated field by field at load (results/validate.ts): the first bad field is named.
+    expect(scanError(() => scan(`[pod/x-0/c] ${hostile}\n`))).toMatch(/^pod\/x-0\/c: \/title is missing \(a report written by dnsbench --json was expected/);
+    const complete = JSON.parse(pretty[0]!) as Record<string, unknown>;
+    const nullTargets = JSON.stringify({ ...complete, targets: [null] });
+    expect(scanError(() => scan(`[pod/x-0/c] ${nullTargets}\n`))).toMatch(/^pod\/x-0\/c: \/targets\/0 must be object/);
   });
 
   it('refuses a report of a schema version this build cannot read, naming it', () => {

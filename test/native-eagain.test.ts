@@ -9,7 +9,7 @@ import { loadNativeUdp } from '../src/engine/native/addon.js';
 import { hasBinary } from './support/servers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/native-eagain-child.mjs', import.meta.url));
-const load = loadNativeUdp();
+const load = loadNativeUdp({ env: process.env, platform: process.platform });
 const isRoot = process.getuid?.() === 0;
 const skipReason = !load.ok
   ? `native UDP addon unavailable: ${load.reason}`

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadNativeUdp } from '../src/engine/native/addon.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/native-lifetime-child.mjs', import.meta.url));
-const load = loadNativeUdp();
+const load = loadNativeUdp({ env: process.env, platform: process.platform });
 if (!load.ok) console.warn(`native UDP lifetime tests skipped: ${load.reason}`);
 
 describe.skipIf(!load.ok)('native UDP socket lifetime', () => {

@@ -21,11 +21,11 @@ afterAll(() => {
 
 describe('loadNativeUdp', () => {
   it(`falls back when ${NO_NATIVE_ENV} is set, and says so`, () => {
-    expect(loadNativeUdp({ env: { [NO_NATIVE_ENV]: '1' } })).toEqual({ ok: false, reason: `disabled by ${NO_NATIVE_ENV}=1` });
-    expect(loadNativeUdp({ env: { [NO_NATIVE_ENV]: 'yes' } })).toEqual({ ok: false, reason: `disabled by ${NO_NATIVE_ENV}=yes` });
+    expect(loadNativeUdp({ platform: 'linux', env: { [NO_NATIVE_ENV]: '1' } })).toEqual({ ok: false, reason: `disabled by ${NO_NATIVE_ENV}=1` });
+    expect(loadNativeUdp({ platform: 'linux', env: { [NO_NATIVE_ENV]: 'yes' } })).toEqual({ ok: false, reason: `disabled by ${NO_NATIVE_ENV}=yes` });
     // '' and '0' do not disable: the result is whatever the build gives (ok, or another reason).
     for (const value of ['', '0']) {
-      const r = loadNativeUdp({ env: { [NO_NATIVE_ENV]: value } });
+      const r = loadNativeUdp({ platform: 'linux', env: { [NO_NATIVE_ENV]: value } });
       if (!r.ok) expect(r.reason).not.toMatch(/disabled/);
     }
   });
@@ -35,7 +35,7 @@ describe('loadNativeUdp', () => {
   });
 
   it('says the addon was never built when there is neither an addon nor a status file', () => {
-    const r = loadNativeUdp({ env: {}, buildDir: tempDir() });
+    const r = loadNativeUdp({ platform: 'linux', env: {}, buildDir: tempDir() });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(/^not built \(no build\/native-status\.json: was npm run with --ignore-scripts\?\); run npm run build:native$/);
   });
@@ -43,14 +43,14 @@ describe('loadNativeUdp', () => {
   it("passes on the build script's recorded reason", () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'native-status.json'), JSON.stringify({ ok: false, reason: "no C compiler: 'cc' is not on PATH (install gcc or set CC)" }));
-    expect(loadNativeUdp({ env: {}, buildDir: dir })).toEqual({ ok: false, reason: "no C compiler: 'cc' is not on PATH (install gcc or set CC)" });
+    expect(loadNativeUdp({ platform: 'linux', env: {}, buildDir: dir })).toEqual({ ok: false, reason: "no C compiler: 'cc' is not on PATH (install gcc or set CC)" });
   });
 
   it('says why a file that is not a loadable addon cannot be loaded, in one line', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'Release'));
     writeFileSync(join(dir, 'Release', 'dnsbench_udp.node'), 'not an ELF file');
-    const r = loadNativeUdp({ env: {}, buildDir: dir });
+    const r = loadNativeUdp({ platform: 'linux', env: {}, buildDir: dir });
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.reason).toMatch(/^cannot load .*dnsbench_udp\.node: /);
@@ -59,7 +59,7 @@ describe('loadNativeUdp', () => {
   });
 
   it('loads the real build when there is one, and its clock is performance.now() shifted', () => {
-    const r = loadNativeUdp({ env: {} });
+    const r = loadNativeUdp({ platform: 'linux', env: {} });
     if (!r.ok) {
       console.warn(`native UDP addon not loaded here: ${r.reason}`);
       return;
@@ -100,7 +100,7 @@ describe('scripts/build-native.mjs', () => {
     expect(r.json.reason).toMatch(/^compile failed \(node-gyp exit \d+\): failcc: fatal error: simulated compiler failure; see build\/native-build\.log$/);
     expect(r.stderr).toContain('the dgram path will be used');
     expect(readFileSync(join(dir, 'build', 'native-build.log'), 'utf8')).toContain('simulated compiler failure');
-    expect(loadNativeUdp({ env: {}, buildDir: join(dir, 'build') })).toEqual({ ok: false, reason: r.json.reason });
+    expect(loadNativeUdp({ platform: 'linux', env: {}, buildDir: join(dir, 'build') })).toEqual({ ok: false, reason: r.json.reason });
   });
 
   it('exits 0 and records why when there is no compiler at all', () => {

@@ -24,7 +24,7 @@ import { collect, settle, until } from './support/native.js';
 import { freePort } from './support/ports.js';
 
 const DEMO_ZONE = fileURLToPath(new URL('../zones/demo.zone', import.meta.url));
-const load = loadNativeUdp();
+const load = loadNativeUdp({ env: process.env, platform: process.platform });
 if (!load.ok) console.warn(`native UDP addon tests skipped: ${load.reason}`);
 const addon = (load.ok ? load.addon : null) as NativeUdpAddon;
 

@@ -32,10 +32,14 @@ describe('-Q open-loop rate', () => {
     const { report, stdout } = await paced(0, ['-Q', '3000', '-l', '1.5', '-T', '2', '-c', '2']);
     const t = report.targets[0]!;
     expect(t.targetQps).toBe(3000);
-    // Open loop: the number sent follows the schedule, not the server.
-    expect(t.counters.sent).toBeGreaterThan(3000 * 1.5 * 0.9);
-    expect(t.counters.sent).toBeLessThanOrEqual(3000 * 1.5 + 2);
-    expect(t.sendRate).toBeGreaterThan(2700);
+    // Open loop: the schedule is kept, not the server's pace. Every slot is sent or, when this
+    // generator was starved of CPU by more than the 1 ms horizon (a loaded machine), skipped and
+    // counted as the generator's own (skipped - skippedWindowFull), never sent late in a burst.
+    const p = t.pacing!;
+    expect(t.counters.sent + p.skipped).toBeGreaterThan(3000 * 1.5 * 0.98);
+    expect(t.counters.sent + p.skipped).toBeLessThanOrEqual(3000 * 1.5 + 4);
+    expect(p.skipped).toBeGreaterThanOrEqual(p.skippedWindowFull);
+    expect(t.counters.sent).toBeGreaterThan(3000 * 1.5 * 0.5);
     expect(t.sendRate).toBeLessThan(3300);
     expect(report.config.split).toMatch(/1500 qps; .*1500 qps/);
     expect(t.correctedLatency).not.toBeNull();
@@ -59,7 +63,7 @@ describe('-Q open-loop rate', () => {
     const p = t.pacing!;
     expect(p.skippedWindowFull).toBeGreaterThan(300);
     expect(p.skipped).toBeGreaterThanOrEqual(p.skippedWindowFull);
-    expect(p.windowFullSec).toBeGreaterThan(0.5);
+    expect(p.windowFullSec).toBeGreaterThan(0.3);
     expect(t.counters.sent + p.skipped).toBeGreaterThan(0.9 * 800);
     expect(t.counters.sent + p.skipped).toBeLessThanOrEqual(800 + 2);
     expect(t.counters.sent).toBe(t.counters.completed + t.counters.lost + t.counters.interrupted);

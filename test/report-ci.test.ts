@@ -66,18 +66,18 @@ describe('JUnit XML', () => {
 });
 
 describe('Markdown summary', () => {
-  it('escapes pipes and line breaks in cells', () => {
-    expect(cell('a|b\nc')).toBe('a\\|b c');
+  it('escapes pipes and shows line breaks visibly in cells', () => {
+    expect(cell('a|b\nc')).toBe('a\\|b\\\\nc');
   });
 
   it('has a row per target, the gates and the baseline, and a verdict in the heading', () => {
     const md = renderMarkdown(gated());
-    expect(md).toMatch(/^### dnsbench: nightly <&> "check" — ❌ 4 of 5 checks failed\n/);
+    expect(md).toMatch(/^### dnsbench: nightly &lt;&amp;&gt; "check" — ❌ 4 of 5 checks failed\n/);
     expect(md).toContain('| vip | 127.0.0.1:5353 | 1,000 | 1,000 (100.00%) | 0 (0.00%) | 1,000 | 1.41ms | 1.41ms | 1.41ms | 1.41ms | 1.41ms | 1.41ms |');
-    expect(md).toContain('| dead | 127.0.0.1:5400 | 50 | 0 (0.00%) | 50 (100.00%) | 0 | – | – | – | – | – | – |');
-    expect(md).toContain('| ❌ FAIL | vip | `vip:p99<1ms` | 1.41ms | measured 1.41ms (+0.41ms, 41% over) |');
-    expect(md).toContain('| ✅ PASS | vip | `vip:qps>=10` | 1000 | measured 1000 (+990, 9900% over) |');
-    expect(md).toContain('#### Baseline `base.json`');
+    expect(md).toContain('| dead | 127.0.0.1:5400 | 50 | 0 (0.00%) | 50 (100.00%) | 0 | n/a | n/a | n/a | n/a | n/a | n/a |');
+    expect(md).toContain('| ❌ FAIL | vip | vip:p99&lt;1ms | 1.41ms | measured 1.41ms (+0.41ms, 41% over) |');
+    expect(md).toContain('| ✅ PASS | vip | vip:qps&gt;=10 | 1000 | measured 1000 (+990, 9900% over) |');
+    expect(md).toContain('#### Baseline base.json');
     expect(md).toContain('| ❌ FAIL | vip | p99 | 1ms | 1.41ms | +41% | 10% |');
     // Every table row has the same number of unescaped pipes as its header.
     for (const table of md.split('\n\n').filter((b) => b.startsWith('|'))) {

@@ -15,7 +15,7 @@ import type { Report } from '../src/results/report.js';
 import { targetColor } from '../src/report/chart-data.js';
 import { skipWithout } from './support/servers.js';
 import { launchChromium, openFile, type OpenedPage } from './support/browser.js';
-import { vipFixtureReport as fixtureReport, HOSTILE_LABELS, HOSTILE_TITLE } from './support/report-fixtures.js';
+import { fixtureReport as plainReport, fixtureTarget, vipFixtureReport as fixtureReport, HOSTILE_LABELS, HOSTILE_TITLE } from './support/report-fixtures.js';
 
 const CHARTS = ['spectrum', 'histogram', 'qps', 'loss', 'p99'];
 const dir = mkdtempSync(join(tmpdir(), 'dnsbench-html-'));
@@ -160,6 +160,80 @@ describe.skipIf(skipWithout('chromium'))('HTML report in chromium', () => {
       expect(after[1]!).toBeLessThan(before[1]!);
       expect(opened.problems).toEqual([]);
     });
+  });
+
+  // Issue 10 items 10 and 12: no sample shows n/a; time charts start at t=0 like the CSV; the
+  // spectrum's axis ends near the maximum; the card names never wrap, at any width.
+  describe('a target that answered nothing, a 113 ms maximum, and narrow windows', () => {
+    let report: Report;
+    let file: string;
+    beforeAll(() => {
+      const lat = Array.from({ length: 400 }, (_, i) => 800 + ((i * 7919) % 4000));
+      lat.push(113_000);
+      report = plainReport([
+        fixtureTarget(lat, { label: 'slow-tail', durationMs: 3000, counters: { lost: 0 } }),
+        { ...fixtureTarget([], { label: 'silent', counters: { lost: 50 }, port: 5400 }), server: '127.0.0.1:5400' },
+      ]);
+      file = writeReport('edge.html', report);
+    });
+
+    it('n/a for the silent target on its card and in the comparison, and the page still draws', async () => {
+      const opened = await openFile(browser, file);
+      try {
+        await opened.page.waitForFunction(`window.dnsbenchCharts && Object.keys(window.dnsbenchCharts).length === ${CHARTS.length}`);
+        expect(opened.problems).toEqual([]);
+        const card = opened.page.locator('section.card[data-target="1"]');
+        for (const f of ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean']) expect(await card.locator(`[data-field="${f}"]`).textContent(), f).toBe('n/a');
+        const row = opened.page.locator('#comparison tr[data-target="1"]');
+        for (const f of ['p50', 'p50Delta', 'p99', 'p99Delta']) expect(await row.locator(`[data-field="${f}"]`).textContent(), f).toBe('n/a');
+      } finally {
+        await opened.close();
+      }
+    });
+
+    it('time charts start at t=0 (the CSV\'s first t) and the spectrum axis ends near the 113 ms maximum', async () => {
+      const opened = await openFile(browser, file);
+      try {
+        await opened.page.waitForFunction(`window.dnsbenchCharts && Object.keys(window.dnsbenchCharts).length === ${CHARTS.length}`);
+        const x = (await opened.page.evaluate('[0,1,2].map((i) => window.dnsbenchCharts.qps.data[0][i])')) as number[];
+        expect(x).toEqual(report.targets[0]!.intervals.map((iv) => iv.t));
+        expect(x[0]).toBe(0);
+        for (const name of ['qps', 'loss', 'p99']) {
+          expect(await opened.page.evaluate(`window.dnsbenchCharts.${name}.scales.x.min`), name).toBeLessThanOrEqual(0);
+        }
+        const [min, max] = (await opened.page.evaluate('[window.dnsbenchCharts.spectrum.scales.y.min, window.dnsbenchCharts.spectrum.scales.y.max]')) as number[];
+        // Latency in ms: the axis must show 113 ms and must not run on to the next decade (1 s).
+        expect(max).toBeGreaterThanOrEqual(113);
+        expect(max).toBeLessThan(200);
+        expect(min).toBeGreaterThan(0.4);
+        expect(min).toBeLessThanOrEqual(0.8);
+      } finally {
+        await opened.close();
+      }
+    });
+
+    for (const width of [1200, 900, 700, 375]) {
+      it(`at ${width} px no card name wraps and no value spills out of its card`, async () => {
+        const opened = await openFile(browser, writeReport('fixture-cards.html', fixtureReport()), { width, height: 900 });
+        try {
+          const bad = (await opened.page.evaluate(`[...document.querySelectorAll('section.card')].flatMap((card) => {
+            const box = card.getBoundingClientRect();
+            return [...card.querySelectorAll('dt, dd')].flatMap((el) => {
+              const r = el.getBoundingClientRect();
+              const line = parseFloat(getComputedStyle(el).lineHeight);
+              const out = [];
+              if (r.height > line * 1.5) out.push(el.textContent + ' wraps (' + r.height + 'px)');
+              if (r.right > box.right + 0.5 || r.left < box.left - 0.5) out.push(el.textContent + ' spills out');
+              return out;
+            });
+          })`)) as string[];
+          expect(bad).toEqual([]);
+          expect(await opened.page.locator('section.card dt', { hasText: 'Queries per second' }).count()).toBe(3);
+        } finally {
+          await opened.close();
+        }
+      });
+    }
   });
 
   describe('hostile title and labels', () => {

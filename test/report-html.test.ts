@@ -109,10 +109,11 @@ describe('chartData', () => {
     expect(d.histogram.x.every((x, i) => i === 0 || x > d.histogram.x[i - 1]!)).toBe(true);
   });
 
-  it('time series: targets of a sequential run line up on the same interval ends', () => {
+  it('time series: start at t=0 as the CSV does, and targets of a sequential run line up on the same interval starts', () => {
     const report = fixtureReport({ mode: 'sequential' });
     const d = chartData(report);
-    expect(d.time.x).toEqual([1, 2, 2.5]);
+    expect(d.time.x).toEqual([0, 1, 2]);
+    for (const t of report.targets) expect(t.intervals.map((iv) => iv.t)).toEqual(d.time.x);
     report.targets.forEach((t, i) => {
       expect(d.time.qps[i]).toEqual(t.intervals.map((iv) => Number(iv.qps.toFixed(3))));
       expect(d.time.p99Ms[i]).toEqual(t.intervals.map((iv) => iv.latency.p99 / 1000));

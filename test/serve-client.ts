@@ -2,6 +2,7 @@
 // timeout. It binds to 127.0.0.1 only; every wait is bounded.
 import { Buffer } from 'node:buffer';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { RecordType } from 'dns-packet';
 
@@ -68,6 +69,66 @@ export class UdpClient {
 
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
+
+/** The same over one TCP connection (RFC 7766 framing): send a query, take framed replies in order. */
+export class TcpClient {
+  private readonly queue: Buffer[] = [];
+  private pending = Buffer.alloc(0);
+  private waiter: ((msg: Buffer | null) => void) | null = null;
+  closed = false;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.pending = Buffer.concat([this.pending, chunk]);
+      while (this.pending.length >= 2 && this.pending.length >= 2 + this.pending.readUInt16BE(0)) {
+        const len = this.pending.readUInt16BE(0);
+        const msg = this.pending.subarray(2, 2 + len);
+        this.pending = this.pending.subarray(2 + len);
+        if (this.waiter) {
+          const w = this.waiter;
+          this.waiter = null;
+          w(msg);
+        } else this.queue.push(msg);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => (this.closed = true));
+  }
+
+  static open(port: number): Promise<TcpClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new TcpClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(msg: Buffer): void {
+    const framed = Buffer.alloc(msg.length + 2);
+    framed.writeUInt16BE(msg.length, 0);
+    msg.copy(framed, 2);
+    this.socket.write(framed);
+  }
+
+  /** The next framed reply, or null if none arrives within `timeoutMs`. */
+  next(timeoutMs = 1000): Promise<Buffer | null> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        resolve(null);
+      }, timeoutMs);
+      this.waiter = (msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      };
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
   }
 }
 

@@ -20,7 +20,7 @@ describe('runServe', () => {
 
   it('serves the demo zone by default and logs one line saying what and where', async () => {
     const lines: string[] = [];
-    const r = await runServe({ address: '127.0.0.1', port: 0, faults: {} }, (l) => lines.push(l));
+    const r = await runServe({ cwd: process.cwd(), address: '127.0.0.1', port: 0, faults: {} }, (l) => lines.push(l));
     started.push(r);
     expect(lines).toEqual([`dnsbench serve: answering demo.test. from zones/demo.zone on 127.0.0.1:${r.port} (udp)`]);
     const client = await UdpClient.open();

@@ -90,7 +90,7 @@ const REFUSED: Array<[keyof RawCapacityOptions, string, string]> = [
 ];
 
 /** Resolve `dnsbench capacity`'s flags. Throws UsageError (exit 2). */
-export async function resolveCapacityConfig(raw: RawCapacityOptions, opts: { stdinIsTTY: boolean }): Promise<CapacityConfig> {
+export async function resolveCapacityConfig(raw: RawCapacityOptions, opts: Parameters<typeof resolveConfig>[1] & object): Promise<CapacityConfig> {
   for (const [key, flag, why] of REFUSED) {
     if (raw[key] !== undefined) throw new UsageError(`${flag} does not apply to dnsbench capacity: ${why}`);
   }

@@ -19,7 +19,8 @@ import { renderCapacityHeader, renderCapacityLine, renderCapacityRows, renderCap
 import { formatServer } from '../results/report.js';
 import type { Progress } from '../engine/session.js';
 import type { Console, StopSignal } from './console.js';
-import { SIGNAL_EXIT, stopOnSignals } from './console.js';
+import { outputWidth, SIGNAL_EXIT, stopOnSignals } from './console.js';
+import { nativeUdp } from './native.js';
 import { isHuman } from './finish.js';
 import { applyGating, emitVerdicts, gatingExitCode, worstExit } from './gating.js';
 import { writeOutputs } from './outputs.js';
@@ -70,8 +71,10 @@ interface Ctx {
 }
 
 export async function capacityCommand(raw: RawCapacityOptions, argv: string[], con: Console): Promise<number> {
-  const cc = await resolveCapacityConfig(raw, { stdinIsTTY: con.stdinIsTTY });
+  const cc = await resolveCapacityConfig(raw, { stdinIsTTY: con.stdinIsTTY, native: nativeUdp() });
   const config = cc.bench;
+  // Flags adjusted instead of refused, one dnsperf-style line each (as a run prints them).
+  if (!config.quiet) for (const w of config.warnings) con.err(`Warning: ${w}\n`);
   const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
   const command = redactArgv(argv);
   const stop = stopOnSignals(con);
@@ -104,7 +107,7 @@ export async function capacityCommand(raw: RawCapacityOptions, argv: string[], c
   }
   const judged = applyGating(report, config.gating);
   // The tail of the human view, the gate verdicts, then "Capacity: ..." as the very last line.
-  if (human) con.out(renderCapacityTail(judged));
+  if (human) con.out(renderCapacityTail(judged, outputWidth(con)));
   emitVerdicts(judged, config, con, true);
   if (human) con.out(renderCapacityLine(judged));
   writeOutputs(

@@ -1,5 +1,7 @@
 // The process boundary, as an object: commands write through it, so tests can capture output
 // and nothing below commands/ touches process.stdout, process.exit or signal handlers.
+import { DEFAULT_WIDTH } from '../report/compare-table.js';
+
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 /** 128 + the signal number: the exit code of a run stopped by that signal (README "Exit codes"). */
@@ -11,6 +13,8 @@ export interface Console {
   readonly stdin: NodeJS.ReadableStream;
   readonly stdinIsTTY: boolean;
   readonly stderrIsTTY: boolean;
+  /** Columns of the terminal stdout is on; absent or null when stdout is not a terminal. */
+  readonly stdoutColumns?: number | null;
   /**
    * Call `handler` on SIGINT, SIGTERM or SIGHUP (Ctrl-C, CI cancel, `timeout`, `docker stop`, a
    * closed terminal). The handler stays installed until the process exits.
@@ -19,13 +23,54 @@ export interface Console {
   exit(code: number): never;
 }
 
+/**
+ * A stream that may be closed by its reader (`dnsbench ... | head -1`, a terminal that went away).
+ * Node reports a failed write (EPIPE, EIO, ...) as an 'error' event, which without a listener kills
+ * the process with a stack trace and exit 1 ("a gate failed") in the middle of the run, before any
+ * file is written. Here the first error closes the stream quietly: later text to it is dropped,
+ * and the run, its files and its exit code go on unchanged (README "Exit codes").
+ */
+export class GuardedStream {
+  private closed = false;
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    stream.on('error', () => {
+      this.closed = true;
+    });
+  }
+
+  /** False once the reader has gone. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  write(text: string): void {
+    if (this.closed) return;
+    try {
+      this.stream.write(text);
+    } catch {
+      // A synchronous failure (e.g. the stream was already destroyed) means the same.
+      this.closed = true;
+    }
+  }
+}
+
+let guarded: { out: GuardedStream; err: GuardedStream } | null = null;
+
+/** process.stdout and process.stderr, each guarded once for the life of the process. */
+export function processStreams(): { out: GuardedStream; err: GuardedStream } {
+  guarded ??= { out: new GuardedStream(process.stdout), err: new GuardedStream(process.stderr) };
+  return guarded;
+}
+
 export function processConsole(): Console {
+  const { out, err } = processStreams();
   return {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: (t) => out.write(t),
+    err: (t) => err.write(t),
     stdin: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    stdoutColumns: process.stdout.isTTY === true && process.stdout.columns > 0 ? process.stdout.columns : null,
     onStop: (h) => {
       for (const s of Object.keys(SIGNAL_EXIT) as StopSignal[]) process.on(s, () => h(s));
     },
@@ -49,4 +94,14 @@ export function stopOnSignals(con: Console): { signal: AbortSignal; stoppedBy():
     } else con.exit(SIGNAL_EXIT[s]);
   });
   return { signal: abort.signal, stoppedBy: () => by };
+}
+
+/**
+ * Columns the human view is fitted to (the comparison table): the terminal's width; in a pipe or
+ * a file, $COLUMNS when it holds a number from 40 to 1000, else 100 (README "Reading the output").
+ */
+export function outputWidth(con: Pick<Console, 'stdoutColumns'>, env: NodeJS.ProcessEnv = process.env): number {
+  if (con.stdoutColumns != null && con.stdoutColumns > 0) return con.stdoutColumns;
+  const cols = Number(env['COLUMNS']);
+  return Number.isInteger(cols) && cols >= 40 && cols <= 1000 ? cols : DEFAULT_WIDTH;
 }

@@ -10,6 +10,7 @@ import type { Console } from './console.js';
 import { stopOnSignals } from './console.js';
 import { LivePrinter } from './live.js';
 import { machineInfo } from './machine.js';
+import { nativeUdp } from './native.js';
 import { exitCodeOf, finishRun } from './finish.js';
 
 /** What commander hands over for `dnsbench demo`. */
@@ -28,13 +29,13 @@ export async function demoCommand(o: RawDemoOptions, con: Console): Promise<numb
     const args = ['-s', `demo=127.0.0.1:${responder.port}`, '-d', join(PACKAGE_ROOT, 'querysets', 'demo.txt'), '-l', o.timeLimit ?? '5', '--title', 'dnsbench demo', '--json', json, '--html', html];
     const config = await resolveConfig(
       { server: [args[1]!], datafile: args[3]!, timeLimit: args[5]!, title: 'dnsbench demo', json, html, threads: '1', clients: '2' },
-      { stdinIsTTY: false },
+      { stdinIsTTY: false, native: nativeUdp() },
     );
     const querySet = await loadQuerySet(config.queryFile, config.encode);
     con.err(`dnsbench demo: ${config.timeLimitSec} s against the embedded responder (one worker thread; the responder runs in this process)\n`);
     const command = ['dnsbench', ...args];
     const stop = stopOnSignals(con);
-    const report = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, true) });
+    const report = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, true, { queries: querySet.count, signal: stop.signal }) });
     finishRun(report, config, con, false);
     return exitCodeOf(report, stop.stoppedBy());
   } finally {

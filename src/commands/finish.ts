@@ -5,7 +5,7 @@ import type { BenchConfig } from '../config.js';
 import type { Report } from '../results/report.js';
 import { renderTail } from '../report/human.js';
 import type { Console } from './console.js';
-import { SIGNAL_EXIT } from './console.js';
+import { outputWidth, SIGNAL_EXIT } from './console.js';
 import { emitVerdicts, gatingExitCode, runExitCode, worstExit } from './gating.js';
 import { writeOutputs } from './outputs.js';
 
@@ -20,7 +20,7 @@ export function isHuman(config: Pick<BenchConfig, 'quiet' | 'json'>): boolean {
 }
 
 /** After the targets' blocks: comparison and notes, the verdicts, then every output file. */
-export function finishRun(report: Report, config: BenchConfig, con: Console, afterRepeat: boolean, tail = renderTail(report)): void {
+export function finishRun(report: Report, config: BenchConfig, con: Console, afterRepeat: boolean, tail = renderTail(report, outputWidth(con))): void {
   if (isHuman(config)) con.out(tail);
   emitVerdicts(report, config, con, afterRepeat || report.notes.length > 0);
   writeOutputs(

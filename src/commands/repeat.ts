@@ -6,9 +6,10 @@ import type { QuerySet } from '../queryset/types.js';
 import type { Report } from '../results/report.js';
 import { openMeasurement } from '../measure.js';
 import { repeatSection } from '../gates/repeat.js';
-import { renderTail, renderTargetBlock, targetBanner } from '../report/human.js';
+import { blockContext, renderTail, renderTargetBlock, targetBanner } from '../report/human.js';
 import { renderRepeatSummary, renderRunSummary } from '../report/verdicts.js';
 import type { Console, StopSignal } from './console.js';
+import { outputWidth } from './console.js';
 import { applyGating, runExitCode } from './gating.js';
 import { LivePrinter } from './live.js';
 import { machineInfo } from './machine.js';
@@ -30,10 +31,10 @@ export async function runRepeated(
   try {
     for (let i = 0; i < n; i++) {
       if (human) con.out(`${i > 0 ? '\n' : ''}=== Run ${i + 1} of ${n} ===\n`);
-      const r = await m.run({ command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, human) });
+      const r = await m.run({ command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, human, { queries: querySet.count, signal: stop.signal }) });
       runs.push(r);
       const line = renderRunSummary(r, i, n);
-      if (human) con.out(`${renderTail(r)}\n${line}`);
+      if (human) con.out(`${renderTail(r, outputWidth(con))}\n${line}`);
       else if (!config.quiet) con.err(`dnsbench: ${line}`);
       const failed = runExitCode(r) === ExitCode.runFailed;
       if (failed || stop.signal.aborted) {
@@ -62,8 +63,9 @@ export async function runRepeated(
     },
     config.gating,
   );
-  const blocks = report.targets.map((t) => targetBanner(report, t) + renderTargetBlock(t, report.config.timeLimitSec)).join('');
-  const tail = `\n=== Median run: run ${medianIndex + 1} of ${runs.length} ===\n` + blocks + renderTail(report) + `\n${renderRepeatSummary(section)}`;
+  const ctx = blockContext(report);
+  const blocks = report.targets.map((t) => targetBanner(report, t) + renderTargetBlock(t, ctx)).join('');
+  const tail = `\n=== Median run: run ${medianIndex + 1} of ${runs.length} ===\n` + blocks + renderTail(report, outputWidth(con)) + `\n${renderRepeatSummary(section)}`;
   finishRun(report, config, con, true, tail);
   const worst = runs.reduce((code, r) => Math.max(code, runExitCode(r)), 0);
   const code = exitCodeOf(report, stop.stoppedBy());

@@ -2,6 +2,7 @@
 // live run. Several files are shown one after another, then every target against the first
 // (last week vs today), in text, --json, --html and --csv alike.
 import type { Console } from './console.js';
+import { outputWidth } from './console.js';
 import { loadReport } from '../results/load.js';
 import { checkFileOutput, checkWritableDir } from '../paths.js';
 import { UsageError } from '../errors.js';
@@ -33,7 +34,7 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   const quiet = o.quiet === true;
   const human = !quiet && o.json !== '-';
   // A capacity report re-renders as the live search printed it: steps, the step at capacity, "Capacity:".
-  if (human) con.out(combined.capacity !== undefined ? renderCapacity(combined) : renderHuman(combined));
+  if (human) con.out(combined.capacity !== undefined ? renderCapacity(combined, outputWidth(con)) : renderHuman(combined, outputWidth(con)));
   const capacityLast = human && combined.capacity !== undefined;
   const spread = combined.repeat !== undefined && human;
   if (spread) con.out(`${combined.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(combined.repeat!)}`);

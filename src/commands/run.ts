@@ -13,9 +13,12 @@ import { exitCodeOf, finishRun, isHuman, type RunResult } from './finish.js';
 import { applyGating } from './gating.js';
 import { LivePrinter } from './live.js';
 import { machineInfo } from './machine.js';
+import { nativeUdp } from './native.js';
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
-  const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY });
+  const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY, native: nativeUdp() });
+  // dnsperf's kind of warning, one line each on stderr, for every flag adjusted instead of refused.
+  if (!config.quiet) for (const w of config.warnings) con.err(`Warning: ${w}\n`);
   const capacityGate = config.gating.gates.find((g) => g.metric.kind === 'capacity');
   if (capacityGate) throw new UsageError(`--gate "${capacityGate.expression}": capacity is measured by dnsbench capacity, not by a run (see dnsbench capacity --help)`);
   const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
@@ -25,7 +28,7 @@ export async function runCommand(raw: RawRunOptions, argv: string[], con: Consol
   if (config.gating.repeat > 1) return (await import('./repeat.js')).runRepeated(config, querySet, command, con, stop);
   const human = isHuman(config);
   const report = applyGating(
-    await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, human) }),
+    await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, human, { queries: querySet.count, signal: stop.signal }) }),
     config.gating,
   );
   finishRun(report, config, con, false);

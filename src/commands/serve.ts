@@ -17,6 +17,8 @@ export interface RawServeOptions {
   seed?: string;
   allowNonLoopback?: boolean;
   tcp?: boolean;
+  capacity?: string;
+  capacityLatency?: string;
 }
 
 function ratio(flag: string, v: string | undefined): number {
@@ -30,6 +32,20 @@ function whole(flag: string, v: string, min: number, max: number): number {
   const n = Number(v);
   if (!/^\d+$/.test(v.trim()) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got "${v}"`);
   return n;
+}
+
+/** --capacity QPS and --capacity-latency MS (only with --capacity). */
+function capacityOptions(o: RawServeOptions): { capacity?: { qps: number; latencyMs: number } } {
+  if (o.capacity === undefined) {
+    if (o.capacityLatency !== undefined) throw new UsageError('--capacity-latency needs --capacity QPS (the limit the delay grows towards)');
+    return {};
+  }
+  const qps = whole('--capacity', o.capacity, 1, 10_000_000);
+  const latencyMs = o.capacityLatency === undefined ? 0 : Number(o.capacityLatency);
+  if (o.capacityLatency !== undefined && (o.capacityLatency.trim() === '' || !Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000)) {
+    throw new UsageError(`--capacity-latency: expected milliseconds from 0 to 60000, got "${o.capacityLatency}"`);
+  }
+  return { capacity: { qps, latencyMs } };
 }
 
 export async function serveCommand(o: RawServeOptions, con: Console): Promise<number> {
@@ -52,13 +68,17 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
       ...(o.seed !== undefined ? { seed: whole('--seed', o.seed, 0, 2 ** 32 - 1) } : {}),
       allowNonLoopback: o.allowNonLoopback === true,
       tcp: o.tcp === true,
+      ...capacityOptions(o),
     },
     (line) => con.err(line + '\n'),
   );
   con.err('dnsbench serve: Ctrl-C to stop\n');
   await new Promise<void>((resolve) => con.onStop(() => resolve()));
   const s = responder.stats();
+  const t = responder.tcpStats();
   await responder.close();
-  con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped)\n`);
+  const over = (n: number): string => (o.capacity === undefined ? '' : `, ${n} over capacity`);
+  const tcp = t === null ? '' : `; tcp: ${t.received} queries on ${t.connections} connection(s) (${t.answered} answered, ${t.dropped} dropped${over(t.overCapacity)})`;
+  con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped${over(s.overCapacity)})${tcp}\n`);
   return 0;
 }

@@ -45,6 +45,8 @@ export interface ChannelContext {
   localPort: number | null;
   /** -b in bytes, or null for the OS default. */
   bufferBytes: number | null;
+  /** The EDNS UDP payload size advertised (the largest UDP answer to expect), or null without EDNS (512). */
+  udpPayloadSize: number | null;
   /** Give up on a connection (TCP + TLS handshake) after this long, ms. */
   connectTimeoutMs: number;
   transport: WorkerTransport;
@@ -78,6 +80,13 @@ export abstract class DnsChannel {
    * connection (TCP, DoT, DoH) is down and being re-established.
    */
   limit: number;
+  /**
+   * Slow start (set by the engine for closed-loop runs): outstanding queries allowed now, which
+   * grows by one per answer up to the window, so the first burst does not overflow the server's
+   * socket buffer (knotd's default 208 KB dropped 6-30 of a 200-query first burst; dnsperf ramps
+   * too). Infinity: no ramp.
+   */
+  ramp = Infinity;
   /** TSIG and NSID, or null: a plain run pays one null check per sent query and per answer. */
   features: ChannelFeatures | null = null;
   /** --tcp-fallback, or null; only looked at when an answer has TC=1. */
@@ -174,12 +183,14 @@ export abstract class DnsChannel {
     this.owner.slotFreed(this);
   }
 
-  /** Ctrl-C: every outstanding query becomes "interrupted". */
+  /** Ctrl-C: every outstanding query becomes "interrupted" (-v: dnsperf's `> I name type`). */
   interruptAll(): void {
     const t = this.table;
+    const now = this.now();
     for (let id = t.oldest(); id !== -1; id = t.oldest()) {
       t.release(id, FREE);
       this.recorder.interrupted(t.sentAt[id]!);
+      if (this.owner.verbose) this.owner.verbose(this, 'interrupted', t.query[id]!, now - t.sentAt[id]!);
     }
   }
 

@@ -23,8 +23,33 @@ export function questionText(q: QueryViews, queryIndex: number): string {
   return `${labels.length === 0 ? '.' : labels.join('.')} ${typeToMnemonic(qtype)}`;
 }
 
-/** `> NOERROR www.example.com A 0.000231` (dnsperf -v style; latency in seconds). */
+/**
+ * One -v line in dnsperf's format (src/dnsperf.c: do_recv, process_timeouts, cancel_queries):
+ * - an answer: `> NOERROR www.example.com A 0.000231` (RCODE name, the query, latency in s.µs);
+ * - a timeout: `> T www.example.com A`; a query outstanding at Ctrl-C: `> I www.example.com A`.
+ * dnsperf prints the input line as written; we print the query in presentation form ("name
+ * type", no trailing dot), which is the same line for a file in that form. Outcomes dnsperf does
+ * not have keep the shape: `> TRUNCATED name type 0.000231` (a TC=1 answer, counted lost) and
+ * `> ABORTED name type` (its TCP, DoT or DoH connection closed under it).
+ * `outcome`: an RCODE number as a string, or 'timeout' | 'interrupted' | 'truncated' | 'aborted'.
+ */
 export function describeQuery(q: QueryViews, queryIndex: number, outcome: string, latencyMs: number): string {
-  const label = /^\d+$/.test(outcome) ? rcodeName(Number(outcome)) : outcome.toUpperCase();
-  return `> ${label} ${questionText(q, queryIndex)} ${(latencyMs / 1000).toFixed(6)}`;
+  const query = questionText(q, queryIndex);
+  if (/^\d+$/.test(outcome)) return `> ${rcodeName(Number(outcome))} ${query} ${secondsOf(latencyMs)}`;
+  switch (outcome) {
+    case 'timeout':
+      return `> T ${query}`;
+    case 'interrupted':
+      return `> I ${query}`;
+    case 'truncated':
+      return `> TRUNCATED ${query} ${secondsOf(latencyMs)}`;
+    default:
+      return `> ${outcome.toUpperCase()} ${query}`;
+  }
+}
+
+/** Milliseconds as dnsperf's `%u.%06u` seconds (whole microseconds, truncated). */
+function secondsOf(ms: number): string {
+  const us = Math.max(0, Math.floor(ms * 1000));
+  return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
 }

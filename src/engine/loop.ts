@@ -23,6 +23,8 @@ import './transports/builtin.js';
 
 /** Queries taken from the shared sequence at a time (one atomic add per chunk, not per query). */
 const CHUNK = 64;
+/** Each channel's first burst (closed loop): then +1 per answer up to its window (slow start). */
+const INITIAL_RAMP = 32;
 
 /** What a loop asks of its host. */
 export interface LoopHost {
@@ -96,6 +98,8 @@ export class EngineLoop implements ChannelOwner {
   private blockedDue = new Float64Array(0);
   /** Clock time a due query first found every window full, or -1. */
   private blockedSince = new Float64Array(0);
+  /** The due time the next query sent is charged from (a full window made it wait), or -1. */
+  private chargeFrom = new Float64Array(0);
   /** Per target: the channel to try first (round-robin over the target's sockets). */
   private rr = new Int32Array(0);
 
@@ -140,7 +144,7 @@ export class EngineLoop implements ChannelOwner {
         const localAddress = n === 0 ? null : c.localAddresses[(s.firstSocket + k) % n]!;
         const ctx: ChannelContext = {
           target, targetIndex: t, window: s.socketWindows[k]!, localAddress, localPort: port,
-          bufferBytes: c.bufferBytes, connectTimeoutMs: c.timeoutMs, transport: tr, q: this.q,
+          bufferBytes: c.bufferBytes, udpPayloadSize: c.encode.edns?.udpSize ?? null, connectTimeoutMs: c.timeoutMs, transport: tr, q: this.q,
           recorder: first[t]!, owner: this, now: this.now,
         };
         const ch = await open(ctx);
@@ -184,11 +188,15 @@ export class EngineLoop implements ChannelOwner {
     this.rr = new Int32Array(n);
     this.blockedSince = new Float64Array(n).fill(-1);
     this.blockedDue = new Float64Array(n).fill(-1);
+    this.chargeFrom = new Float64Array(n).fill(-1);
     const now = run.startAt;
-    this.endAt = run.timeLimitMs === null ? Infinity : now + run.timeLimitMs;
+    // -l counts from when this loop can first send: a wake-up a few ms after startAt must not eat
+    // a short limit (-l 0.001 sent nothing; dnsperf's clock starts as its send loop does).
+    this.endAt = run.timeLimitMs === null ? Infinity : Math.max(now, this.now()) + run.timeLimitMs;
     if (this.endAt !== Infinity) this.host.wakeAt(this, this.endAt);
     if (run.rate === null) {
       this.periodMs = 0;
+      for (const ch of this.channels) ch.ramp = Math.min(ch.window, INITIAL_RAMP);
       this.fillAll();
     } else if (run.rate <= 0) {
       // More loops than queries per second: this one sends nothing (the others carry the rate).
@@ -255,7 +263,8 @@ export class EngineLoop implements ChannelOwner {
     for (const leg of this.legs) leg.close();
   }
 
-  slotFreed(_channel: DnsChannel): void {
+  slotFreed(channel: DnsChannel): void {
+    if (channel.ramp < channel.window) channel.ramp++;
     // Refill once per event-loop turn, after every answer libuv had ready has been read, rather
     // than one query per answer: the server then receives queries in bursts it can batch
     // (knotd's recvmmsg), and the time-limit check is paid once per burst. Measured against
@@ -278,7 +287,7 @@ export class EngineLoop implements ChannelOwner {
     for (let more = true; more && this.sending; ) {
       more = false;
       for (const ch of this.channels) {
-        if (ch.inflight >= ch.limit) continue;
+        if (ch.inflight >= ch.limit || ch.inflight >= ch.ramp) continue;
         const qi = this.nextQuery(ch.target);
         if (qi < 0) continue;
         ch.send(qi, -1);
@@ -319,37 +328,38 @@ export class EngineLoop implements ChannelOwner {
           }
           continue;
         }
-        const qi = this.nextQuery(t);
-        if (qi < 0) continue;
         const rec = this.recorders[t]!;
-        const blocked = this.blockedSince[t]! >= 0;
-        const chargedFrom = blocked ? this.blockedDue[t]! : -1;
-        if (blocked) {
+        if (this.blockedSince[t]! >= 0) {
+          // A slot is free again: the wait since the first blocked due time is the server's doing,
+          // charged to the next query sent (coordinated omission), whenever its slot comes.
           rec.windowFullMs += now - this.blockedSince[t]!;
           this.blockedSince[t] = -1;
-          due = this.blockedDue[t]!;
+          this.chargeFrom[t] = this.blockedDue[t]!;
         }
-        const lag = now - due;
-        if (lag > H) {
-          // Too late to send on schedule (the window held it, or this loop was late): resume the
-          // schedule from now and count the whole slots that were missed.
-          if (this.rampMs === 0) {
-            const missed = Math.floor((now - due) / P);
-            if (missed > 0) rec.skip(missed, blocked);
-            this.base[t] = now - (t / n) * P;
-            this.slot[t] = 0;
-          } else {
-            // A ramp's schedule cannot shift (the rate belongs to the time): jump to the first
-            // slot due at or after now; the ones in between were missed.
-            const k = Math.max(this.slot[t]! + 1, Math.ceil(this.rampSlotsBy(now) - t / n));
-            rec.skip(k - this.slot[t]!, blocked);
-            this.slot[t] = k;
+        if (now - due > H) {
+          // Too late to send on schedule (the window held it, or this loop was late): every slot
+          // more than the horizon late is skipped and counted; the schedule keeps its grid, so
+          // what is sent is always within H of its due time and no 100 ms carries a burst.
+          // On a ramp the grid is the ramp's: the first slot due within the horizon of now.
+          const missed =
+            this.rampMs === 0
+              ? Math.floor((now - due - H) / P) + 1
+              : Math.max(1, Math.ceil(this.rampSlotsBy(now - H) - t / n) - this.slot[t]!);
+          rec.skip(missed, this.chargeFrom[t]! >= 0);
+          this.slot[t] = this.slot[t]! + missed;
+          due = this.dueAt(t, this.slot[t]! + t / n);
+          this.nextDueAt[t] = due;
+          if (due > now) {
+            // The next slot on the grid is still to come (the period is longer than the horizon).
+            if (due < wake) wake = due;
+            continue;
           }
-          due = now;
         }
-        ch.send(qi, chargedFrom);
-        // The generator's own timeliness; a wait the server's window caused is not its lag.
-        if (!blocked) rec.paced(lag);
+        const qi = this.nextQuery(t);
+        if (qi < 0) continue;
+        ch.send(qi, this.chargeFrom[t]!);
+        this.chargeFrom[t] = -1;
+        rec.paced(now - due);
         const k = this.slot[t]! + 1;
         this.slot[t] = k;
         this.nextDueAt[t] = this.dueAt(t, k + t / n);
@@ -358,28 +368,6 @@ export class EngineLoop implements ChannelOwner {
       now = this.now();
     }
     if (this.sending && wake !== Infinity) this.host.wakeAt(this, wake);
-  }
-
-  /**
-   * Clock time at which slot position x is due (target t's k-th slot is x = k + t/n, the
-   * round-robin stream). Constant rate: base + x periods. Ramp: the rate at time τ after the start
-   * is r(τ) = R τ / T (R = 1/periodMs, T = rampMs), so N(τ) = R τ² / 2T slots are due by τ ≤ T
-   * and R T / 2 + R (τ - T) after; this is N's inverse.
-   */
-  private dueAt(t: number, x: number): number {
-    if (this.rampMs === 0) return this.base[t]! + x * this.periodMs;
-    const R = 1 / this.periodMs;
-    const T = this.rampMs;
-    const half = (R * T) / 2;
-    return this.rampStart + (x <= half ? Math.sqrt((2 * T * x) / R) : T + (x - half) / R);
-  }
-
-  /** Ramp: slot positions due by clock time `at` (N above; the inverse of dueAt). */
-  private rampSlotsBy(at: number): number {
-    const R = 1 / this.periodMs;
-    const T = this.rampMs;
-    const tau = Math.max(0, at - this.rampStart);
-    return tau <= T ? (R * tau * tau) / (2 * T) : (R * T) / 2 + R * (tau - T);
   }
 
   /** The target's next channel with a free slot (round-robin), or undefined when all are full. */
@@ -417,6 +405,28 @@ export class EngineLoop implements ChannelOwner {
     return k % this.common.queries.count;
   }
 
+  /**
+   * Clock time at which slot position x is due (target t's k-th slot is x = k + t/n, the
+   * round-robin stream). Constant rate: base + x periods. Ramp: the rate at time τ after the start
+   * is r(τ) = R τ / T (R = 1/periodMs, T = rampMs), so N(τ) = R τ² / 2T slots are due by τ ≤ T
+   * and R T / 2 + R (τ - T) after; this is N's inverse.
+   */
+  private dueAt(t: number, x: number): number {
+    if (this.rampMs === 0) return this.base[t]! + x * this.periodMs;
+    const R = 1 / this.periodMs;
+    const T = this.rampMs;
+    const half = (R * T) / 2;
+    return this.rampStart + (x <= half ? Math.sqrt((2 * T * x) / R) : T + (x - half) / R);
+  }
+
+  /** Ramp: slot positions due by clock time `at` (N above; the inverse of dueAt). */
+  private rampSlotsBy(at: number): number {
+    const R = 1 / this.periodMs;
+    const T = this.rampMs;
+    const tau = Math.max(0, at - this.rampStart);
+    return tau <= T ? (R * tau * tau) / (2 * T) : (R * T) / 2 + R * (tau - T);
+  }
+
   /** Target t has sent its share (-n passes); sending ends when every target has. */
   private stopTarget(t: number, now: number): void {
     if (this.targetSending[t] === 0) return;
@@ -430,14 +440,20 @@ export class EngineLoop implements ChannelOwner {
     this.sending = false;
     this.sendEndedAt = now;
     for (let t = 0; t < this.targetCount; t++) {
-      if (this.targetSending[t] === 1) this.stopTarget(t, now);
-      // A window still full when sending ends was full until now, and every slot due since the
-      // first blocked one was missed.
-      if (this.periodMs > 0 && this.periodMs !== Infinity && this.blockedSince[t]! >= 0) {
+      // A target that had sent all its queries (-n) had no more slots to miss.
+      const wasSending = this.targetSending[t] === 1;
+      if (wasSending) this.stopTarget(t, now);
+      // Every slot due by the end of the schedule and not sent was missed: those a full window
+      // held back (it was full until now), or those this loop was too late for.
+      const P = this.periodMs;
+      if (wasSending && P > 0 && P !== Infinity) {
+        const end = Math.min(now, this.endAt);
         const rec = this.recorders[t]!;
-        rec.windowFullMs += now - this.blockedSince[t]!;
-        const missed = this.rampMs === 0 ? (now - this.blockedDue[t]!) / this.periodMs : this.rampSlotsBy(now) - this.rampSlotsBy(this.blockedDue[t]!);
-        rec.skip(Math.floor(missed) + 1, true);
+        const blocked = this.blockedSince[t]! >= 0;
+        if (blocked) rec.windowFullMs += now - this.blockedSince[t]!;
+        const from = blocked ? this.blockedDue[t]! : this.nextDueAt[t]!;
+        const slots = this.rampMs === 0 ? (end - from) / P : this.rampSlotsBy(end) - this.rampSlotsBy(from);
+        if (from < end) rec.skip(Math.floor(slots) + 1, blocked);
         this.blockedSince[t] = -1;
       }
     }

@@ -26,7 +26,7 @@ export interface WorkerTransport {
   tls: { insecure: boolean; ca: string | null; sni: string | null };
   /** DoH request shape (RFC 8484). */
   doh: { path: string; authority: string | null; method: 'GET' | 'POST' };
-  /** UDP I/O: 'native' (sendmmsg/recvmmsg addon) or 'dgram' (Node's sockets). */
+  /** UDP I/O: 'native' (sendmmsg/recvmmsg addon, engine/transports/native-udp.ts) or 'dgram' (Node's sockets). */
   io?: 'native' | 'dgram';
 }
 
@@ -56,6 +56,8 @@ export interface HostSetup {
   transport: WorkerTransport;
   verbose: boolean;
   encode: EncodeOptions;
+  /** The native addon to load in the worker (its precise timer, and the native UDP path when io is 'native'), or null. */
+  nativePath: string | null;
   queries: {
     count: number;
     wire: SharedArrayBuffer;

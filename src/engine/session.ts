@@ -28,6 +28,8 @@ export interface SessionSpec {
   transport: WorkerTransport;
   verbose: boolean;
   encode: EncodeOptions;
+  /** The native addon's path (precise timers; native UDP when transport.io is 'native'), or null. */
+  nativePath: string | null;
   /** Worker threads to spread the loops over; default min(loops, available cores). */
   workers?: number;
 }
@@ -116,6 +118,7 @@ export async function openSession(spec: SessionSpec): Promise<EngineSession> {
       transport: spec.transport,
       verbose: spec.verbose,
       encode: spec.encode,
+      nativePath: spec.nativePath,
       queries: {
         count: spec.querySet.count,
         wire: spec.querySet.wire,

@@ -6,16 +6,24 @@ import { WorkerHost } from './host.js';
 import type { FromWorker, HostSetup, ToWorker } from './protocol.js';
 import { engineTimers } from './precise-timers.js';
 import { ConnectError } from './transports/tcp.js';
+import { loadNativeUdpAt } from './native/addon.js';
+import { registerNativeUdp } from './transports/native-udp.js';
 
 const port = parentPort!;
 const post = (msg: FromWorker): void => port.postMessage(msg);
-const host = new WorkerHost(workerData as HostSetup, post, { timers: engineTimers(), toEpochMs, fromEpochMs });
+const setup = workerData as HostSetup;
+// The main thread chose the native path (and checked the build); load it here too.
+const addon = setup.nativePath === null ? null : loadNativeUdpAt(setup.nativePath);
+if (addon !== null && setup.transport.io === 'native') registerNativeUdp(addon);
+const timers = engineTimers(addon);
+const host = new WorkerHost(setup, post, { timers, toEpochMs, fromEpochMs });
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'run') host.run(msg.spec);
   else if (msg.type === 'interrupt') host.interrupt(msg.run);
   else if (msg.type === 'close') {
     host.close();
+    addon?.timerClose();
     post({ type: 'closed' });
     port.close();
   }

@@ -2,6 +2,7 @@
 // over the queries (query i gets subnet i mod k) and a query-file line may name its own subnet in a
 // third column (`ecs=198.51.100.0/24`). The hot path never sees any of this: the option is part of
 // the pre-encoded message.
+import { terminalToken } from '../report/escape.js';
 import { isIP } from 'node:net';
 
 /** RFC 7871 section 6: option code 8. */
@@ -19,11 +20,11 @@ export function encodeEcs(text: string): Uint8Array | string {
   const slash = text.indexOf('/');
   const address = slash < 0 ? text : text.slice(0, slash);
   const family = isIP(address);
-  if (family === 0) return `"${text}" is not an IPv4 or IPv6 subnet (expected e.g. 198.51.100.0/24 or 2001:db8::/56)`;
+  if (family === 0) return `"${terminalToken(text)}" is not an IPv4 or IPv6 subnet (expected e.g. 198.51.100.0/24 or 2001:db8::/56)`;
   const maxPrefix = family === 4 ? 32 : 128;
   const prefixText = slash < 0 ? String(maxPrefix) : text.slice(slash + 1);
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= maxPrefix)) return `"${text}": prefix length must be 0 to ${maxPrefix}`;
+  if (!(prefix >= 0 && prefix <= maxPrefix)) return `"${terminalToken(text)}": prefix length must be 0 to ${maxPrefix}`;
   const full = family === 4 ? ipv4Bytes(address) : ipv6Bytes(address);
   const n = Math.ceil(prefix / 8);
   const out = new Uint8Array(4 + 4 + n);

@@ -5,6 +5,7 @@
 // everyone else. Both accept what dnsperf rejects (CRLF, leading whitespace) and decode `\DDD` in
 // decimal as RFC 1035 section 5.1 says (dnsperf decodes it in base 7).
 
+import { terminalToken } from '../report/escape.js';
 import type { QuerySpec } from './types.js';
 import { typeFromMnemonic } from './rrtypes.js';
 
@@ -77,7 +78,7 @@ export class LineScanner {
     while (j < end && !isBlank(src[j])) j++;
     const qtype = this.lookupType(src, i, j);
     if (qtype === undefined) {
-      const token = utf8.decode(src.subarray(i, j));
+      const token = shownToken(src, i, j);
       const hint = /^type[0-9]+$/i.test(token) ? ' (TYPEnnn must be 0..65535)' : '';
       return this.fail(`unknown query type "${token}"${hint}`);
     }
@@ -186,9 +187,7 @@ export class LineScanner {
     while (tokenEnd < end && !isBlank(src[tokenEnd])) {
       tokenEnd += src[tokenEnd] === BACKSLASH ? 2 : 1;
     }
-    let shown = utf8.decode(src.subarray(tokenStart, Math.min(tokenEnd, end)));
-    if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
-    this.fail(`${why} in name "${shown}"`);
+    this.fail(`${why} in name "${shownToken(src, tokenStart, Math.min(tokenEnd, end))}"`);
     return -1;
   }
 
@@ -222,4 +221,17 @@ export function parseQueryLine(text: string, line: number): ParsedLine {
     spec: { qname: scanner.name.slice(0, scanner.nameLength), qtype: scanner.qtype, line },
     extra: rest.split(/[ \t]+/).filter((t) => t !== ''),
   };
+}
+
+/** Longest part of a token from the file quoted in an error, in bytes. */
+const SHOWN_BYTES = 60;
+
+/**
+ * A token of the query file as quoted in an error: at most SHOWN_BYTES of it decoded (a 10 MB
+ * token is never decoded whole), control characters escaped, and how much was left out.
+ */
+export function shownToken(src: Uint8Array, start: number, end: number): string {
+  const long = end - start > SHOWN_BYTES;
+  const shown = terminalToken(utf8.decode(src.subarray(start, long ? start + SHOWN_BYTES : end)), 4 * SHOWN_BYTES);
+  return long ? `${shown}…[+${end - start - SHOWN_BYTES} bytes]` : shown;
 }

@@ -4,10 +4,11 @@
 // grep queryperf's "Queries per second"). Pure: sections of a Report in, text out.
 import type { CapacityFigures, CapacitySection, CapacityStep, CapacityWindow, Report } from '../results/report.js';
 import { formatCount, formatUs } from './format.js';
-import { renderTail, renderTargetBlock, targetBanner } from './human.js';
+import { blockContext, DEFAULT_WIDTH, renderTail, renderTargetBlock, targetBanner } from './human.js';
+import { terminalText, terminalToken } from './escape.js';
 
-/** Text from outside (labels, servers) without control characters, so it cannot move the cursor. */
-const plain = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+/** Text from outside (labels, servers, saved reasons) shown, never obeyed, by a terminal. */
+const plain = (s: string): string => terminalText(s);
 
 /** What the header needs (known before the first step). */
 export type CapacityPlan = Pick<CapacitySection, 'method' | 'slo' | 'sloParts' | 'target' | 'settings'> & { server: string; others: string[] };
@@ -16,7 +17,7 @@ export type CapacityPlan = Pick<CapacitySection, 'method' | 'slo' | 'sloParts' |
 export function renderCapacityHeader(p: CapacityPlan): string {
   const s = p.settings;
   const slo = p.sloParts.join(', ');
-  let out = `Capacity ${p.method === 'ramp' ? 'ramp' : 'search'} on ${plain(p.target)} (${plain(p.server)}) for ${slo}\n`;
+  let out = `Capacity ${p.method === 'ramp' ? 'ramp' : 'search'} on ${terminalToken(p.target)} (${terminalToken(p.server)}) for ${plain(slo)}\n`;
   if (p.method === 'ramp') {
     out += `  the rate rises from 0 to ${formatCount(s.maxQps ?? 0)} qps over ${s.rampTimeSec} s; each ${s.windowSec} s window (sliding) is checked against the SLO\n`;
   } else {
@@ -26,7 +27,7 @@ export function renderCapacityHeader(p: CapacityPlan): string {
       `from ${formatCount(s.startQps ?? 0)} qps x${s.factor} until a step fails, then halving the gap to ${trimNum(s.precisionPct ?? 0)}%` +
       `${s.maxQps !== null ? `, at most ${formatCount(s.maxQps)} qps` : ''}\n`;
   }
-  if (p.others.length > 0) out += `  also measured at the same steps: ${p.others.map(plain).join(', ')}\n`;
+  if (p.others.length > 0) out += `  also measured at the same steps: ${p.others.map((o) => terminalToken(o)).join(', ')}\n`;
   return out + '\n' + tableHead(p.method) + '\n';
 }
 
@@ -103,14 +104,14 @@ export function renderCapacityRows(c: CapacitySection): string {
 
 /** The last line of the human view (after any gate verdicts). */
 export function renderCapacityLine(report: Report): string {
-  return `Capacity: ${report.capacity!.summary}\n`;
+  return `Capacity: ${plain(report.capacity!.summary)}\n`;
 }
 
 /**
  * After the table: the full results of the step at capacity (the report's targets) and the notes.
  * Gate verdicts, then renderCapacityLine, follow.
  */
-export function renderCapacityTail(report: Report): string {
+export function renderCapacityTail(report: Report, width = DEFAULT_WIDTH): string {
   const c = report.capacity!;
   let out = '\n';
   if (c.method === 'ramp') out += `=== The whole ramp: 0 to ${formatCount(c.settings.maxQps ?? 0)} qps over ${c.settings.rampTimeSec} s ===\n`;
@@ -122,17 +123,18 @@ export function renderCapacityTail(report: Report): string {
       out += `=== Step ${s.step}: ${formatCount(s.offeredQps)} qps, ${at} ===\n`;
     }
   }
-  for (const t of report.targets) out += targetBanner(report, t) + renderTargetBlock(t, report.config.timeLimitSec);
-  return out + renderTail(report);
+  const ctx = blockContext(report);
+  for (const t of report.targets) out += targetBanner(report, t) + renderTargetBlock(t, ctx);
+  return out + renderTail(report, width);
 }
 
 /** A saved capacity report's human view up to the verdicts (`dnsbench report`), as the live run printed it. */
-export function renderCapacity(report: Report): string {
+export function renderCapacity(report: Report, width = DEFAULT_WIDTH): string {
   const c = report.capacity!;
   const first = report.targets.find((t) => t.label === c.target) ?? report.targets[0];
   const plan: CapacityPlan = {
     method: c.method, slo: c.slo, sloParts: c.sloParts, target: c.target, settings: c.settings,
     server: first?.server ?? '', others: c.targets.map((t) => t.label).filter((l) => l !== c.target),
   };
-  return renderCapacityHeader(plan) + renderCapacityRows(c) + renderCapacityTail(report);
+  return renderCapacityHeader(plan) + renderCapacityRows(c) + renderCapacityTail(report, width);
 }

@@ -18,8 +18,8 @@ export interface ChartData {
   spectrum: { x: number[]; y: Series[] };
   /** x: lower bin edge in ms (log-spaced, BINS_PER_DECADE); y: percent of the target's answers. */
   histogram: { x: number[]; y: Series[] };
-  /** x: seconds from each target's start to the interval end; y per target. lossPct: lost /
-   *  (completed + lost) of the interval. */
+  /** x: seconds from each target's start to the interval start (0 first, as the CSV's t); y per
+   *  target. lossPct: lost / (completed + lost) of the queries sent in the interval. */
   time: { x: number[]; qps: Series[]; lossPct: Series[]; p99Ms: Series[] };
   /** `dnsbench capacity`: the curve, one point per step (sorted by offered rate) or ramp window. */
   capacity?: CapacityCurve;
@@ -104,10 +104,11 @@ function histogramData(hists: Histogram[]): ChartData['histogram'] {
 }
 
 function timeData(targets: readonly TargetReport[]): ChartData['time'] {
-  // Each target's intervals are timed from its own start (sequential runs start one after another);
-  // rounding the interval ends to 10 ms lines up the same interval of different targets.
-  const end = (t: TargetReport['intervals'][number]): number => round(t.t + t.durationSec, 2);
-  const x = [...new Set(targets.flatMap((t) => t.intervals.map(end)))].sort((a, b) => a - b);
+  // Each target's intervals are timed from its own start (sequential runs start one after another).
+  // x is the interval's start, as the CSV's `t` column: the first point is t=0. Rounding to 10 ms
+  // lines up the same interval of different targets.
+  const start = (t: TargetReport['intervals'][number]): number => round(t.t, 2);
+  const x = [...new Set(targets.flatMap((t) => t.intervals.map(start)))].sort((a, b) => a - b);
   const at = new Map(x.map((v, i) => [v, i]));
   const empty = (): Series => x.map(() => null);
   const qps = targets.map(empty);
@@ -115,12 +116,12 @@ function timeData(targets: readonly TargetReport[]): ChartData['time'] {
   const p99Ms = targets.map(empty);
   targets.forEach((t, i) => {
     for (const iv of t.intervals) {
-      const j = at.get(end(iv))!;
+      const j = at.get(start(iv))!;
       qps[i]![j] = round(iv.qps, 3);
-      // Of the queries that finished in this interval (answered or given up on), the share lost:
-      // bounded by 100%, unlike lost/sent, whose lost queries were mostly sent an interval earlier.
+      // Intervals count queries by the interval they were sent in (intervalBasis 'sent'): of those
+      // that were answered or given up on, the share lost (null when none was: no sample).
       const finished = iv.counters.completed + iv.counters.lost;
-      lossPct[i]![j] = finished > 0 ? round((100 * iv.counters.lost) / finished, 4) : 0;
+      lossPct[i]![j] = finished > 0 ? round((100 * iv.counters.lost) / finished, 4) : null;
       p99Ms[i]![j] = iv.counters.completed > 0 ? iv.latency.p99 / 1000 : null;
     }
   });

@@ -6,6 +6,9 @@ import { formatCount, formatUs } from './format.js';
 
 const plain = { style: { head: [], border: [] } };
 
+/** Columns the comparison is fitted to when stdout is not a terminal (README "Reading the output"). */
+export const DEFAULT_WIDTH = 100;
+
 const signed = (n: number, digits: number): string => `${n >= 0 ? '+' : '-'}${Math.abs(n).toFixed(digits)}`;
 
 /** "-110us (-52.4%)"; "n/a" when one side answered nothing. */
@@ -45,13 +48,74 @@ export function comparisonRow(t: TargetComparison, first: boolean): Record<Compa
   };
 }
 
-export function renderComparison(c: Comparison): string {
+/** Columns of the narrower two-table layout: latency and rate first, then loss and response codes. */
+const SPLIT: ReadonlyArray<readonly ComparisonField[]> = [
+  ['label', 'qps', 'qpsRatio', 'p50', 'p50Delta', 'p99', 'p99Delta'],
+  ['label', 'loss', 'lossDelta', 'rcodes'],
+];
+
+/** The widest line of a rendered table (cli-table3 draws with one-column box characters). */
+const widthOf = (table: string): number => Math.max(0, ...table.split('\n').map((l) => l.length));
+
+function table(c: Comparison, fields: readonly ComparisonField[], wrapLast: number | null = null): string {
+  const head = comparisonHead(c);
+  const t = new Table({
+    ...plain,
+    head: fields.map((f) => head[COMPARISON_FIELDS.indexOf(f)]!),
+    // Only the response-code list can be long; wrapped at commas when the terminal is narrow.
+    ...(wrapLast === null ? {} : { colWidths: fields.map((_, i) => (i === fields.length - 1 ? wrapLast : null)), wordWrap: true, wrapOnWordBoundary: true }),
+  });
+  c.targets.forEach((target, i) => {
+    const row = comparisonRow(target, i === 0);
+    t.push(fields.map((f) => row[f]));
+  });
+  return t.toString();
+}
+
+/**
+ * One target per block, a metric per line: always narrow (the last resort on a very narrow
+ * terminal, or with long labels).
+ */
+function list(c: Comparison): string {
+  const head = comparisonHead(c);
+  const name = (f: ComparisonField): string => head[COMPARISON_FIELDS.indexOf(f)]!;
+  return c.targets
+    .map((target, i) => {
+      const row = comparisonRow(target, i === 0);
+      const values = [row.qps, row.p50, row.p99, row.loss];
+      const w = Math.max(...values.map((v) => v.length));
+      const line = (metric: string, value: string, delta: string): string => `  ${metric.padEnd(5)}  ${value.padEnd(w)}  ${delta}`;
+      return [
+        `${row.label} (${target.server})`,
+        line('qps', row.qps, `${name('qpsRatio')} ${row.qpsRatio}`),
+        line('p50', row.p50, row.p50Delta),
+        line('p99', row.p99, row.p99Delta),
+        line('lost', row.loss, row.lossDelta),
+        `  ${'codes'.padEnd(5)}  ${row.rcodes}`,
+      ].join('\n');
+    })
+    .join('\n');
+}
+
+/**
+ * The comparison, fitted to `width` columns (the terminal's, or DEFAULT_WIDTH in a pipe): one
+ * table when it fits; else two narrower tables (rate and latency, then loss and response codes,
+ * the codes wrapped when they alone are too long); else one block per target.
+ */
+export function renderComparison(c: Comparison, width = DEFAULT_WIDTH): string {
   const base = c.targets[0];
   if (base === undefined || c.targets.length < 2) return '';
-  const table = new Table({ ...plain, head: comparisonHead(c) });
-  c.targets.forEach((t, i) => {
-    const row = comparisonRow(t, i === 0);
-    table.push(COMPARISON_FIELDS.map((f) => row[f]));
-  });
-  return `Comparison against ${c.reference} (${base.server}):\n${table.toString()}\n`;
+  const title = `Comparison against ${c.reference} (${base.server}):\n`;
+  const full = table(c, COMPARISON_FIELDS);
+  if (widthOf(full) <= width) return `${title}${full}\n`;
+  const first = table(c, SPLIT[0]!);
+  let second = table(c, SPLIT[1]!);
+  if (widthOf(second) > width) {
+    // Room left for the codes: the other columns' width plus the border and padding of the last.
+    const others = widthOf(table(c, SPLIT[1]!.slice(0, -1)));
+    const room = width - others - 1;
+    second = room >= 24 ? table(c, SPLIT[1]!, room) : '';
+  }
+  if (widthOf(first) <= width && second !== '' && widthOf(second) <= width) return `${title}${first}\n${second}\n`;
+  return `${title}${list(c)}\n`;
 }

@@ -34,10 +34,8 @@ export function renderCsv(report: Report): string {
         c.completed,
         c.lost,
         fixed(iv.qps, 3),
-        iv.latency.p50,
-        iv.latency.p90,
-        iv.latency.p99,
-        iv.latency.max,
+        // An interval without an answer has no latency: empty cells (a spreadsheet skips them), not 0.
+        ...(c.completed > 0 ? [iv.latency.p50, iv.latency.p90, iv.latency.p99, iv.latency.max] : ['', '', '', '']),
         ...codes.map((k) => iv.rcodes[k] ?? 0),
       ]);
     }

@@ -52,8 +52,17 @@ export const HTML_CLIENT_JS = `(function () {
   var timeCursor = { sync: { key: 'dnsbench-time' } };
   var seconds = { label: 't (s)', value: function (u, v) { return v == null ? '--' : v.toFixed(2) + ' s'; } };
 
+  // A log scale's automatic range snaps to whole decades: a 113 ms maximum drew an axis to 1 s.
+  // The latency axes end near the data instead (a fifth of a step past either end, in log terms).
+  function logRange(u, min, max) {
+    if (min == null || max == null || !(min > 0) || !(max > 0)) return [min, max];
+    if (max / min < 1.01) return [min / 1.5, max * 1.5];
+    var pad = Math.pow(max / min, 0.04);
+    return [min / pad, max * pad];
+  }
+
   make('spectrum', {
-    scales: { x: { time: false }, y: { distr: 3 } },
+    scales: { x: { time: false }, y: { distr: 3, range: logRange } },
     series: [{ label: 'percentile', value: function (u, v) { return v == null ? '--' : ninesLabel(v); } }]
       .concat(targetSeries(function (u, v) { return fmtMs(v); })),
     axes: [
@@ -181,12 +190,13 @@ dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; 
 dl.meta dt { font-weight: 600; }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 dl.meta dd[data-field="command"] { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12.5px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 12px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap: 12px; }
 .card { border: 1px solid var(--line); border-top: 4px solid; border-radius: 6px; padding: 10px 12px; background: var(--panel); }
 .card .server { margin: 0 0 8px; color: var(--muted); font-family: ui-monospace, monospace; font-size: 12.5px; }
-.card dl { display: grid; grid-template-columns: 1fr max-content; gap: 1px 10px; margin: 0; }
-.card dt { color: var(--muted); }
-.card dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
+/* Names never wrap ("Queries per second" on one line); the values take the rest, right-aligned. */
+.card dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 1px 10px; margin: 0; }
+.card dt { color: var(--muted); white-space: nowrap; }
+.card dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .card ul.extras { margin: 8px 0 0; padding: 6px 0 0 16px; border-top: 1px solid var(--line); color: var(--muted); font-size: 12.5px; }
 ul.checks { list-style: none; padding: 0; }
 ul.checks li { padding: 3px 8px; margin: 2px 0; border-left: 4px solid #2a9d4b; font-variant-numeric: tabular-nums; }

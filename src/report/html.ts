@@ -18,6 +18,7 @@ import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
 import { HTML_CLIENT_JS, HTML_CSS } from './html-client.js';
 import { renderTransportNotes } from './transport.js';
 import { renderBaselineLines, renderGateLines } from './verdicts.js';
+import { shellCommand } from '../util/shell.js';
 
 export interface HtmlAssets {
   /** uPlot's IIFE build (defines the global uPlot). */
@@ -187,6 +188,9 @@ function capacitySection(report: Report): string {
 
 export function renderHtml(report: Report, assets: HtmlAssets): string {
   const title = report.title ?? 'dnsbench report';
+  // Reports since schema 1.2 count each outcome in the interval its query was sent in; older ones
+  // counted it when it happened. The hints say which.
+  const counted = (byEvent: string, bySend: string): string => (report.intervalBasis === 'sent' ? bySend : byEvent);
   const comparison = report.comparison;
   const client = HTML_CLIENT_JS.replace('__SPECTRUM_MAX_X__', String(SPECTRUM_MAX_X));
   const uplot = inline(assets.uplotJs, 'script');
@@ -199,7 +203,7 @@ export function renderHtml(report: Report, assets: HtmlAssets): string {
     "form-action 'none'",
   ].join('; ');
   const meta: Array<[string, string, string]> = [
-    ['command', 'Command', report.command.join(' ')],
+    ['command', 'Command', shellCommand(report.command)],
     ['date', 'Date', `${utc(report.startedAt)} – ${utc(report.endedAt)}`],
     ['machine', 'Machine', machineLine(report)],
     ['mode', 'Mode', report.targets.length > 1 ? (report.mode === 'interleave' ? 'interleaved (all targets at once)' : 'sequential (one target after another)') : 'one target'],
@@ -231,9 +235,9 @@ ${comparison && comparison.targets.length > 1 ? comparisonTable(comparison) : ''
 <noscript><p>The charts need JavaScript; the tables above and below do not.</p></noscript>
 ${chart('spectrum', 'Latency percentile spectrum', `Latency at each percentile; the x axis is logarithmic in "nines" (p90, p99, p99.9, ...). Drag to zoom, double-click to reset.`)}
 ${chart('histogram', 'Latency histogram', 'Share of answers per latency bin (10 bins per decade, log scale).')}
-${chart('qps', 'Queries per second over time', 'Answered queries per second in each interval. Drag to zoom, double-click to reset; hover for values.')}
-${chart('loss', 'Loss over time', 'Of the queries that finished in each interval (answered or timed out), the share lost.')}
-${chart('p99', 'p99 latency over time', '99th percentile latency in each interval.')}
+${chart('qps', 'Queries per second over time', `${counted('Answered queries', 'Queries sent in each interval that were answered')} per second; t is the interval start. Drag to zoom, double-click to reset; hover for values.`)}
+${chart('loss', 'Loss over time', `Of the queries ${counted('that finished in each interval', 'sent in each interval')} (answered or given up on), the share lost.`)}
+${chart('p99', 'p99 latency over time', `99th percentile latency of the queries ${counted('answered in each interval', 'sent in each interval')}.`)}
 ${rcodeTable(report.targets)}
 ${report.notes.length > 0 ? `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>` : ''}
 </main>

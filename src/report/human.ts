@@ -1,40 +1,85 @@
 // The human view of a report on a terminal: per target dnsperf's status lines and statistics
-// block (label for label, so scripts that parse dnsperf keep working), our tables and notes,
-// then the comparison and the notes of the whole run. A live run prints the same pieces as they
-// happen (commands/live.ts); `dnsbench report` prints them all at once through renderHuman.
+// block (line for line, so scripts that parse dnsperf keep working), then our own lines (title,
+// tables, notes), then the comparison and the notes of the whole run. A live run prints the same
+// pieces as they happen (commands/live.ts); `dnsbench report` prints them all at once through
+// renderHuman. With one target nothing of ours precedes or interrupts dnsperf's block. Every
+// piece escapes what came from outside (labels, titles, notes, NSIDs: src/report/terminal.ts).
 import type { Report, TargetReport } from '../results/report.js';
-import { renderComparison } from './compare-table.js';
+import { DEFAULT_WIDTH, renderComparison } from './compare-table.js';
 import { renderTables } from './table.js';
-import { renderStatistics, renderStatusFooter, renderStatusHeader, statusInfo } from './text.js';
+import { renderStatistics, renderStatusFooter, renderStatusHeader, renderTitle, statusInfo, type EndInfo } from './text.js';
 import { renderConnectionStatistics, renderTransportNotes } from './transport.js';
+import { terminalText, terminalToken } from './escape.js';
+import { forTerminal } from './terminal.js';
+
+export { DEFAULT_WIDTH };
 
 /** "=== label (server) ===" before each target when there are several (never for one: dnsperf parity). */
 export function targetBanner(report: { targets: readonly unknown[] }, t: { label: string; server: string }): string {
-  return report.targets.length > 1 ? `=== ${t.label} (${t.server}) ===\n` : '';
+  return report.targets.length > 1 ? `=== ${terminalToken(t.label)} (${terminalToken(t.server)}) ===\n` : '';
 }
 
-/** One target's results: the status footer, dnsperf's statistics block, our tables and notes. */
-export function renderTargetBlock(t: TargetReport, timeLimitSec: number | null): string {
-  return renderStatusFooter(t, timeLimitSec) + renderStatistics(t) + renderConnectionStatistics(t) + renderTables(t) + renderTransportNotes(t) + '\n';
+/** What a target's block needs besides the target: why it ended, and where the title goes. */
+export interface BlockContext extends EndInfo {
+  title: string | null;
+  /** Several targets: the title heads the run instead of following one target's block. */
+  several: boolean;
 }
 
-/** After the targets: the comparison against the first (with several) and the run's notes. */
-export function renderTail(report: Report): string {
-  let out = '';
-  if (report.comparison) out += renderComparison(report.comparison) + '\n';
+/** The block context of a saved (or just finished) report. */
+export function blockContext(report: Report): BlockContext {
+  return {
+    timeLimitSec: report.config.timeLimitSec,
+    passes: report.config.passes,
+    queries: report.querySet.count,
+    interrupted: report.notes.some((n) => n.startsWith('Interrupted')),
+    title: report.title,
+    several: report.targets.length > 1,
+  };
+}
+
+/**
+ * One target's results: the status footer and dnsperf's statistics block (with its connection
+ * statistics over TCP, DoT and DoH), then ours: the title of a one-target run, tables and notes.
+ */
+export function renderTargetBlock(target: TargetReport, ctx: BlockContext): string {
+  const t = forTerminal(target);
+  return (
+    renderStatusFooter(t, ctx) +
+    renderStatistics(t) +
+    renderConnectionStatistics(t) +
+    (ctx.several ? '' : renderTitle(ctx.title)) +
+    renderTables(t) +
+    renderTransportNotes(t) +
+    '\n'
+  );
+}
+
+/**
+ * After the targets: which I/O path ran, the comparison against the first (with several, fitted
+ * to `width` columns) and the run's notes.
+ */
+export function renderTail(saved: Report, width = DEFAULT_WIDTH): string {
+  const report = forTerminal(saved);
+  // "native", or "dgram (native addon unavailable: REASON)" (issue 9). The config is not escaped
+  // wholesale (forTerminal skips it): this one string is.
+  let out = report.config.io !== undefined ? `I/O:          ${terminalText(String(report.config.io))}\n` : '';
+  if (report.comparison) out += renderComparison(report.comparison, width) + '\n';
   for (const n of report.notes) out += `Note: ${n}\n`;
   return out;
 }
 
 /** The whole human view of a saved (or just finished) report, each target under its own heading. */
-export function renderHuman(report: Report): string {
+export function renderHuman(saved: Report, width = DEFAULT_WIDTH): string {
+  const report = forTerminal(saved);
+  const ctx = blockContext(report);
   let out = '';
   if (report.mode === 'interleave' && report.targets.length > 1) {
     // An interleaved run printed one header for all targets: so does its re-rendering.
     out += renderStatusHeader({ ...statusInfo(report, report.targets[0]!), server: report.targets.map((t) => t.server).join(', ') });
-    for (const t of report.targets) out += targetBanner(report, t) + renderTargetBlock(t, report.config.timeLimitSec);
+    for (const t of report.targets) out += targetBanner(report, t) + renderTargetBlock(t, ctx);
   } else {
-    for (const t of report.targets) out += targetBanner(report, t) + renderStatusHeader(statusInfo(report, t)) + renderTargetBlock(t, report.config.timeLimitSec);
+    for (const t of report.targets) out += targetBanner(report, t) + renderStatusHeader(statusInfo(report, t)) + renderTargetBlock(t, ctx);
   }
-  return out + renderTail(report);
+  return out + renderTail(report, width);
 }

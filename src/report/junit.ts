@@ -3,6 +3,8 @@
 // Pure: Report in, string out. Follows the common Jenkins/GitLab/GitHub reporter subset:
 // testsuites > testsuite > testcase > failure, with tests/failures/errors/skipped/time counts.
 import type { Report } from '../results/report.js';
+import { terminalText } from './escape.js';
+import { shellCommand } from '../util/shell.js';
 
 interface Case {
   classname: string;
@@ -55,6 +57,12 @@ export function junitCases(report: Report): Case[] {
   return cases;
 }
 
+/**
+ * Outside text (titles, labels, messages, the command line) in an attribute or element: one line
+ * with control characters shown visibly (CI pages and `cat` show them as they are), then XML-escaped.
+ */
+const x = (s: string): string => escapeXml(terminalText(s, 4000));
+
 export function renderJunit(report: Report): string {
   const cases = junitCases(report);
   const failures = cases.filter((c) => c.failure !== null).length;
@@ -64,24 +72,24 @@ export function renderJunit(report: Report): string {
   const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${time}"`;
   const props: Array<[string, string]> = [
     ['dnsbench.version', report.tool.version],
-    ['command', report.command.join(' ')],
+    ['command', shellCommand(report.command)],
     ['querySet', `${report.querySet.source} (${report.querySet.count} queries, sha256 ${report.querySet.sha256})`],
     ...report.targets.map((t): [string, string] => [`target.${t.label}`, t.server]),
   ];
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${escapeXml(suite)}" ${counts}>`,
-    `  <testsuite name="${escapeXml(suite)}" ${counts} timestamp="${escapeXml(report.startedAt)}" hostname="${escapeXml(report.machine.hostname)}">`,
+    `<testsuites name="${x(suite)}" ${counts}>`,
+    `  <testsuite name="${x(suite)}" ${counts} timestamp="${x(report.startedAt)}" hostname="${x(report.machine.hostname)}">`,
     '    <properties>',
-    ...props.map(([k, v]) => `      <property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`),
+    ...props.map(([k, v]) => `      <property name="${x(k)}" value="${x(v)}"/>`),
     '    </properties>',
   ];
   for (const c of cases) {
-    const open = `    <testcase classname="${escapeXml(c.classname)}" name="${escapeXml(c.name)}" time="0"`;
+    const open = `    <testcase classname="${x(c.classname)}" name="${x(c.name)}" time="0"`;
     if (c.failure === null) lines.push(`${open}/>`);
     else {
       lines.push(`${open}>`);
-      lines.push(`      <failure message="${escapeXml(c.failure.message)}" type="${escapeXml(c.failure.type)}">${escapeXml(c.failure.text)}</failure>`);
+      lines.push(`      <failure message="${x(c.failure.message)}" type="${x(c.failure.type)}">${x(c.failure.text)}</failure>`);
       lines.push('    </testcase>');
     }
   }

@@ -13,7 +13,9 @@ export function renderLatencyTable(t: TargetReport): string {
   const table = new Table({ ...plain, head: ['', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'] });
   for (const [name, l] of rows) {
     const p = l.percentiles;
-    table.push([name, formatUs(p.p50), formatUs(p.p90), formatUs(p.p99), formatUs(p['p99.9']), formatUs(l.max), formatUs(l.mean)]);
+    // No answer, no latency: "n/a", never a 0us that reads as instant answers.
+    const us = (v: number): string => (l.count > 0 ? formatUs(v) : 'n/a');
+    table.push([name, us(p.p50), us(p.p90), us(p.p99), us(p['p99.9']), us(l.max), us(l.mean)]);
   }
   let out = table.toString() + '\n';
   if (t.correctedLatency) {

@@ -4,6 +4,7 @@
 import type { Report } from '../results/report.js';
 import type { BaselineSection, GatesSection, RepeatSection } from '../results/sections.js';
 import { formatNatural, formatPct, formatUs, trimmed, unitOfMetric } from './format.js';
+import { forTerminal } from './terminal.js';
 
 /** "FAIL p99<2ms: measured 3.41ms (+1.41ms, 70.5% over)", one line per result. */
 export function renderGateLines(section: GatesSection): string {
@@ -23,8 +24,10 @@ export function hasVerdicts(report: Report): boolean {
 }
 
 /** Every verdict line, then one summary line ("Gates: 1 of 4 checks failed"); '' without checks. */
-export function renderVerdicts(report: Report): string {
-  if (!hasVerdicts(report)) return '';
+export function renderVerdicts(saved: Report): string {
+  if (!hasVerdicts(saved)) return '';
+  // Saved verdicts carry labels and messages from someone else's file.
+  const report = { ...saved, gates: forTerminal(saved.gates), baseline: forTerminal(saved.baseline) };
   let out = '';
   if (report.gates) out += renderGateLines(report.gates);
   if (report.baseline) out += renderBaselineLines(report.baseline, report.targets.length > 1);
@@ -35,7 +38,8 @@ export function renderVerdicts(report: Report): string {
 }
 
 /** The spread table of the human view: per target, each key metric's median, range and spread. */
-export function renderRepeatSummary(s: RepeatSection): string {
+export function renderRepeatSummary(saved: RepeatSection): string {
+  const s = forTerminal(saved);
   let out = `Repeat: ${s.runs} runs; gates use the median of each metric; the results above are run ${s.medianRun} (median qps)\n`;
   for (const t of s.summary) {
     if (s.summary.length > 1) out += `  ${t.label}:\n`;

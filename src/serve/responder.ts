@@ -6,7 +6,9 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RunError, UsageError } from '../errors.js';
-import { AA, RCODE, TC, buildAnswer, buildBare, buildHeaderOnly, responseLimit } from './answer.js';
+import { RCODE, buildAnswer, buildHeaderOnly, responseLimit } from './answer.js';
+import { faultyReply } from './fault-reply.js';
+import type { Capacity } from './capacity.js';
 import { FaultAction, makeFaultPlan, randomSeed, validateFaults, type FaultPlan, type Faults } from './faults.js';
 import { QueryStatus, newParsedQuery, parseQuery } from './query.js';
 import type { Zone } from './zone.js';
@@ -21,11 +23,13 @@ export interface ResponderOptions {
   faults?: Partial<Faults>;
   /** Seed for the fault draws and garbage bytes; random (and reported as Responder.seed) if omitted. */
   seed?: number;
+  /** --capacity: admission and queueing delay, shared with the TCP listener (src/serve/capacity.ts). */
+  capacity?: Capacity;
 }
 
 /**
- * Counters since start. Every received datagram lands in exactly one of answered, dropped,
- * truncated, garbage, wrongId, servfail, malformed or errors, so they add up to `received`.
+ * Counters since start. Every received datagram lands in exactly one of overCapacity, answered,
+ * dropped, truncated, garbage, wrongId, servfail, malformed or errors, so they add up to `received`.
  */
 export interface ResponderStats {
   received: number;
@@ -33,6 +37,8 @@ export interface ResponderStats {
   answered: number;
   /** Dropped by the drop fault. */
   dropped: number;
+  /** Dropped because the --capacity token bucket was empty (before any other handling). */
+  overCapacity: number;
   truncated: number;
   garbage: number;
   wrongId: number;
@@ -76,7 +82,7 @@ export async function startResponder(opts: ResponderOptions): Promise<Responder>
     // Only a performance hint; the default buffers work.
   }
 
-  const handler = new Handler(socket, opts.zone, plan);
+  const handler = new Handler(socket, opts.zone, plan, opts.capacity ?? null);
   socket.on('message', handler.onMessage);
   // Asynchronous send failures (e.g. ENOBUFS under load) arrive here; they must not kill the process.
   socket.on('error', () => void handler.stats.sendErrors++);
@@ -119,7 +125,7 @@ function bind(socket: dgram.Socket, address: string, port: number): Promise<void
 
 class Handler {
   readonly stats: ResponderStats = {
-    received: 0, answered: 0, dropped: 0, truncated: 0, garbage: 0, wrongId: 0, servfail: 0, malformed: 0, errors: 0, sendErrors: 0,
+    received: 0, overCapacity: 0, answered: 0, dropped: 0, truncated: 0, garbage: 0, wrongId: 0, servfail: 0, malformed: 0, errors: 0, sendErrors: 0,
   };
   /** Reused for every datagram: the handler is synchronous, so one parse result is live at a time. */
   private readonly query = newParsedQuery();
@@ -132,11 +138,17 @@ class Handler {
     private readonly socket: dgram.Socket,
     private readonly zone: Zone,
     private readonly plan: FaultPlan,
+    private readonly capacity: Capacity | null,
   ) {}
 
   /** Arrow property so it can be passed to socket.on without bind(). */
   readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     this.stats.received++;
+    // An overloaded server drops before it reads the query (its socket buffer is full).
+    if (this.capacity !== null && !this.capacity.admit(performance.now())) {
+      this.stats.overCapacity++;
+      return;
+    }
     try {
       this.handle(msg, rinfo);
     } catch {
@@ -170,34 +182,8 @@ class Handler {
     }
 
     const action = this.plan.active ? this.plan.draw() : FaultAction.none;
-    let reply: Buffer;
-    switch (action) {
-      case FaultAction.drop:
-        this.stats.dropped++;
-        return;
-      case FaultAction.servfail:
-        this.stats.servfail++;
-        reply = patchHeader(buildBare(msg, q, 0, RCODE.servFail), msg);
-        break;
-      case FaultAction.truncate:
-        this.stats.truncated++;
-        reply = patchHeader(buildBare(msg, q, AA | TC, RCODE.noError), msg);
-        break;
-      case FaultAction.garbage:
-        this.stats.garbage++;
-        reply = this.garbage(msg);
-        break;
-      default:
-        reply = patchHeader(this.cachedCopy(msg), msg);
-        if (action === FaultAction.wrongId) {
-          this.stats.wrongId++;
-          // Any ID but the query's: add 1..65535 modulo 2^16.
-          reply.writeUInt16BE((reply.readUInt16BE(0) + 1 + (this.plan.next() % 0xffff)) & 0xffff, 0);
-        } else {
-          this.stats.answered++;
-        }
-    }
-    this.send(reply, rinfo);
+    const reply = faultyReply(action, msg, q, this.plan, () => this.cachedCopy(msg), this.stats);
+    if (reply !== null) this.send(reply, rinfo);
   }
 
   /** A fresh copy of the cached response for this question, building it on a miss. */
@@ -218,27 +204,8 @@ class Handler {
     return out;
   }
 
-  /**
-   * Random bytes that can never decode as a DNS message: QDCOUNT is forced to 65535, more questions
-   * than fit. The query's ID is kept so the client's ID table accepts it and its parser must reject it.
-   */
-  private garbage(msg: Buffer): Buffer {
-    const length = 12 + (this.plan.next() % 100);
-    const out = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; i += 4) {
-      const r = this.plan.next();
-      for (let j = 0; j < 4 && i + j < length; j++) out[i + j] = (r >>> (j * 8)) & 0xff;
-    }
-    out[0] = msg[0]!;
-    out[1] = msg[1]!;
-    out[2] = out[2]! | 0x80;
-    out[4] = 0xff;
-    out[5] = 0xff;
-    return out;
-  }
-
   private send(reply: Buffer, rinfo: dgram.RemoteInfo): void {
-    const delayMs = this.plan.delayMs;
+    const delayMs = this.plan.delayMs + (this.capacity?.delayMs() ?? 0);
     if (delayMs <= 0) {
       this.transmit(reply, rinfo);
       return;
@@ -268,13 +235,4 @@ class Handler {
       this.stats.sendErrors++;
     }
   }
-}
-
-/** Copies the query's ID, RD and CD into a response (RFC 1035 4.1.1; RFC 4035 3.1.6 for CD). */
-function patchHeader(reply: Buffer, msg: Buffer): Buffer {
-  reply[0] = msg[0]!;
-  reply[1] = msg[1]!;
-  reply[2] = (reply[2]! & 0xfe) | (msg[2]! & 0x01);
-  reply[3] = (reply[3]! & 0xef) | (msg[3]! & 0x10);
-  return reply;
 }

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { validateFaults, type Faults } from './faults.js';
 import { startResponder, type Responder } from './responder.js';
-import { startTcpResponder } from './tcp.js';
+import { startTcpResponder, type TcpResponderStats } from './tcp.js';
+import { Capacity, describeCapacity, type CapacityOptions } from './capacity.js';
 import { loadZoneFile } from './zone.js';
 
 export interface ServeOptions {
@@ -22,6 +23,8 @@ export interface ServeOptions {
   allowNonLoopback?: boolean;
   /** --tcp: also answer over TCP on the same port (for -m tcp and --tcp-fallback). */
   tcp?: boolean;
+  /** --capacity QPS [--capacity-latency MS]: answer at most QPS queries per second, over both transports. */
+  capacity?: CapacityOptions;
 }
 
 /** The package root: src/serve/run.ts and dist/serve/run.js both sit two levels below it. */
@@ -37,7 +40,15 @@ export function isLoopback(address: string): boolean {
   return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-export async function runServe(opts: ServeOptions, log: (line: string) => void): Promise<Responder> {
+/** The running responder: the UDP side's Responder, plus the TCP side's counters when --tcp. */
+export interface ServeHandle extends Responder {
+  tcpStats(): TcpResponderStats | null;
+}
+
+/** The TCP listener's fault seed, derived from the one seed the user sees (golden-ratio mix). */
+export const tcpSeed = (seed: number): number => (seed ^ 0x9e3779b9) >>> 0;
+
+export async function runServe(opts: ServeOptions, log: (line: string) => void): Promise<ServeHandle> {
   if (isIP(opts.address) === 0) throw new UsageError(`--address must be an IP address, got '${opts.address}'`);
   // A benchmarking tool must not end up answering on a public interface by accident (e.g. 0.0.0.0).
   if (!opts.allowNonLoopback && !isLoopback(opts.address)) {
@@ -48,18 +59,23 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
   const faults = validateFaults(opts.faults);
   const zonePath = opts.zonePath ?? DEMO_ZONE;
   const zone = loadZoneFile(zonePath);
-  const udp = await startResponder({ address: opts.address, port: opts.port, zone, faults, seed: opts.seed });
-  const tcp = opts.tcp ? await startTcpResponder({ address: opts.address, port: udp.port, zone }).catch(async (e: unknown) => {
-    await udp.close();
-    throw e;
-  }) : null;
-  const responder: Responder = tcp === null ? udp : {
+  const capacity = opts.capacity ? new Capacity(opts.capacity) : undefined;
+  const udp = await startResponder({ address: opts.address, port: opts.port, zone, faults, seed: opts.seed, capacity });
+  // TCP draws its own fault sequence from the same seed, so each transport replays exactly.
+  const tcp = opts.tcp
+    ? await startTcpResponder({ address: opts.address, port: udp.port, zone, faults, seed: tcpSeed(udp.seed), capacity }).catch(async (e: unknown) => {
+        await udp.close();
+        throw e;
+      })
+    : null;
+  const responder: ServeHandle = {
     address: udp.address,
     port: udp.port,
     seed: udp.seed,
     stats: () => udp.stats(),
+    tcpStats: () => tcp?.stats() ?? null,
     close: async () => {
-      await tcp.close();
+      await tcp?.close();
       await udp.close();
     },
   };
@@ -67,7 +83,11 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
   const where = responder.address.includes(':') ? `[${responder.address}]:${responder.port}` : `${responder.address}:${responder.port}`;
   log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined, opts.cwd)} on ${where} (${tcp === null ? 'udp' : 'udp and tcp'})`);
   const active = describeFaults(faults);
-  if (active) log(`dnsbench serve: injecting faults: ${active} (seed ${responder.seed})`);
+  if (active) {
+    const udpOnly = tcp !== null && faults.truncate > 0 ? ' (truncate over UDP only: over TCP the answer is sent whole)' : '';
+    log(`dnsbench serve: injecting faults: ${active} (seed ${responder.seed})${tcp === null ? '' : ' on udp and tcp'}${udpOnly}`);
+  }
+  if (capacity) log(`dnsbench serve: ${describeCapacity(capacity)}${tcp === null ? '' : ', shared by udp and tcp'}`);
   return responder;
 }
 

@@ -160,6 +160,7 @@ export async function fakeEngine(o: {
     },
     verbose: false,
     encode: { recursionDesired: true, edns: null },
+    nativePath: null,
     queries: { count: qs.count, wire: qs.wire, offsets: qs.offsets, questionLengths: qs.questionLengths },
   };
   const messages: FromWorker[] = [];

@@ -18,12 +18,12 @@ export const NO_NATIVE_ENV = 'DNSBENCH_NO_NATIVE';
 export type NativeUdpLoad = { ok: true; addon: NativeUdpAddon; path: string } | { ok: false; reason: string };
 
 export interface NativeUdpLoadOptions {
-  /** Where DNSBENCH_NO_NATIVE is read; process.env by default. */
-  env?: NodeJS.ProcessEnv;
+  /** Where DNSBENCH_NO_NATIVE is read (the caller's process.env: this layer never reads process). */
+  env: Readonly<Record<string, string | undefined>>;
   /** The node-gyp build directory; the repo's build/ by default (tests point it elsewhere). */
   buildDir?: string;
-  /** process.platform by default. */
-  platform?: NodeJS.Platform;
+  /** The caller's process.platform. */
+  platform: string;
 }
 
 /** src/engine/native or dist/engine/native -> the package root's build/. */
@@ -40,10 +40,10 @@ const loaded = new Map<string, NativeUdpLoad>();
  * e.g. "no C compiler"), built for another ABI, or failing to load. Never throws. The switch is
  * read on every call; a successful load is cached per build directory.
  */
-export function loadNativeUdp(opts: NativeUdpLoadOptions = {}): NativeUdpLoad {
-  const platform = opts.platform ?? process.platform;
+export function loadNativeUdp(opts: NativeUdpLoadOptions): NativeUdpLoad {
+  const platform = opts.platform;
   if (platform !== 'linux') return { ok: false, reason: `not Linux (${platform})` };
-  const off = (opts.env ?? process.env)[NO_NATIVE_ENV];
+  const off = opts.env[NO_NATIVE_ENV];
   if (off !== undefined && off !== '' && off !== '0') return { ok: false, reason: `disabled by ${NO_NATIVE_ENV}=${off}` };
   const buildDir = opts.buildDir ?? DEFAULT_BUILD_DIR;
   const path = join(buildDir, ADDON_FILE);
@@ -53,6 +53,16 @@ export function loadNativeUdp(opts: NativeUdpLoadOptions = {}): NativeUdpLoad {
     loaded.set(path, result);
   }
   return result;
+}
+
+/**
+ * The addon at `path`, as a worker thread loads it once the main thread has decided on the native
+ * path (loadNativeUdp there). Throws when it cannot (a build changed under a running process).
+ */
+export function loadNativeUdpAt(path: string): NativeUdpAddon {
+  const r = tryLoad(dirname(dirname(path)), path);
+  if (!r.ok) throw new Error(`native UDP addon: ${r.reason}`);
+  return r.addon;
 }
 
 function tryLoad(buildDir: string, path: string): NativeUdpLoad {

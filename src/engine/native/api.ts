@@ -3,7 +3,7 @@
 // the types without loading anything. Linux only; see docs in each member.
 
 /** ABI_VERSION in native/addon.c: the loader refuses a build with another value. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 
 /**
  * Per received message, `metaStride` (4) doubles in `meta`, message i at i * 4:
@@ -175,4 +175,15 @@ export interface NativeUdpAddon {
   open(o: NativeUdpOpenOptions): NativeUdpSocket;
   /** CLOCK_MONOTONIC in ms: the clock of every time the addon returns (see clockOffsetMs). */
   monotonicMs(): number;
+  /**
+   * The calling thread's precise timer (native/ptimer.c: a timerfd on CLOCK_MONOTONIC watched by
+   * uv_poll): `callback` runs on this thread's loop when an armed expiry passes. Throws when this
+   * thread already has one.
+   */
+  timerStart(callback: () => void): void;
+  /** Expire at CLOCK_MONOTONIC ms (a time already past fires at once); replaces any earlier expiry. */
+  timerArm(monotonicMs: number): void;
+  timerDisarm(): void;
+  /** Release this thread's timer (idempotent). */
+  timerClose(): void;
 }

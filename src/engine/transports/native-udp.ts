@@ -1,0 +1,185 @@
+// DNS over UDP through the native addon (native/, docs/native-udp.md): the socket belongs to C.
+// Queries queue in `transmit`-free fashion (send() records the ID and query index only) and leave
+// in `flush`, once per event-loop turn, as zero-copy sendmmsg batches straight from the shared
+// query set with the 2-byte ID in its own iovec. Answers arrive by recvmmsg into a fixed ring and
+// are checked where they lie (no Buffer per answer), timed by the kernel's receive timestamp
+// (SO_TIMESTAMPNS) against a send time read in C right before each sendmmsg: the latency is the
+// server's and the network's, not the event loop's.
+import { DnsChannel, type ChannelContext } from '../channel.js';
+import { clockOffsetMs } from '../native/addon.js';
+import { FLAG_TRUNCATED, META, type NativeUdpAddon, type NativeUdpSocket } from '../native/api.js';
+import { registerTransport } from './registry.js';
+import { formatHostPort } from '../../util/hostport.js';
+
+/**
+ * Most messages per sendmmsg. Every message of one call gets the time read just before the call
+ * and the kernel sends them one after another (1-3 µs each on loopback), so the k-th is charged up
+ * to k x that much of our own sending; 32 bounds that at ~0.1 ms and costs no measurable CPU over
+ * 256 (docs/native-udp.md).
+ */
+const SEND_CAP = 32;
+/** Receive ring: messages per recvmmsg. */
+const RING_SLOTS = 64;
+
+export class NativeUdpChannel extends DnsChannel {
+  private readonly sock: NativeUdpSocket;
+  private readonly offset: number;
+  /** Queued by send(), sent by flush(): DNS IDs, query indexes, charged-from times. */
+  private pendIds: Uint16Array;
+  private pendQi: Int32Array;
+  private pendCharged: Float64Array;
+  private pendN = 0;
+  private readonly sentAt: Float64Array;
+  private blocked = false;
+  private readonly ring: Uint8Array;
+  private readonly meta: Float64Array;
+  private readonly slotSize: number;
+  private readonly local: string;
+  private readonly remote: string;
+  private closed = false;
+
+  constructor(addon: NativeUdpAddon, ctx: ChannelContext) {
+    super(ctx);
+    const { target } = ctx;
+    this.sock = addon.open({
+      family: target.family,
+      host: target.host,
+      port: target.port,
+      localAddress: ctx.localAddress,
+      localPort: ctx.localPort,
+      bufferBytes: ctx.bufferBytes,
+      connect: true,
+      sendCap: SEND_CAP,
+    });
+    this.offset = clockOffsetMs(addon);
+    this.sock.setQueries(new Uint8Array(ctx.q.wire.buffer, ctx.q.wire.byteOffset, ctx.q.wire.length), ctx.q.offsets);
+    const cap = Math.min(65536, Math.max(ctx.window, 1));
+    this.pendIds = new Uint16Array(cap);
+    this.pendQi = new Int32Array(cap);
+    this.pendCharged = new Float64Array(cap);
+    this.sentAt = new Float64Array(cap);
+    // A slot holds the largest answer a client may get: 512 without EDNS, the advertised size with it.
+    this.slotSize = Math.max(512, Math.min(65535, ctx.udpPayloadSize ?? 512));
+    this.ring = new Uint8Array(RING_SLOTS * this.slotSize);
+    this.meta = new Float64Array(RING_SLOTS * META.stride);
+    const l = this.sock.local();
+    this.local = formatHostPort(l.address, l.port);
+    this.remote = formatHostPort(target.host, target.port);
+    ctx.recorder.sources.add(this.local);
+    this.sock.start({
+      ring: this.ring,
+      slotSize: this.slotSize,
+      slots: RING_SLOTS,
+      meta: this.meta,
+      onReadable: (n) => this.onReadable(n),
+      onWritable: () => {
+        this.blocked = false;
+        this.flush();
+      },
+      onError: (_code, _address, count) => this.recorder.event('socketErrors', this.now(), count),
+    });
+  }
+
+  endpoints(): { local: string; remote: string } {
+    return { local: this.local, remote: this.remote };
+  }
+
+  /**
+   * Queue query `queryIndex`; it leaves in flush(). Signed queries (-y) are built per query in
+   * JavaScript and go through transmit()/sendRaw instead.
+   */
+  override send(queryIndex: number, chargedFrom: number): void {
+    if (this.features !== null) return super.send(queryIndex, chargedFrom);
+    const t = this.table;
+    const id = t.acquire();
+    t.query[id] = queryIndex;
+    // Not on the wire yet: the send time is set in flush(); until then the sweep sees "now".
+    t.sentAt[id] = this.now();
+    if (this.pendN === this.pendIds.length) this.grow();
+    const n = this.pendN++;
+    this.pendIds[n] = id;
+    this.pendQi[n] = queryIndex;
+    this.pendCharged[n] = chargedFrom;
+  }
+
+  private grow(): void {
+    const size = Math.min(65536, this.pendIds.length * 2);
+    const ids = new Uint16Array(size);
+    ids.set(this.pendIds);
+    const qi = new Int32Array(size);
+    qi.set(this.pendQi);
+    const ch = new Float64Array(size);
+    ch.set(this.pendCharged);
+    this.pendIds = ids;
+    this.pendQi = qi;
+    this.pendCharged = ch;
+  }
+
+  override flush(): void {
+    if (this.pendN === 0 || this.blocked || this.closed) return;
+    const n = this.pendN;
+    const sentAt = this.sentAt.length >= n ? this.sentAt : new Float64Array(n);
+    const done = this.sock.sendBatch(this.pendIds, this.pendQi, n, sentAt);
+    const t = this.table;
+    const offsets = this.q.offsets;
+    for (let i = 0; i < done; i++) {
+      const id = this.pendIds[i]!;
+      const at = sentAt[i]!;
+      if (at < 0) {
+        // The kernel refused this one message (-errno): it never left, so it is not sent.
+        t.release(id, 0);
+        this.recorder.event('socketErrors', this.now());
+        this.owner.slotFreed(this);
+        continue;
+      }
+      const now = at + this.offset;
+      t.sentAt[id] = now;
+      const charged = this.pendCharged[i]!;
+      t.intendedAt[id] = charged < 0 ? now : charged;
+      const qi = this.pendQi[i]!;
+      this.recorder.sent(now, offsets[qi + 1]! - offsets[qi]!);
+    }
+    if (done < n) {
+      // EAGAIN/ENOBUFS: the rest waits for onWritable, in order.
+      this.pendIds.copyWithin(0, done, n);
+      this.pendQi.copyWithin(0, done, n);
+      this.pendCharged.copyWithin(0, done, n);
+      this.blocked = true;
+    }
+    this.pendN = n - done;
+  }
+
+  /** Signed queries (built per query in JavaScript): one sendRaw each. */
+  protected transmit(msg: Buffer, id: number): void {
+    const at = this.sock.sendRaw(msg);
+    if (at >= 0) this.table.sentAt[id] = at + this.offset;
+    else this.recorder.event('socketErrors', this.now());
+  }
+
+  private onReadable(n: number): void {
+    const meta = this.meta;
+    const size = this.slotSize;
+    for (let i = 0; i < n; i++) {
+      const m = i * META.stride;
+      const len = meta[m + META.length]!;
+      const at = meta[m + META.arrival]! + this.offset;
+      // Cut by the slot: not a whole message, so not an answer.
+      if ((meta[m + META.flags]! & FLAG_TRUNCATED) !== 0) {
+        this.recorder.event('malformed', at);
+        continue;
+      }
+      this.deliver(this.ring, i * size, len, at);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.close();
+  }
+}
+
+/** Register the native path under 'native-udp' for this thread's loaded addon. */
+export function registerNativeUdp(addon: NativeUdpAddon): void {
+  registerTransport('native-udp', async (ctx) => new NativeUdpChannel(addon, ctx));
+}

@@ -1,0 +1,96 @@
+// Both UDP I/O paths, native (sendmmsg/recvmmsg addon) and dgram (Node's sockets), through the same
+// faults: the same counting rules and the accounting identity hold on each, and every report names
+// the path that ran. With the addon disabled (DNSBENCH_NO_NATIVE=1) the run falls back and says why.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startResponder, type Responder } from '../src/serve/responder.js';
+import { loadZoneFile } from '../src/serve/zone.js';
+import { DEMO_ZONE } from '../src/serve/run.js';
+import type { Report } from '../src/results/report.js';
+import type { Faults } from '../src/serve/faults.js';
+import { loadNativeUdp } from '../src/engine/native/addon.js';
+import { expectRunAccounted } from './support/accounting.js';
+import { ROOT, runCli } from './support/cli.js';
+
+const DEMO = join(ROOT, 'querysets/demo.txt');
+const zone = loadZoneFile(DEMO_ZONE);
+const dir = mkdtempSync(join(tmpdir(), 'dnsbench-io-'));
+const native = loadNativeUdp({ env: process.env, platform: process.platform });
+let responder: Responder | undefined;
+afterEach(async () => {
+  await responder?.close();
+  responder = undefined;
+});
+
+async function run(io: string, faults: Partial<Faults>, extra: string[] = []): Promise<{ report: Report; stdout: string; code: number | null }> {
+  responder = await startResponder({ address: '127.0.0.1', port: 0, zone, faults, seed: 11 });
+  const json = join(dir, `${io}-${Object.keys(faults).join('-') || 'plain'}-${extra.length}.json`);
+  const r = await runCli(['-s', `127.0.0.1:${responder.port}`, '-d', DEMO, '-n', '2', '-T', '1', '-c', '2', '-t', '0.5', '--io', io, '--json', json, ...extra]);
+  return { report: JSON.parse(readFileSync(json, 'utf8')) as Report, stdout: r.stdout, code: r.code };
+}
+
+const paths = native.ok ? ['native', 'dgram'] : ['dgram'];
+if (!native.ok) console.log(`native UDP path not tested: ${native.reason}`);
+
+describe.each(paths)('--io %s', (io) => {
+  it('names the path in the report and the text', async () => {
+    const { report, stdout } = await run(io, {});
+    expect(report.config.io).toBe(io === 'native' ? 'native' : 'dgram (--io dgram)');
+    expect(stdout).toMatch(new RegExp(`^I/O: +${io === 'native' ? 'native' : 'dgram \\(--io dgram\\)'}$`, 'm'));
+    const t = report.targets[0]!;
+    expect(t.counters.completed).toBe(t.counters.sent);
+    expectRunAccounted(t);
+  });
+
+  it('drops: lost = timed out, never completed', async () => {
+    const { report } = await run(io, { drop: 0.2 });
+    const t = report.targets[0]!;
+    expect(t.counters.timedOut).toBeGreaterThan(0.1 * t.counters.sent);
+    expect(t.counters.timedOut).toBeLessThan(0.3 * t.counters.sent);
+    expect(t.counters.lost).toBe(t.counters.timedOut);
+    expectRunAccounted(t);
+  });
+
+  it('truncated, garbage and wrong-ID answers are counted apart and never completed', async () => {
+    const { report } = await run(io, { truncate: 0.1, garbage: 0.1, wrongId: 0.1 });
+    const t = report.targets[0]!;
+    expect(t.counters.truncated).toBeGreaterThan(0);
+    expect(t.counters.malformed).toBeGreaterThan(0);
+    expect(t.counters.mismatched).toBeGreaterThan(0);
+    // Garbage and wrong-ID answers leave their query outstanding: it times out.
+    expect(t.counters.timedOut).toBeGreaterThan(0);
+    expect(t.counters.completed).toBeLessThan(0.75 * t.counters.sent);
+    expectRunAccounted(t);
+  });
+
+  it('a paced run keeps its schedule and reports send lag', async () => {
+    const { report } = await run(io, {}, ['-Q', '2000', '-l', '1', '-n', '1000']);
+    const t = report.targets[0]!;
+    const p = t.pacing!;
+    // Every slot of the 1 s schedule is either sent or counted as skipped (a loaded machine can
+    // make the generator late by more than the 1 ms horizon; then the slot is skipped, not burst).
+    expect(t.counters.sent + p.skipped).toBeGreaterThanOrEqual(1990);
+    expect(t.counters.sent + p.skipped).toBeLessThanOrEqual(2002);
+    expect(t.counters.sent).toBeGreaterThan(1000);
+    expect(p.lag.count).toBe(t.counters.sent);
+    expectRunAccounted(t);
+  });
+});
+
+describe('fallback', () => {
+  it('with the addon disabled, --io auto runs on dgram and says why; --io native refuses in one line', async () => {
+    responder = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: {}, seed: 1 });
+    const json = join(dir, 'fallback.json');
+    const env = { ...process.env, DNSBENCH_NO_NATIVE: '1' };
+    const r = await runCli(['-s', `127.0.0.1:${responder.port}`, '-d', DEMO, '-n', '1', '--json', json], { env });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    expect(report.config.io).toBe('dgram (native addon unavailable: disabled by DNSBENCH_NO_NATIVE=1)');
+    expect(report.targets[0]!.counters.completed).toBe(report.targets[0]!.counters.sent);
+    const refused = await runCli(['-s', `127.0.0.1:${responder.port}`, '-d', DEMO, '-n', '1', '--io', 'native'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('dnsbench: --io native: the native UDP addon is unavailable: disabled by DNSBENCH_NO_NATIVE=1\n');
+  });
+});
