@@ -51,7 +51,7 @@ describe.skipIf(skipWithout('knotd'))('dnsbench capacity against knotd', () => {
   describe.skipIf(skipWithout('resperf'))('its ramp beside resperf\'s', () => {
     it('finds where knotd starts losing queries close to resperf\'s maximum throughput', async () => {
       const MAX = 150_000;
-      const RAMP = 8;
+      const RAMP = 6;
       // resperf: 0 to MAX qps over RAMP s, the file reopened at its end (-R), 2 s timeout, and not
       // stopped when it falls behind (-F 0: on a busy machine it falls 1000 queries behind early).
       const plot = join(dir, 'resperf.gnuplot');
