@@ -53,9 +53,9 @@ export type CountRead = { counter: keyof Counters } | { rcode: string };
 
 /** One line for error messages: every name a gate or --max-regression accepts. */
 export const METRIC_HELP =
-  `qps, capacity (dnsbench capacity), ${LATENCY_METRICS.join(', ')} (latency: s/ms/us), loss (%), ` +
+  `qps, ${LATENCY_METRICS.join(', ')} (latency: s/ms/us), loss (%), ` +
   `${Object.keys(COUNT_METRICS).join(', ')} (count, or % of sent), ` +
-  'rcode.<NAME> e.g. rcode.SERVFAIL (count, or % of completed), corrected.<latency> e.g. corrected.p99 (with -Q)';
+  'rcode.<NAME> e.g. rcode.SERVFAIL (count, or % of completed), corrected.<latency> e.g. corrected.p99 (with -Q), capacity (dnsbench capacity: qps)';
 
 /** Every plain metric name, for "did you mean". */
 export const METRIC_NAMES: readonly string[] = [

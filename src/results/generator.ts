@@ -38,6 +38,12 @@ export const BUSY_WAIT_PCT = 10;
  * the limit. Below it the drops are named as a caveat.
  */
 export const DROP_LIMIT_PCT = 0.1;
+/**
+ * The CPU figures judge a worker only over at least this much sending (ms): a run of a few
+ * queries is mostly the thread waking up and compiling its hot paths, at full CPU for a few ms
+ * (measured: "100% runnable" for a 6-query run), which says nothing about its capacity.
+ */
+export const MIN_CPU_WINDOW_MS = 500;
 
 export interface GeneratorCheck {
   /**
@@ -86,11 +92,11 @@ function shares(g: GeneratorReport, targets: readonly TargetReport[]): { cpu: nu
   const full = Math.max(0, ...g.intervals.map((iv) => iv.durationMs));
   // Whole intervals of sending; the cut last one and the drain after sending are not load.
   const used = g.intervals.filter((iv) => iv.durationMs >= 0.5 * full && iv.durationMs > 0 && iv.startMs >= from - 50 && iv.startMs + iv.durationMs <= to + 50);
-  if (used.length === 0) {
-    const wall = g.wallMs > 0 ? g.wallMs : 1;
-    return { cpu: g.cpuMs.map((c) => (100 * c) / wall), demand: null };
-  }
   const ms = used.reduce((s, iv) => s + iv.durationMs, 0);
+  if (used.length === 0 || ms < MIN_CPU_WINDOW_MS) {
+    if (g.wallMs < MIN_CPU_WINDOW_MS) return { cpu: [], demand: null };
+    return { cpu: g.cpuMs.map((c) => (100 * c) / g.wallMs), demand: null };
+  }
   const cpu = Array.from({ length: g.workers }, (_, w) => (100 * used.reduce((s, iv) => s + (iv.cpuMs[w] ?? 0), 0)) / ms);
   const known = used.every((iv) => iv.waitMs !== undefined);
   const demand = known ? cpu.map((c, w) => c + (100 * used.reduce((s, iv) => s + (iv.waitMs![w] ?? 0), 0)) / ms) : null;
@@ -146,7 +152,10 @@ export function checkGenerator(r: Source): GeneratorCheck {
   if (receiveDrops !== null && receiveDrops > 0) {
     reasons.push(`the generator's own sockets dropped ${receiveDrops.toLocaleString('en-US')} answers with their receive buffers full, counted as lost`);
   }
-  const limited = saturated || starved || dropped || (behind && cpu.length === 0);
+  // CPU figures this platform can give (Linux: schedstat with the run-queue wait): without them,
+  // a visibly missed schedule is all there is to go by.
+  const cpuKnown = g !== undefined && g.intervals.some((iv) => iv.waitMs !== undefined);
+  const limited = saturated || starved || dropped || (behind && !cpuKnown);
   const waitPct = demand === null || cpu.length === 0 ? null : Math.max(...demand.map((d, w) => d - cpu[w]!));
   return { limited, saturated, starved, behind, workers: cpu.length, cpuPct: cpu, demandPct: demand, waitPct, skippedPct, lagP99Us, offeredQps, receiveDrops, dropped, reasons };
 }
