@@ -18,4 +18,9 @@ ensure_node_modules
 step "build dnsbench"
 npm run --silent build
 step "bench (knotd on 127.0.0.1, dnsperf and dnsbench alternating)"
-exec node scripts/bench-run.mjs
+rc=0
+node scripts/bench-run.mjs || rc=$?
+# What checking every answer costs (docs/performance.md "Validation cost"): a few seconds, no server.
+step "validation cost (scripts/bench-validate.mjs)"
+node scripts/bench-validate.mjs || rc=1
+exit "$rc"

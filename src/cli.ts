@@ -211,5 +211,8 @@ export function strayArgument(arg: string, fileExists: (p: string) => boolean = 
         : arg !== '' && !arg.startsWith('-') && fileExists(arg)
           ? `-d ${arg}`
           : null;
-  return `unexpected argument '${shown}'${guess === null ? '' : ` (did you mean ${guess}?)`}`;
+  // Echoed only when it is a port, an address or an existing file: any other stray word may be a
+  // value whose flag was lost, such as a TSIG secret (README "TSIG"), and is never printed.
+  if (guess === null) return 'too many arguments: a word where a flag was expected (not shown: it may be a value such as a key; give each value its flag)';
+  return `unexpected argument '${shown}' (did you mean ${guess}?)`;
 }

@@ -10,7 +10,7 @@ import { openSession, type EngineSession, type Progress, type SessionResult } fr
 import { describeInterleave, describePlan, planWorkers, type WorkerPlan } from './engine/split.js';
 import { buildReport, targetReport } from './results/build.js';
 import { answeredNothing, type GeneratorReport, type Machine, type Report, type TargetReport } from './results/report.js';
-import { tsigNotes } from './results/transport.js';
+import { answerNotes, tsigNotes } from './results/transport.js';
 import { generatorNotes } from './results/generator.js';
 import { runScaleFields } from './results/segments.js';
 import { VERSION } from './version.js';
@@ -196,7 +196,9 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
       notes.push(`${t.label}: ${p.skipped - p.skippedWindowFull} scheduled queries were skipped because the generator fell behind the schedule (not the server): the generator may be the limit; add -T or use more generators.`);
     }
     notes.push(...tsigNotes(t, config.transport.tsig));
-    if (answeredNothing(t) && t.counters.tsigFailed === 0) {
+    notes.push(...answerNotes(t));
+    // Replies that failed TSIG or came from elsewhere already say what happened.
+    if (answeredNothing(t) && t.counters.tsigFailed === 0 && t.counters.foreignSource === 0) {
       notes.push(
         `Nothing answered from ${t.label === t.host ? t.server : `${t.label} (${t.server})`}: ${t.counters.sent} queries sent, none answered` +
           (t.counters.socketErrors > 0 ? ` and the kernel reported ${t.counters.socketErrors} ICMP/socket errors (port unreachable)` : '') +

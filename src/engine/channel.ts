@@ -7,6 +7,9 @@ import { FALLBACK, FREE, IdTable, INFLIGHT, TIMED_OUT } from './idtable.js';
 import type { Recorder } from './recorder.js';
 import type { ChannelFeatures } from './features.js';
 import type { WorkerTarget, WorkerTransport } from './protocol.js';
+import { newRecordScan, walkMessage } from './wire.js';
+import { tallyAdd } from '../results/tally.js';
+import { FOREIGN_SOURCES_KEPT } from '../results/transport.js';
 
 /** The pre-encoded query set as a worker sees it (shared memory, read-only). */
 export interface QueryViews {
@@ -98,6 +101,8 @@ export abstract class DnsChannel {
   protected readonly q: QueryViews;
   protected readonly owner: ChannelOwner;
   protected readonly now: () => number;
+  /** Where the walk of the last answer left what it found (reused: no allocation per answer). */
+  private readonly scan = newRecordScan();
 
   constructor(ctx: ChannelContext) {
     this.window = ctx.window;
@@ -136,7 +141,7 @@ export abstract class DnsChannel {
     const out = this.features === null ? buf : this.features.prepare(buf, id);
     const now = this.now();
     t.sentAt[id] = now;
-    t.intendedAt[id] = chargedFrom < 0 ? now : chargedFrom;
+    t.chargeFrom(id, chargedFrom);
     this.recorder.sent(now, len + (out.length - buf.length));
     this.transmit(out, id);
   }
@@ -195,8 +200,9 @@ export abstract class DnsChannel {
   }
 
   /**
-   * A DNS message arrived (already de-framed): `len` bytes at `off` of `buf`, at clock time `at`
-   * (the kernel's receive time where the transport has one). Never throws: bad input is counted.
+   * A DNS message arrived (already de-framed) from the server: `len` bytes at `off` of `buf`, at
+   * clock time `at` (the kernel's receive time where the transport has one). Never throws: bad
+   * input is counted.
    */
   protected deliver(buf: Uint8Array, off: number, len: number, at: number): void {
     // RFC 1035 4.1.1: a 12-byte header with QR set.
@@ -214,23 +220,61 @@ export abstract class DnsChannel {
   }
 
   /**
+   * A datagram came from an address or port other than the server's (a multihomed server
+   * answering from another address, DSR, NAT rewriting ports). It is never an answer: counted as
+   * foreignSource, and where it came from (`from`, "host:port") is kept for the report's note.
+   */
+  protected foreignReply(from: string, at: number): void {
+    this.recorder.event('foreignSource', at);
+    tallyAdd(this.recorder.foreignSources, from, 1, FOREIGN_SOURCES_KEPT);
+  }
+
+  /**
    * The checks a response to outstanding query `id` must pass, and its outcome. Also reached from
    * the TCP leg of --tcp-fallback, whose message carries the leg's own ID.
+   *
+   * - The question: QDCOUNT 1 with the name, type and class asked (RFC 5452 9.1), or QDCOUNT 0,
+   *   which RFC 1035 allows in an error answer: then only an error RCODE or TC=1 makes it this
+   *   query's answer (NSD's BADKEY, FORMERR from a server without EDNS, header-only REFUSED or
+   *   TC=1); a NOERROR answer without a question answers nothing.
+   * - The whole message must parse (wire.ts walkMessage): else it is malformed. A TC=1 answer
+   *   only needs its header and question, since the rest may have been cut (RFC 1035 4.1.1).
+   * - The RCODE is the full 12-bit one: the header's 4 bits and the OPT's EXTENDED-RCODE
+   *   (RFC 6891 6.1.3), so BADVERS (16) and BADCOOKIE (23) are never read as NOERROR or YXRRSET.
+   * - TSIG verification (RFC 8945) and NSID (RFC 5001) when asked for.
+   * A response that fails any check is counted and the query stays outstanding: it times out if
+   * nothing better arrives.
    */
   answer(buf: Uint8Array, off: number, len: number, id: number, now: number): void {
     const rec = this.recorder;
     const t = this.table;
     const qi = t.query[id]!;
-    const qlen = this.q.questionLengths[qi]!;
-    // QDCOUNT must be 1 and the question must be the one we asked (RFC 5452 9.1: match ID,
-    // name, type and class). A response that fails this is not an answer: the query stays
-    // outstanding, and times out if nothing better arrives.
-    if (buf[off + 4] !== 0 || buf[off + 5] !== 1 || len < 12 + qlen) {
+    const qd = (buf[off + 4]! << 8) | buf[off + 5]!;
+    if (qd === 1) {
+      const qlen = this.q.questionLengths[qi]!;
+      if (len < 12 + qlen) {
+        rec.event('malformed', now);
+        return;
+      }
+      if (!sameQuestion(buf, off + 12, this.q.wire, this.q.offsets[qi]! + 12, qlen)) {
+        rec.event('mismatched', now);
+        return;
+      }
+    } else if (qd !== 0) {
       rec.event('malformed', now);
       return;
     }
-    if (!sameQuestion(buf, off + 12, this.q.wire, this.q.offsets[qi]! + 12, qlen)) {
-      rec.event('mismatched', now);
+    const scan = this.scan;
+    const tc = (buf[off + 2]! & 0x02) !== 0;
+    // A TC=1 answer that does not parse past its question is still a truncation (dnspython's
+    // Truncated): its records were cut. It is never completed, so nothing rests on them.
+    if (!walkMessage(buf, off, len, scan) && !tc) {
+      rec.event('malformed', now);
+      return;
+    }
+    const rcode = (buf[off + 3]! & 0x0f) | (scan.extendedRcode << 4);
+    if (qd === 0 && rcode === 0 && !tc) {
+      rec.event('malformed', now);
       return;
     }
     // TSIG verification and NSID (RFC 8945, RFC 5001); a response that fails verification is
@@ -238,13 +282,12 @@ export abstract class DnsChannel {
     let nsid: string | null = null;
     if (this.features !== null) {
       const msg = Buffer.from(buf.buffer, buf.byteOffset + off, len);
-      if (!this.features.accept(msg, id, now)) return;
+      if (!this.features.accept(msg, scan, id, now)) return;
       nsid = this.features.lastNsid;
     }
-    if ((buf[off + 2]! & 0x02) !== 0) return this.truncatedAnswer(id, qi, now);
+    if (tc) return this.truncatedAnswer(id, qi, now);
     t.release(id, FREE);
-    const rcode = buf[off + 3]! & 0x0f;
-    rec.complete(now, t.sentAt[id]!, t.intendedAt[id]!, rcode, len, nsid);
+    rec.complete(now, t.sentAt[id]!, t.chargedFrom(id), rcode, len, nsid);
     if (this.owner.verbose) this.owner.verbose(this, String(rcode), qi, now - t.sentAt[id]!);
     this.owner.slotFreed(this);
   }

@@ -3,7 +3,8 @@
 // a single null check per query on the send path and one on the answer path, nothing more.
 import { Verdict, TsigError, type TsigSigner } from '../tsig/tsig.js';
 import type { Recorder } from './recorder.js';
-import { findEdnsOption, newRecordScan, OPTION_NSID, scanRecords } from './wire.js';
+import { OTHER_KEY } from '../results/tally.js';
+import { findEdnsOption, OPTION_NSID, type RecordScan } from './wire.js';
 
 /** The NSID key for answers that carry no NSID option. */
 export const NO_NSID = '(none)';
@@ -11,7 +12,6 @@ export const NO_NSID = '(none)';
 export class ChannelFeatures {
   /** Request MAC per outstanding ID: the response's MAC covers it (RFC 8945 4.3.3). */
   private readonly macs = new Map<number, Buffer>();
-  private readonly scan = newRecordScan();
 
   constructor(
     private readonly signer: TsigSigner | null,
@@ -41,9 +41,10 @@ export class ChannelFeatures {
 
   /**
    * False (and counted at clock `now`) when a response to `id` fails TSIG verification. With
-   * --nsid, sets lastNsid to the answer's identity (NO_NSID when it carries none).
+   * --nsid, sets lastNsid to the answer's identity (NO_NSID when it carries none). `scan` is what
+   * the channel's walk of `msg` found (engine/wire.ts walkMessage).
    */
-  accept(msg: Buffer, id: number, now: number): boolean {
+  accept(msg: Buffer, scan: RecordScan, id: number, now: number): boolean {
     const signer = this.signer;
     if (signer !== null) {
       const mac = this.macs.get(id);
@@ -60,14 +61,14 @@ export class ChannelFeatures {
       }
       this.macs.delete(id);
     }
-    this.lastNsid = this.nsid ? this.nsidOf(msg) : null;
+    this.lastNsid = this.nsid ? nsidOf(msg, scan) : null;
     return true;
   }
+}
 
-  private nsidOf(msg: Buffer): string {
-    const data = scanRecords(msg, this.scan) ? findEdnsOption(msg, this.scan, OPTION_NSID) : null;
-    return data === null || data.length === 0 ? NO_NSID : nsidText(data);
-  }
+function nsidOf(msg: Buffer, scan: RecordScan): string {
+  const data = findEdnsOption(msg, scan, OPTION_NSID);
+  return data === null || data.length === 0 ? NO_NSID : nsidText(data);
 }
 
 /** Longest NSID shown in full; a server controls it (up to 65535 bytes), so longer ones are cut. */
@@ -75,12 +76,16 @@ const MAX_NSID_BYTES = 64;
 
 /**
  * RFC 5001 2.3: the payload is opaque; show printable ASCII as text, anything else as hex. Cut
- * to MAX_NSID_BYTES with a "..." marker, so a hostile server cannot make report keys huge.
+ * to MAX_NSID_BYTES with a "..." marker, so a hostile server cannot make report keys huge. A
+ * payload that reads like one of our own keys ("(none)", "(other)") is shown as hex, so a server
+ * cannot pass itself off as "no NSID" or as the capped rest.
  */
 export function nsidText(data: Uint8Array): string {
   const cut = data.length > MAX_NSID_BYTES;
   const shown = cut ? data.subarray(0, MAX_NSID_BYTES) : data;
   const more = cut ? '...' : '';
-  for (const b of shown) if (b < 0x20 || b > 0x7e) return `0x${Buffer.from(shown).toString('hex')}${more}`;
-  return Buffer.from(shown).toString('latin1') + more;
+  const hex = (): string => `0x${Buffer.from(shown).toString('hex')}${more}`;
+  for (const b of shown) if (b < 0x20 || b > 0x7e) return hex();
+  const text = Buffer.from(shown).toString('latin1') + more;
+  return text === NO_NSID || text === OTHER_KEY ? hex() : text;
 }

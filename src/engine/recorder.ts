@@ -17,7 +17,8 @@ import { tallyAdd } from '../results/tally.js';
 /** Counters that are events (not query outcomes) and can be counted with `event`. */
 export type EventCounter =
   | 'malformed' | 'late' | 'mismatched' | 'socketErrors' | 'tcpFallbacks' | 'httpErrors'
-  | 'tsigFailed' | 'tsigBadKey' | 'tsigBadSig' | 'tsigBadTime' | 'connAttempts' | 'connSuccesses' | 'reconnects';
+  | 'tsigFailed' | 'tsigBadKey' | 'tsigBadSig' | 'tsigBadTime' | 'connAttempts' | 'connSuccesses' | 'reconnects'
+  | 'foreignSource';
 
 /** Ways a query is lost (each is also counted in `lost`). */
 export type LossKind = 'timedOut' | 'truncated' | 'aborted';
@@ -28,8 +29,8 @@ class Slot {
   readonly c: Counters = zeroCounters();
   readonly rcodes = new Float64Array(16);
   extended: Map<number, number> | null = null;
-  /** Latency of this interval's queries, 2 significant digits (the run total keeps 3). */
-  readonly hist: Histogram = newHistogram(2);
+  /** Latency of this interval's queries, 2 significant digits (the run total keeps 3); made at the first answer. */
+  hist: Histogram | null = null;
   nsid: Map<string, number> | null = null;
 
   reset(index: number): void {
@@ -38,7 +39,7 @@ class Slot {
     for (const k in c) c[k] = 0;
     this.rcodes.fill(0);
     this.extended = null;
-    this.hist.reset();
+    this.hist?.reset();
     this.nsid = null;
   }
 }
@@ -62,12 +63,15 @@ export class Recorder {
   /** Latency sums in microseconds (exact; min/max/mean/stddev come from these, not the histogram). */
   readonly lat: LatencySums = emptySums();
   readonly corrected: LatencySums = emptySums();
-  private readonly total: Histogram = newHistogram();
+  /** Made at the first answer: a recorder that only counts connections (a session's setup) has none. */
+  private total: Histogram | null = null;
   private readonly correctedHist: Histogram | null;
   /** Setup latency (µs) of each TCP, DoT or DoH connection (dnsperf's connection statistics). */
   readonly connect: LatencySums = emptySums();
   /** --nsid: completed answers per server identity (RFC 5001), capped (results/tally.ts). */
   readonly nsid = new Map<string, number>();
+  /** Replies from another address or port than the server's, by "host:port" (capped, channel.ts). */
+  readonly foreignSources = new Map<string, number>();
   /** Distinct local address:port pairs used: every socket, and every TCP connection made. */
   readonly sources = new Set<string>();
   /** -Q: send lag (µs) and skipped slots. */
@@ -86,8 +90,8 @@ export class Recorder {
   private closed = false;
 
   constructor(readonly o: RecorderOptions) {
-    this.correctedHist = o.paced ? newHistogram() : null;
-    this.lagHist = o.paced ? newHistogram() : null;
+    this.correctedHist = o.paced ? newHistogram(3, 32) : null;
+    this.lagHist = o.paced ? newHistogram(3, 32) : null;
     this.invInterval = 1 / o.intervalMs;
     // Outcomes arrive at most `timeout` after the send (plus a sweep's delay): keep that many
     // intervals open, plus the current one and one of slack.
@@ -137,7 +141,7 @@ export class Recorder {
       durationMs: this.o.intervalMs,
       counters: { ...s.c },
       rcodes: rcodesFromArray(s.rcodes, s.extended ?? undefined),
-      histogram: s.hist.totalCount > 0 ? encodeHistogram(s.hist) : '',
+      histogram: s.hist !== null && s.hist.totalCount > 0 ? encodeHistogram(s.hist) : '',
       ...(s.nsid !== null ? { nsid: Object.fromEntries(s.nsid) } : {}),
     });
     s.index = -1;
@@ -152,7 +156,7 @@ export class Recorder {
     const into = this.slotAt(this.o.startAt).c;
     for (const s of setup.ring) {
       if (s.index < 0) continue;
-      for (const k of ['connAttempts', 'connSuccesses', 'reconnects', 'socketErrors', 'malformed', 'mismatched', 'late'] as const) into[k] += s.c[k];
+      for (const k of ['connAttempts', 'connSuccesses', 'reconnects', 'socketErrors', 'malformed', 'mismatched', 'late', 'foreignSource'] as const) into[k] += s.c[k];
     }
     const c = this.connect;
     const d = setup.connect;
@@ -164,6 +168,7 @@ export class Recorder {
       c.max = Math.max(c.max, d.max);
     }
     for (const src of setup.sources) this.sources.add(src);
+    for (const [from, n] of setup.foreignSources) tallyAdd(this.foreignSources, from, n);
   }
 
   /** Called by the engine's tick: lets intervals with nothing outstanding become final in time. */
@@ -193,8 +198,8 @@ export class Recorder {
     addSample(this.lat, us);
     // Integer microseconds in the histograms; at least 1 so a sub-microsecond answer still counts.
     const v = us < 1 ? 1 : Math.round(us);
-    s.hist.recordValue(v);
-    this.total.recordValue(v);
+    (s.hist ??= newHistogram(2)).recordValue(v);
+    (this.total ??= newHistogram(3, 32)).recordValue(v);
     if (this.correctedHist !== null) {
       // Latency from when the schedule charged the query from (issue 9: its due time only when
       // a full window held it back; otherwise its send time), wrk2's correction done honestly.
@@ -275,7 +280,7 @@ export class Recorder {
       counters,
       rcodes: Object.fromEntries(rc),
       latency: { ...this.lat },
-      histogram: this.total.totalCount > 0 ? encodeHistogram(this.total) : '',
+      histogram: this.total !== null && this.total.totalCount > 0 ? encodeHistogram(this.total) : '',
       corrected:
         this.correctedHist === null
           ? null
@@ -288,6 +293,7 @@ export class Recorder {
       connect: { ...this.connect },
       nsid: Object.fromEntries(this.nsid),
       sourcePairs: this.sources.size,
+      ...(this.foreignSources.size > 0 ? { foreignSources: Object.fromEntries(this.foreignSources) } : {}),
       ...(this.lagHist !== null
         ? {
             pacing: {

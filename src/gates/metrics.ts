@@ -30,6 +30,7 @@ export const COUNT_METRICS = {
   'tsig-failed': 'tsigFailed',
   'socket-errors': 'socketErrors',
   'http-errors': 'httpErrors',
+  'foreign-source': 'foreignSource',
 } as const satisfies Record<string, keyof Counters>;
 export type CountMetric = keyof typeof COUNT_METRICS;
 
@@ -97,7 +98,8 @@ export function measure(m: Metric, t: MetricSource): Measured {
 }
 
 function readCount(r: CountRead, t: MetricSource): number {
-  return 'counter' in r ? t.counters[r.counter] : countOf(t.rcodes, r.rcode);
+  // `?? 0`: a counter added after the report was saved reads as 0.
+  return 'counter' in r ? (t.counters[r.counter] ?? 0) : countOf(t.rcodes, r.rcode);
 }
 
 /** The fields of a TargetReport a MetricSource needs (drops histograms and sums). */

@@ -4,7 +4,8 @@
 // spreadsheet would run as a formula (=, +, -, @ first) get a leading apostrophe (OWASP CSV
 // injection); labels from -s cannot start so, but a saved report may have been edited.
 import type { Report } from '../results/report.js';
-import { rcodeOrder } from './format.js';
+import { countOf } from '../results/counters.js';
+import { allRcodes, rcodeOrder } from './format.js';
 
 export const CSV_COLUMNS = ['target', 'label', 't', 'duration', 'sent', 'completed', 'lost', 'qps', 'p50_us', 'p90_us', 'p99_us', 'max_us'] as const;
 
@@ -18,9 +19,7 @@ const row = (fields: Array<string | number>): string => fields.map(csvField).joi
 const fixed = (n: number, digits: number): number => Number(n.toFixed(digits));
 
 export function renderCsv(report: Report): string {
-  const all: Record<string, number> = {};
-  for (const t of report.targets) for (const iv of t.intervals) for (const [k, v] of Object.entries(iv.rcodes)) all[k] = (all[k] ?? 0) + v;
-  const codes = rcodeOrder(all);
+  const codes = rcodeOrder(allRcodes(report.targets.flatMap((t) => t.intervals.map((iv) => iv.rcodes))));
   let out = row([...CSV_COLUMNS, ...codes]);
   for (const t of report.targets) {
     for (const iv of t.intervals) {
@@ -36,7 +35,7 @@ export function renderCsv(report: Report): string {
         fixed(iv.qps, 3),
         // An interval without an answer has no latency: empty cells (a spreadsheet skips them), not 0.
         ...(c.completed > 0 ? [iv.latency.p50, iv.latency.p90, iv.latency.p99, iv.latency.max] : ['', '', '', '']),
-        ...codes.map((k) => iv.rcodes[k] ?? 0),
+        ...codes.map((k) => countOf(iv.rcodes, k)),
       ]);
     }
   }

@@ -1,6 +1,17 @@
 // Formatting shared by every renderer and by the gate and baseline messages: one latency
 // formatter (formatUs), counts, shares, and values in a gate's unit.
-import { countOf, rcodeCode, type RcodeCounts } from '../results/counters.js';
+import { addRcodes, countOf, rcodeCode, type RcodeCounts } from '../results/counters.js';
+
+/**
+ * Every response code any of `parts` counted, summed. A saved report's keys are outside data:
+ * addRcodes defines them as own properties, and readers use countOf, so a code named
+ * "constructor" or "__proto__" is only a name (issue 11 item 14).
+ */
+export function allRcodes(parts: Iterable<RcodeCounts>): RcodeCounts {
+  const all: RcodeCounts = {};
+  for (const p of parts) addRcodes(all, p);
+  return all;
+}
 
 /** Response codes in numeric order (as dnsperf prints them), names that are no RCODE last. */
 export function rcodeOrder(r: RcodeCounts): string[] {

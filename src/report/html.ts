@@ -11,10 +11,11 @@ import { createHash } from 'node:crypto';
 import type { Comparison } from '../results/compare.js';
 import type { CapacityStep, CapacityWindow, Report, TargetReport } from '../results/report.js';
 import { sampledWindows } from './capacity.js';
+import { countOf } from '../results/counters.js';
 import { PERCENTILES } from '../results/histogram.js';
 import { chartData, targetColor, SPECTRUM_MAX_X } from './chart-data.js';
 import { COMPARISON_FIELDS, comparisonHead, comparisonRow } from './compare-table.js';
-import { formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
+import { allRcodes, formatCount, formatPct, formatUs, rcodeOrder } from './format.js';
 import { HTML_CLIENT_JS, HTML_CSS } from './html-client.js';
 import { renderTransportNotes } from './transport.js';
 import { renderBaselineLines, renderGateLines } from './verdicts.js';
@@ -133,14 +134,12 @@ function comparisonTable(c: Comparison): string {
 }
 
 function rcodeTable(targets: readonly TargetReport[]): string {
-  const all: Record<string, number> = {};
-  for (const t of targets) for (const [k, v] of Object.entries(t.rcodes)) all[k] = (all[k] ?? 0) + v;
-  const codes = rcodeOrder(all);
+  const codes = rcodeOrder(allRcodes(targets.map((t) => t.rcodes)));
   if (codes.length === 0) return '<section id="rcodes"><h2>Response codes</h2><p>No answers.</p></section>';
   const head = `<tr><th>Code</th>${targets.map((t, i) => `<th><span class="swatch" style="background:${targetColor(i)}"></span>${escapeHtml(t.label)}</th>`).join('')}</tr>`;
   const rows = codes.map((code) => {
     const cells = targets.map((t, i) => {
-      const n = t.rcodes[code] ?? 0;
+      const n = countOf(t.rcodes, code);
       const pct = t.counters.completed > 0 ? (100 * n) / t.counters.completed : 0;
       return (
         `<td data-target="${i}" data-rcode="${escapeHtml(code)}"><span class="bar" style="width:${pct.toFixed(1)}%;background:${targetColor(i)}"></span>` +

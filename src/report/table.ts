@@ -28,7 +28,13 @@ export function renderLatencyTable(t: TargetReport): string {
 
 export function renderCounterTable(t: TargetReport): string {
   const c = t.counters;
-  const table = new Table({ ...plain, head: ['timed out', 'truncated', 'late', 'mismatched', 'malformed', 'socket errors'] });
+  // Replies from another source are rare and only possible over UDP: their column appears when
+  // there were some, so the usual table stays as narrow as dnsperf users know it.
+  const foreign = (c.foreignSource ?? 0) > 0;
+  const table = new Table({
+    ...plain,
+    head: ['timed out', 'truncated', 'late', 'mismatched', 'malformed', 'socket errors', ...(foreign ? ['foreign source'] : [])],
+  });
   table.push([
     `${formatCount(c.timedOut)} (${formatPct(c.timedOut, c.sent)})`,
     `${formatCount(c.truncated)} (${formatPct(c.truncated, c.sent)})`,
@@ -36,6 +42,7 @@ export function renderCounterTable(t: TargetReport): string {
     formatCount(c.mismatched),
     formatCount(c.malformed),
     formatCount(c.socketErrors),
+    ...(foreign ? [formatCount(c.foreignSource)] : []),
   ]);
   let out = table.toString() + '\n';
   if (t.targetQps !== null) {

@@ -3,6 +3,7 @@
 // after the statistics block for TCP, DoT and DoH runs (and UDP runs whose TC answers fell back
 // to TCP); renderTransportNotes adds one line per feature that was in play.
 import type { TargetReport } from '../results/report.js';
+import { OTHER_KEY } from '../results/tally.js';
 import { formatCount, formatPct } from './format.js';
 
 const sec = (us: number): string => (us / 1e6).toFixed(6);
@@ -56,12 +57,28 @@ export function renderTransportNotes(t: TargetReport): string {
         `BADSIG ${formatCount(c.tsigBadSig)}, BADTIME ${formatCount(c.tsigBadTime)}); none counted as completed`,
     );
   }
-  if (t.nsid) {
-    const total = Object.values(t.nsid).reduce((a, b) => a + b, 0);
-    const parts = Object.entries(t.nsid)
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .map(([k, v]) => `${k} ${formatCount(v)} (${formatPct(v, total)})`);
-    lines.push(`NSID:         ${parts.join(', ')}`);
-  }
+  if (t.nsid) lines.push(`NSID:         ${nsidLine(t.nsid)}`);
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
+}
+
+/** Identities the NSID line names; the rest are summed (the JSON keeps up to 100). */
+const NSID_SHOWN = 10;
+
+/**
+ * "ns1 5,003 (50.03%), ns2 4,997 (49.97%)": the most frequent identities first, at most
+ * NSID_SHOWN of them, then the rest summed; the report's own "(other)" (identities past the
+ * cap, results/tally.ts) is named as such.
+ */
+export function nsidLine(nsid: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(nsid).filter(([, v]) => typeof v === 'number' && Number.isFinite(v));
+  const total = entries.reduce((a, [, v]) => a + v, 0);
+  const other = entries.find(([k]) => k === OTHER_KEY)?.[1] ?? 0;
+  const named = entries.filter(([k]) => k !== OTHER_KEY).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const shown = named.slice(0, NSID_SHOWN);
+  const restCount = named.length - shown.length;
+  const rest = named.slice(NSID_SHOWN).reduce((a, [, v]) => a + v, 0);
+  const parts = shown.map(([k, v]) => `${k} ${formatCount(v)} (${formatPct(v, total)})`);
+  if (restCount > 0) parts.push(`${restCount} more ${formatCount(rest)} (${formatPct(rest, total)})`);
+  if (other > 0) parts.push(`${OTHER_KEY} ${formatCount(other)} (${formatPct(other, total)}; identities past the report's cap)`);
+  return parts.join(', ');
 }

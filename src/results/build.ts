@@ -93,6 +93,7 @@ export function targetReport(
     sourcePairs: transport.sourcePairs,
     connections: data.counters.connAttempts > 0 ? connectionReport(data.counters, transport.connect) : null,
     nsid: Object.keys(transport.nsid).length > 0 ? transport.nsid : null,
+    ...(transport.foreignSources ? { foreignSources: transport.foreignSources } : {}),
     ...(data.pacing ? { pacing: pacingReport(data.pacing) } : {}),
   };
 }
@@ -122,6 +123,7 @@ export function runDataOf(t: TargetReport): RunData {
     ...(t.connections ? { connect: sums(t.connections.latency) } : {}),
     ...(t.nsid ? { nsid: t.nsid } : {}),
     ...(t.sourcePairs !== undefined ? { sourcePairs: t.sourcePairs } : {}),
+    ...(t.foreignSources ? { foreignSources: t.foreignSources } : {}),
     ...(t.pacing
       ? {
           pacing: {

@@ -21,7 +21,12 @@ export interface Counters {
   late: number;
   /** Responses whose ID matched no outstanding query, or whose question differed from the query's. */
   mismatched: number;
-  /** Responses that could not be parsed (short, QR=0, bad question section). */
+  /**
+   * Responses that could not be parsed: shorter than a header, QR=0, a question count other than
+   * 0 or 1, a NOERROR answer without a question, or any section that does not walk (engine/wire.ts:
+   * pointer loops or forward pointers, names or RDATA past the end, counts that lie, bytes after
+   * the last record, a bad OPT). Never completed; the query stays outstanding.
+   */
   malformed: number;
   /** Socket errors reported by the kernel, e.g. ICMP port unreachable (nothing listening there). */
   socketErrors: number;
@@ -53,13 +58,19 @@ export interface Counters {
   connAttempts: number;
   connSuccesses: number;
   reconnects: number;
+  /**
+   * UDP datagrams that came from another address or port than the server's (a multihomed server
+   * answering from its other address, DSR, NAT rewriting ports). Never answers: the query stays
+   * outstanding. Which sources they came from is in the report's `foreignSources`.
+   */
+  foreignSource: number;
 }
 
 export const COUNTER_KEYS = [
   'sent', 'completed', 'lost', 'interrupted', 'timedOut', 'truncated',
   'late', 'mismatched', 'malformed', 'socketErrors', 'requestBytes', 'responseBytes',
   'aborted', 'tcpFallbacks', 'tsigFailed', 'tsigBadKey', 'tsigBadSig', 'tsigBadTime', 'httpErrors',
-  'connAttempts', 'connSuccesses', 'reconnects',
+  'connAttempts', 'connSuccesses', 'reconnects', 'foreignSource',
 ] as const satisfies readonly (keyof Counters)[];
 
 export function zeroCounters(): Counters {
@@ -67,7 +78,7 @@ export function zeroCounters(): Counters {
     sent: 0, completed: 0, lost: 0, interrupted: 0, timedOut: 0, truncated: 0,
     late: 0, mismatched: 0, malformed: 0, socketErrors: 0, requestBytes: 0, responseBytes: 0,
     aborted: 0, tcpFallbacks: 0, tsigFailed: 0, tsigBadKey: 0, tsigBadSig: 0, tsigBadTime: 0, httpErrors: 0,
-    connAttempts: 0, connSuccesses: 0, reconnects: 0,
+    connAttempts: 0, connSuccesses: 0, reconnects: 0, foreignSource: 0,
   };
 }
 

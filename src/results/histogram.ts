@@ -12,11 +12,13 @@ const HIGHEST_US = 3_600_000_000;
 /**
  * A histogram of integer microseconds. `digits` 3 (the default) keeps every value within 0.1%:
  * run totals. 2 (within 1%, 32-bit counts, ~13 KB instead of ~190 KB) is for the per-interval
- * series, of which a run keeps up to ceil(timeout / interval) + 2 open per target.
+ * series, of which a run keeps up to ceil(timeout / interval) + 2 open per target. `bits` 32
+ * halves a histogram a worker fills (its buckets cannot reach 2^32 in one run); merged ones
+ * decode into 64-bit counts.
  */
-export function newHistogram(digits: 2 | 3 = 3): Histogram {
+export function newHistogram(digits: 2 | 3 = 3, bits: 32 | 64 = digits === 3 ? 64 : 32): Histogram {
   return hdr.build({
-    bitBucketSize: digits === 3 ? 64 : 32,
+    bitBucketSize: bits,
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_US,
     numberOfSignificantValueDigits: digits,

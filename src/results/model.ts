@@ -76,6 +76,8 @@ export interface RunData {
   nsid?: Record<string, number>;
   /** Distinct local address:port pairs used (sockets and connections). */
   sourcePairs?: number;
+  /** UDP replies from another address or port than the server's, by "host:port" (capped; absent when none). */
+  foreignSources?: Record<string, number>;
   /** -Q runs: schedule keeping. Absent when not paced and in old reports. */
   pacing?: PacingData;
 }

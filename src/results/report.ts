@@ -73,6 +73,11 @@ export interface TargetReport {
   connections?: ConnectionReport | null;
   /** --nsid: completed answers per server identity ("(none)" when the answer had no NSID); else null. */
   nsid?: Record<string, number> | null;
+  /**
+   * UDP replies that came from another address or port than `server`, by "host:port" (at most 16,
+   * the rest under "(other)"); absent when there were none. Their count is `counters.foreignSource`.
+   */
+  foreignSources?: Record<string, number>;
   /** -Q: how well the schedule was kept (absent when not paced, and in old reports). */
   pacing?: PacingReport;
 }

@@ -1,18 +1,19 @@
 // The transport side of a result: connection statistics (TCP, DoT, DoH), answers per NSID
 // identity, distinct source address/port pairs. All additive, merged here like counters.
-import type { Counters } from './counters.js';
+import { countOf, type Counters } from './counters.js';
 import { addSums, emptySums, type LatencySums } from './model.js';
 import { summarizeSums } from './stats.js';
-import { mergeTallies } from './tally.js';
+import { mergeTallies, OTHER_KEY } from './tally.js';
 
 export interface TransportParts {
   connect?: LatencySums;
   nsid?: Record<string, number>;
   sourcePairs?: number;
+  foreignSources?: Record<string, number>;
 }
 
 /** Merge the transport fields of several partials (a missing field counts as empty). */
-export function mergeTransport(parts: readonly TransportParts[]): Required<TransportParts> {
+export function mergeTransport(parts: readonly TransportParts[]): Required<Omit<TransportParts, 'foreignSources'>> & Pick<TransportParts, 'foreignSources'> {
   let connect = emptySums();
   let sourcePairs = 0;
   for (const p of parts) {
@@ -20,9 +21,18 @@ export function mergeTransport(parts: readonly TransportParts[]): Required<Trans
     // Workers (and separate runs) use separate sockets at the same time, so their pairs add up.
     sourcePairs += p.sourcePairs ?? 0;
   }
-  // Identities come from servers: capped and kept off the object prototype (tally.ts).
-  return { connect, nsid: mergeTallies(parts.map((p) => p.nsid)), sourcePairs };
+  // Identities and source addresses come from outside: capped and kept off the object prototype (tally.ts).
+  const foreign = mergeTallies(parts.map((p) => p.foreignSources), FOREIGN_SOURCES_KEPT);
+  return {
+    connect,
+    nsid: mergeTallies(parts.map((p) => p.nsid)),
+    sourcePairs,
+    ...(Object.keys(foreign).length > 0 ? { foreignSources: foreign } : {}),
+  };
 }
+
+/** Foreign sources a report names (the engine keeps at most 16 per socket; merged ones are capped again). */
+export const FOREIGN_SOURCES_KEPT = 16;
 
 /** dnsperf's "Connection Statistics" for one target (TCP, DoT, DoH runs). */
 export interface ConnectionReport {
@@ -53,4 +63,55 @@ export function tsigNotes(t: { server: string; counters: Counters }, key: { name
   const other = c.tsigFailed - c.tsigBadKey - c.tsigBadSig - c.tsigBadTime;
   if (other > 0) why.push(`${other} unsigned or with a MAC that does not verify`);
   return [`${c.tsigFailed} response(s) from ${t.server} failed TSIG verification and were not counted as answers (${why.join('; ')}).`];
+}
+
+/** "host:port" or "[v6]:port" -> host. */
+function hostOf(endpoint: string): string {
+  return endpoint.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
+/**
+ * Plain-language notes about the answer path: replies that came from an unexpected source
+ * (never counted as answers), and tables keyed by server data that hit their cap (tally.ts).
+ * Derived from the TargetReport alone, so `dnsbench report` and `merge` can say the same.
+ */
+export function answerNotes(t: {
+  label: string;
+  host: string;
+  server: string;
+  counters: Counters;
+  foreignSources?: Record<string, number>;
+  nsid?: Record<string, number> | null;
+}): string[] {
+  const notes: string[] = [];
+  const n = t.counters.foreignSource ?? 0;
+  if (n > 0) {
+    const sources = Object.entries(t.foreignSources ?? {}).filter(([k, v]) => k !== OTHER_KEY && typeof v === 'number' && v > 0);
+    sources.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const shown = sources.slice(0, 3);
+    const named = shown.reduce((s, [, v]) => s + v, 0);
+    const from =
+      shown.length === 0
+        ? 'another source'
+        : shown.length === 1 && named === n
+          ? shown[0]![0]
+          : shown.map(([k, v]) => `${k} (${v})`).join(', ') + (named < n ? ` and ${n - named} from elsewhere` : '');
+    const samePort = shown.length > 0 && shown.every(([k]) => hostOf(k) === t.host);
+    const question = samePort
+      ? 'is something between here and the server rewriting its port (NAT)?'
+      : 'is the server answering from another address?';
+    notes.push(
+      `${n} ${n === 1 ? 'reply' : 'replies'} came from ${from}, not ${t.server}: ${question} ` +
+        `They were counted as foreignSource, never as answers.`,
+    );
+  }
+  const nsid = t.nsid ?? null;
+  if (nsid !== null && Object.hasOwn(nsid, OTHER_KEY)) {
+    const kept = Object.keys(nsid).length - 1;
+    notes.push(
+      `${t.label}: answers carried more distinct NSID identities than the report keeps; the ${kept} most frequent are named ` +
+        `and ${countOf(nsid, OTHER_KEY)} answer(s) from the rest are counted under "${OTHER_KEY}".`,
+    );
+  }
+  return notes;
 }

@@ -164,13 +164,13 @@ export function validateReportData(file: string, data: unknown): void {
   });
 }
 
-/** The pointer of the first "__proto__" key, outside targets/N/nsid (server data); null when none. */
+/** The pointer of the first "__proto__" key, outside server data (targets/N/nsid, their intervals' nsid, foreignSources); null when none. */
 function findProtoKey(root: unknown): string | null {
   const stack: Array<{ v: unknown; at: string }> = [{ v: root, at: '' }];
   while (stack.length > 0) {
     const { v, at } = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
-    if (/^\/targets\/\d+\/nsid$/.test(at)) continue;
+    if (/^\/targets\/\d+\/(nsid|foreignSources|intervals\/\d+\/nsid)$/.test(at)) continue;
     for (const k of Object.keys(v)) {
       if (k === '__proto__') return `${at}/__proto__`;
       stack.push({ v: (v as Record<string, unknown>)[k], at: `${at}/${pointerPart(k)}` });

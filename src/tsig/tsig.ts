@@ -108,7 +108,13 @@ export class TsigSigner {
     return out;
   }
 
-  /** Verify a response against the MAC of the request it answers (RFC 8945 5.3). */
+  /**
+   * Verify a response against the MAC of the request it answers (RFC 8945 5.3). Strict about the
+   * TSIG RR itself (4.2, 5.1): it must be the last record of the additional section with nothing
+   * after it (the whole message must walk: engine/wire.ts), CLASS ANY and TTL 0; and the MAC is
+   * computed over the bytes received (the CLASS, TTL, time, fudge, error and other data as sent),
+   * so a changed field can never verify.
+   */
   verify(msg: Buffer, requestMac: Uint8Array): VerdictValue {
     const scan = this.scan;
     if (!scanRecords(msg, scan)) return Verdict.malformed;
@@ -116,8 +122,14 @@ export class TsigSigner {
     if (arcount === 0 || scan.lastType !== TYPE_TSIG) return Verdict.unsigned;
     const start = scan.lastStart;
     if (!nameEquals(msg, start, this.nameWire)) return Verdict.malformed;
-    let off = skipName(msg, start) + 10; // TYPE, CLASS, TTL, RDLENGTH (scanRecords checked the bounds)
+    const fixed = skipName(msg, start); // TYPE, CLASS, TTL, RDLENGTH (the walk checked the bounds)
+    const classAt = fixed + 2;
+    const cls = (msg[classAt]! << 8) | msg[classAt + 1]!;
+    const ttl = msg[classAt + 2]! | msg[classAt + 3]! | msg[classAt + 4]! | msg[classAt + 5]!;
+    if (cls !== CLASS_ANY || ttl !== 0) return Verdict.malformed;
+    let off = fixed + 10;
     const rdEnd = off + ((msg[off - 2]! << 8) | msg[off - 1]!);
+    if (rdEnd !== msg.length) return Verdict.malformed;
     const algAt = off;
     if (!nameEquals(msg, algAt, this.algWire)) return Verdict.malformed;
     off = skipName(msg, algAt);
@@ -150,10 +162,10 @@ export class TsigSigner {
     header.writeUInt16BE(arcount - 1, 10);
     h.update(header);
     h.update(msg.subarray(12, start));
+    // TSIG variables (4.3.3): the key and algorithm names in canonical form (lower case,
+    // uncompressed: equal to the received ones, nameEquals checked), the rest as received.
     h.update(this.nameWire);
-    this.u16.writeUInt16BE(CLASS_ANY, 0);
-    h.update(this.u16);
-    h.update(Buffer.alloc(4)); // TTL 0
+    h.update(msg.subarray(classAt, classAt + 6)); // CLASS and TTL
     h.update(this.algWire);
     h.update(msg.subarray(timeAt, timeAt + 8)); // time signed and fudge, as the server sent them
     h.update(msg.subarray(off + 2, rdEnd)); // error, other len, other data

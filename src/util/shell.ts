@@ -21,10 +21,21 @@ const C_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r
  * so the echoed command stays one line and no raw control byte reaches the terminal.
  */
 export function displayQuote(arg: string): string {
-  if (!/[\x00-\x1f\x7f]/.test(arg)) return shellQuote(arg);
-  const body = arg.replace(/[\x00-\x1f\x7f'\\]/g, (c) => C_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  if (!DISPLAY_UNSAFE.test(arg)) return shellQuote(arg);
+  const body = arg.replace(DISPLAY_UNSAFE_ALL, (c) => {
+    const known = C_ESCAPES[c];
+    if (known !== undefined) return known;
+    const code = c.codePointAt(0)!;
+    // C0 and DEL as \xHH; C1 controls, line separators and bidi overrides (which reorder what a
+    // terminal shows) as \uHHHH, which $'...' also decodes.
+    return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
   return `$'${body}'`;
 }
+
+/** What may not reach a terminal as is: C0, DEL, C1, line/paragraph separators, bidi controls. */
+const DISPLAY_UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const DISPLAY_UNSAFE_ALL = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069'\\]/g;
 
 /**
  * A command line (argv, secrets already redacted) as one line a user can paste back into a

@@ -7,7 +7,7 @@
 // server's and the network's, not the event loop's.
 import { DnsChannel, type ChannelContext } from '../channel.js';
 import { clockOffsetMs } from '../native/addon.js';
-import { FLAG_TRUNCATED, META, type NativeUdpAddon, type NativeUdpSocket } from '../native/api.js';
+import { FLAG_FROM_TARGET, FLAG_TRUNCATED, META, type NativeUdpAddon, type NativeUdpSocket } from '../native/api.js';
 import { registerTransport } from './registry.js';
 import { formatHostPort } from '../../util/hostport.js';
 
@@ -48,7 +48,9 @@ export class NativeUdpChannel extends DnsChannel {
       localAddress: ctx.localAddress,
       localPort: ctx.localPort,
       bufferBytes: ctx.bufferBytes,
-      connect: true,
+      // Unconnected, so a reply from another address or port (a multihomed server, NAT, a DSR
+      // balancer) is seen and counted as foreignSource instead of dropped by the kernel unseen.
+      connect: false,
       sendCap: SEND_CAP,
     });
     this.offset = clockOffsetMs(addon);
@@ -135,7 +137,7 @@ export class NativeUdpChannel extends DnsChannel {
       const now = at + this.offset;
       t.sentAt[id] = now;
       const charged = this.pendCharged[i]!;
-      t.intendedAt[id] = charged < 0 ? now : charged;
+      t.chargeFrom(id, charged);
       const qi = this.pendQi[i]!;
       this.recorder.sent(now, offsets[qi + 1]! - offsets[qi]!);
     }
@@ -163,6 +165,10 @@ export class NativeUdpChannel extends DnsChannel {
       const m = i * META.stride;
       const len = meta[m + META.length]!;
       const at = meta[m + META.arrival]! + this.offset;
+      if ((meta[m + META.flags]! & FLAG_FROM_TARGET) === 0) {
+        this.foreignReply(this.sock.sourceOf(i), at);
+        continue;
+      }
       // Cut by the slot: not a whole message, so not an answer.
       if ((meta[m + META.flags]! & FLAG_TRUNCATED) !== 0) {
         this.recorder.event('malformed', at);
