@@ -107,7 +107,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
   program
     .command('help')
     .description('show help for dnsbench or one of its commands')
-    .argument('[command]', 'a command: serve, demo, report, merge, kubernetes (default: the benchmark itself)')
+    .argument('[command]', 'a command: serve, demo, report, merge, kubernetes, capacity (default: the benchmark itself)')
     .action((topic: string | undefined) => {
       const target = topic === undefined || topic === 'run' ? program : program.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
       if (target === undefined || target.name() === 'help') {
