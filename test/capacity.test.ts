@@ -319,7 +319,7 @@ describe('dnsbench capacity against the built-in responder', () => {
               rows: document.querySelectorAll('#capacity-steps tbody tr').length,
             };
           })()`)) as { labels: string[]; x: number[]; drawn: boolean[]; mark: number; rows: number };
-          expect(state.labels).toEqual(['sent qps', 'answered qps', 'p50', 'p99', 'loss', 'SLO loss<1%', 'SLO p50<500ms']);
+          expect(state.labels).toEqual(['offered', 'sent qps', 'answered qps', 'p50', 'p99', 'loss', 'SLO loss<1%', 'SLO p50<500ms']);
           expect(state.x).toEqual([200, 400, 800]);
           expect(state.drawn.every(Boolean)).toBe(true);
           expect(state.mark).toBe(800);

@@ -121,13 +121,15 @@ export const HTML_CLIENT_JS = `(function () {
     var sloColors = { ms: '#9467bd', '%': '#d62728', qps: '#1f77b4' };
     var capSeries = [
       { label: 'offered qps', value: function (u, v) { return fmtNum(v, 0); } },
+      { label: 'offered', scale: 'qps', stroke: '#9aa0a6', width: 1, dash: [2, 3], points: { show: false }, value: function (u, v) { return fmtNum(v, 0); } },
       { label: 'sent qps', scale: 'qps', stroke: '#1f77b4', width: 2, value: function (u, v) { return fmtNum(v, 0); } },
       { label: 'answered qps', scale: 'qps', stroke: '#2ca02c', width: 2, value: function (u, v) { return fmtNum(v, 0); } },
       { label: 'p50', scale: 'ms', stroke: '#ff7f0e', width: 1.5, value: function (u, v) { return fmtMs(v); } },
       { label: 'p99', scale: 'ms', stroke: '#9467bd', width: 2, value: function (u, v) { return fmtMs(v); } },
       { label: 'loss', scale: '%', stroke: '#d62728', width: 1.5, value: function (u, v) { return v == null ? '--' : v.toFixed(3) + '%'; } },
     ];
-    var capData = [cap.x, cap.achieved, cap.answered, cap.p50Ms, cap.p99Ms, cap.lossPct];
+    // The diagonal (sent = offered): a generator that keeps up, and a server that answers all, sit on it.
+    var capData = [cap.x, cap.x, cap.achieved, cap.answered, cap.p50Ms, cap.p99Ms, cap.lossPct];
     cap.slo.forEach(function (s) {
       capSeries.push({ label: s.label, scale: s.scale, stroke: sloColors[s.scale], width: 1, dash: [6, 4], points: { show: false },
         value: function () { return s.scale === 'ms' ? fmtMs(s.value) : s.scale === '%' ? s.value + '%' : fmtNum(s.value, 0); } });

@@ -179,7 +179,7 @@ function capacitySection(report: Report): string {
     `<p class="capacity ${escapeHtml(c.result)}" data-field="capacity">Capacity: ${escapeHtml(c.summary)}</p>` +
     `<p class="hint">SLO: <span data-field="slo">${escapeHtml(c.sloParts.join(', '))}</span>. ${escapeHtml(how)}</p>` +
     `</section>` +
-    chart('capacity', 'Capacity curve', 'Offered rate (x) against the rate sent and answered (left axis), p50 and p99 latency (right axis, ms) and loss (%), with the SLO limits dashed and the capacity marked. Drag to zoom, double-click to reset.') +
+    chart('capacity', 'Capacity curve', 'Offered rate (x) against the rate sent and answered (left axis; the dotted diagonal is the offered rate itself), p50 and p99 latency (right axis, ms) and loss (%), with the SLO limits dashed and the capacity marked. Drag to zoom, double-click to reset.') +
     `<section id="capacity-steps"><h2>${ramp ? 'Windows (a sample; every window is in the JSON)' : 'Steps'}</h2><div class="scroll"><table class="data steps">` +
     `<thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`
   );
