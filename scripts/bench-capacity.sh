@@ -8,7 +8,12 @@
 # Prints the figures side by side; README "Finding capacity" records a run of it.
 #
 # Env: CAP_MAX (default 200000) qps at the top of both ramps, CAP_RAMP (default 20) seconds,
-#      CAP_KEEP=DIR keeps the reports (JSON, HTML, resperf's plot file) in DIR.
+#      CAP_KEEP=DIR keeps the reports (JSON, HTML, resperf's plot file) in DIR,
+#      CAP_NICE=N runs knotd and every tool at nice N (e.g. -10 as root: ahead of other work on a
+#      shared machine, so the figures are the rig's and not the neighbours'; default 0),
+#      CAP_PIN=1 gives knotd the last core and the tools the others (taskset; dnsbench -T = the
+#      tools' cores), so the server and the generator do not compete for a core (README: a
+#      generator starved by the server on a small machine is reported as the limit).
 # Exit: 0 every tool ran; 1 one failed or knotd could not start.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -18,6 +23,17 @@ MAX=${CAP_MAX:-200000}
 RAMP=${CAP_RAMP:-20}
 [[ "$MAX" =~ ^[0-9]+$ ]] && ((MAX >= 1000 && MAX <= 5000000)) || { echo "CAP_MAX must be 1000..5000000, got '$MAX'" >&2; exit 2; }
 [[ "$RAMP" =~ ^[0-9]+$ ]] && ((RAMP >= 2 && RAMP <= 600)) || { echo "CAP_RAMP must be 2..600, got '$RAMP'" >&2; exit 2; }
+NICE=${CAP_NICE:-0}
+[[ "$NICE" =~ ^-?[0-9]+$ ]] && ((NICE >= -20 && NICE <= 19)) || { echo "CAP_NICE must be -20..19, got '$NICE'" >&2; exit 2; }
+CORES=$(nproc)
+# Command prefixes: nice $NICE, and with CAP_PIN=1 knotd on the last core, the tools on the others.
+SERVER=(nice -n "$NICE") TOOLS=(nice -n "$NICE") THREADS=() PINNED=""
+if [ "${CAP_PIN:-0}" = 1 ] && ((CORES >= 2)) && command -v taskset >/dev/null; then
+  SERVER+=(taskset -c $((CORES - 1)))
+  TOOLS+=(taskset -c "0-$((CORES - 2))")
+  THREADS=(-T $((CORES - 1)))
+  PINNED="; knotd on CPU $((CORES - 1)), the tools on CPU 0-$((CORES - 2))"
+fi
 for b in knotd resperf; do
   command -v "$b" >/dev/null || { echo "$b not found: apt-get install knot dnsperf" >&2; exit 1; }
 done
@@ -65,21 +81,21 @@ log:
   - target: stderr
     any: warning
 CONF
-knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
+"${SERVER[@]}" knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
 knot_pid=$!
 if ! node scripts/bench.mjs wait "$port" www.test.com 15; then
   echo "knotd did not answer on 127.0.0.1:$port within 15 s; log tail:" >&2
   tail -n 20 "$work/knot.log" >&2
   exit 1
 fi
-echo "knotd $(knotd -V 2>&1 | awk '{print $NF}') on 127.0.0.1:$port (1 UDP worker); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "knotd $(knotd -V 2>&1 | awk '{print $NF}') on 127.0.0.1:$port (1 UDP worker); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); nice $NICE$PINNED" >&2
 QUERIES=querysets/mixed.txt
 failed=0
 
 step "resperf -m $MAX -r $RAMP"
 # -R reopens the file at its end (it holds 2000 queries); -t 2 s so its drain stays short; -F 0: do
 # not end the test when resperf falls 1000 queries behind (on a busy machine it does at ~10k qps).
-if timeout -k 5 $((RAMP + 120)) resperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -R -F 0 -m "$MAX" -r "$RAMP" -t 2 -P "$work/resperf.gnuplot" >"$work/resperf.out" 2>&1; then
+if timeout -k 5 $((RAMP + 120)) "${TOOLS[@]}" resperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -R -F 0 -m "$MAX" -r "$RAMP" -t 2 -P "$work/resperf.gnuplot" >"$work/resperf.out" 2>&1; then
   rp_max=$(awk '/Maximum throughput:/ { printf "%d", $3 }' "$work/resperf.out")
   rp_lost=$(awk '/Lost at that point:/ { print $5 }' "$work/resperf.out")
   rp_behind=$(grep -o 'Fell behind.*' "$work/resperf.out" || true)
@@ -91,12 +107,14 @@ fi
 
 step "dnsbench capacity --ramp --max $MAX --ramp-time $RAMP --slo 'loss<1%'"
 set +e
-timeout -k 5 $((RAMP + 120)) node dist/bin.js capacity -s 127.0.0.1 -p "$port" -d "$QUERIES" --slo 'loss<1%' --ramp --max "$MAX" --ramp-time "$RAMP" \
+timeout -k 5 $((RAMP + 120)) "${TOOLS[@]}" \
+  node dist/bin.js capacity -s 127.0.0.1 -p "$port" -d "$QUERIES" --slo 'loss<1%' --ramp --max "$MAX" --ramp-time "$RAMP" "${THREADS[@]}" \
   --json "$work/ramp.json" --html "$work/ramp.html" >"$work/ramp.out" 2>&1
 ramp_rc=$?
 t0=$(date +%s)
 step "dnsbench capacity --slo 'p99<5ms,loss<0.1%'"
-timeout -k 5 600 node dist/bin.js capacity -s 127.0.0.1 -p "$port" -d "$QUERIES" --slo 'p99<5ms,loss<0.1%' \
+timeout -k 5 600 "${TOOLS[@]}" \
+  node dist/bin.js capacity -s 127.0.0.1 -p "$port" -d "$QUERIES" --slo 'p99<5ms,loss<0.1%' "${THREADS[@]}" \
   --json "$work/search.json" --html "$work/search.html" >"$work/search.out" 2>&1
 search_rc=$?
 search_secs=$(($(date +%s) - t0))

@@ -193,10 +193,13 @@ describe('a step\'s verdict', () => {
     expect(j.reasons.join()).toMatch(/1 worker at 99% CPU.*the SLO also failed \(p99<5ms/);
   });
 
-  it('is the generator\'s when a worker was runnable nearly all the time but had no CPU (starved)', () => {
-    const j = judgeStep(stepReport({ offered: 50_000, cpuPct: [40, 38], waitPct: [58, 60] }), SLO);
+  it('is the generator\'s when a worker was runnable nearly all the time without the CPU (starved) and fell behind', () => {
+    const j = judgeStep(stepReport({ offered: 50_000, sent: 170_000, skipped: 30_000, cpuPct: [40, 38], waitPct: [58, 60] }), SLO);
     expect(j.verdict).toBe('generator');
     expect(j.reasons[0]).toBe('2 workers runnable 98% of the time but on a CPU only 39%: other processes held the cores');
+    // Starved but on schedule: the rate asked for went out, so the server is judged (a busy machine).
+    const on = judgeStep(stepReport({ offered: 50_000, cpuPct: [40, 38], waitPct: [58, 60] }), SLO);
+    expect(on.verdict).toBe('pass');
   });
 
   it('blames the server for a failure while the generator was only behind, with a caveat', () => {
@@ -302,6 +305,31 @@ describe('the ramp\'s windows', () => {
     expect(out.capacityQps!).toBeGreaterThan(57_000);
     expect(out.capacityQps!).toBeLessThanOrEqual(61_000);
     expect(out.failedQps!).toBeGreaterThan(out.capacityQps!);
+  });
+
+  it('a stall early in the ramp (little sent, nothing lost) neither fails it nor sets the capacity', () => {
+    const r = rampReport({ max: 100_000, rampSec: 20, step: 0.25, capacity: 60_000 });
+    // The generator stalled from 0.5 to 1.5 s: nothing sent then. The run as a whole had a full window (later).
+    for (const iv of r.targets[0]!.intervals.slice(2, 6)) iv.counters = { ...zeroCounters() };
+    r.targets[0]!.pacing = { ...stepReport({ offered: 1 }).targets[0]!.pacing!, skipped: 9000, skippedWindowFull: 5000 };
+    const windows = rampWindows(r.targets[0]!, r.generator, parseSlo('loss<0.5%').gates, opts);
+    expect(windows.slice(0, 6).every((x) => x.verdict === 'pass')).toBe(true);
+    expect(windows[2]!.reasons[0]).toMatch(/^only \d+% of the scheduled queries sent: the generator's timers woke late/);
+    const out = rampOutcome(windows, r);
+    expect(out.result).toBe('found');
+    expect(out.capacityQps!).toBeGreaterThan(57_000);
+  });
+
+  it('a failure early in the ramp does not end it: the generator\'s limit after the best window counts', () => {
+    const r = rampReport({ max: 100_000, rampSec: 20, step: 0.25, capacity: 1e9 });
+    const ivs = r.targets[0]!.intervals;
+    // A loss blip at 2 s, then the generator saturated from 10 s on.
+    ivs[8]!.counters = { ...ivs[8]!.counters, completed: ivs[8]!.counters.completed - 100, lost: 100, timedOut: 100 };
+    r.generator!.intervals.forEach((iv, i) => (iv.cpuMs = [i >= 10 ? 970 : 200]));
+    const out = rampOutcome(rampWindows(r.targets[0]!, r.generator, parseSlo('loss<1%').gates, opts), r);
+    expect(out.result).toBe('generator');
+    expect(out.capacityQps!).toBeGreaterThan(40_000);
+    expect(out.capacityQps!).toBeLessThan(52_000);
   });
 
   it('says the SLO held to the top, and when the generator was the limit first', () => {

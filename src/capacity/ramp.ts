@@ -102,7 +102,8 @@ export function rampWindows(t: TargetReport, generator: GeneratorReport | undefi
     const latency = windowLatency(part.map((iv) => iv.histogram));
     const src: MetricSource = { label: t.label, qps: dur > 0 ? counters.completed / dur : 0, counters, rcodes, latency, correctedLatency: null };
     const reasons: string[] = [];
-    for (const g of slo) {
+    // Nothing sent (the generator stalled): nothing to hold against the SLO; the shortfall says so.
+    for (const g of counters.sent === 0 ? [] : slo) {
       const m = measureMetric(g.metric, src);
       if ('missing' in m) reasons.push(`${gateText(g)}: no value: ${m.missing}`);
       else if (!compare(m.value, g.op, g.threshold)) reasons.push(`${gateText(g)}: measured ${formatIn(toUnit(m.value, g.unit), g.unit)}`);
@@ -117,12 +118,17 @@ export function rampWindows(t: TargetReport, generator: GeneratorReport | undefi
     else if (hot.length > 0 && reasons.length === 0) {
       verdict = 'generator';
       reasons.push(`${hot.length} worker${hot.length === 1 ? '' : 's'} at ${Math.round(Math.max(...hot))}% CPU`);
-    } else if (starved.length > 0 && reasons.length === 0) {
+    } else if (starved.length > 0 && reasons.length === 0 && counters.sent < REACHED_SHARE * scheduled) {
+      // Starved and short of the schedule: it could not send faster. Starved but on schedule is
+      // a busy machine (a caveat below), and the window is judged.
       verdict = 'generator';
       reasons.push(`${starved.length} worker${starved.length === 1 ? '' : 's'} runnable ${Math.min(100, Math.round(Math.max(...starved)))}% of the time: other processes held the cores`);
     } else if (counters.sent < REACHED_SHARE * scheduled) {
       const share = `${Math.round((100 * counters.sent) / Math.max(1, scheduled))}% of the scheduled queries sent`;
-      if (serverHeld) {
+      // The pacer's window-full figures are the run's, not the window's: a window can only have
+      // been held by the server if queries in it went unanswered (a full window at these rates
+      // means outstanding timeouts).
+      if (serverHeld && counters.lost > 0) {
         verdict = 'fail';
         reasons.push(`${share} (the window was full: the server held the queries)`);
       } else if (reasons.length > 0) {
@@ -160,39 +166,37 @@ export function rampWindows(t: TargetReport, generator: GeneratorReport | undefi
 const round = (v: number, d: number): number => Number(v.toFixed(d));
 
 /**
- * The ramp's result from its windows, in time order: the capacity is the rate sent in the window
- * with the highest offered rate that met the SLO, before the first window where the generator was
- * the limit.
+ * The ramp's result from its windows, in time order (the offered rate rises with time). The
+ * capacity is the highest rate sent in a window that met the SLO; what happened after that
+ * window decides the result. Windows before it that failed, or where the generator stalled, were
+ * blips: a later window did better.
  * - no window answered anything: 'nothing-answered';
- * - a generator-limited window before any failing one: 'generator' (the capacity is a lower bound);
- * - no window failed above the capacity: 'at-least-max';
- * - no window passed: 'slo-failed-at-start';
- * - else 'found', with the first failing window above the capacity as `failedQps`.
+ * - no window passed: 'slo-failed-at-start' (or 'generator' when the generator was the limit first);
+ * - after the best window, the generator was the limit before any failure: 'generator' (the
+ *   capacity is a lower bound);
+ * - nothing failed after it: 'at-least-max';
+ * - else 'found', with the first failure's offered rate as `failedQps`.
  */
 export function rampOutcome(windows: readonly CapacityWindow[], report: Report): RampOutcome {
   const w = [...windows];
   if (w.length === 0 || w.every((x) => x.verdict === 'nothing')) {
     return { windows: w, result: 'nothing-answered', capacityQps: null, failedQps: null, generator: null };
   }
-  const genAt = w.findIndex((x) => x.verdict === 'generator');
-  const firstFail = w.findIndex((x) => x.verdict === 'fail' || x.verdict === 'nothing');
-  const upTo = genAt >= 0 ? genAt : w.length;
-  const passing = w.slice(0, upTo).filter((x) => x.verdict === 'pass');
-  // The rate the server was sent in the best passing window (the offered one within 10%).
-  const best = passing.length > 0 ? passing.reduce((a, b) => (b.offeredQps > a.offeredQps ? b : a)) : null;
-  const capacityQps = best === null ? null : Math.round(best.achievedQps);
-  if (genAt >= 0 && (firstFail < 0 || genAt < firstFail)) {
-    const g = w[genAt]!;
+  const failed = (x: CapacityWindow): boolean => x.verdict === 'fail' || x.verdict === 'nothing';
+  let bestAt = -1;
+  for (let i = 0; i < w.length; i++) if (w[i]!.verdict === 'pass' && (bestAt < 0 || w[i]!.achievedQps > w[bestAt]!.achievedQps)) bestAt = i;
+  const capacityQps = bestAt < 0 ? null : Math.round(w[bestAt]!.achievedQps);
+  const failAfter = w.findIndex((x, i) => i > bestAt && failed(x));
+  const genAfter = w.findIndex((x, i) => i > bestAt && x.verdict === 'generator');
+  if (genAfter >= 0 && (failAfter < 0 || genAfter < failAfter)) {
+    const g = w[genAfter]!;
     const run = checkGenerator(report);
     return {
       windows: w, result: 'generator', capacityQps, failedQps: null,
       generator: { qps: g.achievedQps * report.targets.length, reasons: [...g.reasons, ...run.reasons.filter((r) => !g.reasons.includes(r))] },
     };
   }
-  if (firstFail < 0) return { windows: w, result: 'at-least-max', capacityQps, failedQps: null, generator: null };
-  if (capacityQps === null) return { windows: w, result: 'slo-failed-at-start', capacityQps: null, failedQps: w[firstFail]!.offeredQps, generator: null };
-  // Failures only below the capacity (a blip early in the ramp) and none above: the SLO held at the top.
-  const above = w.find((x) => (x.verdict === 'fail' || x.verdict === 'nothing') && x.offeredQps > best!.offeredQps);
-  if (above === undefined) return { windows: w, result: 'at-least-max', capacityQps, failedQps: null, generator: null };
-  return { windows: w, result: 'found', capacityQps, failedQps: above.offeredQps, generator: null };
+  if (capacityQps === null) return { windows: w, result: 'slo-failed-at-start', capacityQps: null, failedQps: failAfter >= 0 ? w[failAfter]!.offeredQps : null, generator: null };
+  if (failAfter < 0) return { windows: w, result: 'at-least-max', capacityQps, failedQps: null, generator: null };
+  return { windows: w, result: 'found', capacityQps, failedQps: w[failAfter]!.offeredQps, generator: null };
 }
