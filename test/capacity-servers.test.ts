@@ -55,7 +55,7 @@ describe.skipIf(skipWithout('knotd'))('dnsbench capacity against knotd', () => {
       // resperf: 0 to MAX qps over RAMP s, the file reopened at its end (-R), 2 s timeout, and not
       // stopped when it falls behind (-F 0: on a busy machine it falls 1000 queries behind early).
       const plot = join(dir, 'resperf.gnuplot');
-      const rp = await run(findBinary('resperf')!, ['-s', '127.0.0.1', '-p', String(knot.port), '-d', MIXED, '-R', '-F', '0', '-m', String(MAX), '-r', String(RAMP), '-t', '2', '-P', plot], 60_000);
+      const rp = await run(findBinary('resperf')!, ['-s', '127.0.0.1', '-p', String(knot.port), '-d', MIXED, '-R', '-F', '0', '-b', '4096', '-m', String(MAX), '-r', String(RAMP), '-t', '2', '-P', plot], 60_000);
       expect(rp.code, rp.stdout + rp.stderr).toBe(0);
       const resperfMax = Number(/Maximum throughput:\s+([\d.]+) qps/.exec(rp.stdout)?.[1]);
       expect(resperfMax).toBeGreaterThan(1000);
