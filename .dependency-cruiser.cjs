@@ -31,7 +31,7 @@ module.exports = {
       severity: 'error',
       comment: 'The engine, results, renderers and the query loader get plain values, not the config layer.',
       from: { path: '^src/(engine|results|report|queryset|tsig|util|serve)/' },
-      to: { path: '^src/(config|transport-config|paths|segment|start-at)\\.ts$|^src/gates/config\\.ts$' },
+      to: { path: '^src/(config|transport-config|ops-config|paths|segment|start-at)\\.ts$|^src/gates/config\\.ts$' },
     },
     {
       name: 'engine-is-not-above',

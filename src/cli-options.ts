@@ -30,6 +30,12 @@ sequential run, and the header prints the totals. A comparison against the first
 the per-target blocks, and goes into --json and --html (--csv holds the interval series).
   dnsbench -s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301 -d q.txt -l 10 --interleave --html r.html
 
+Failover drills and operations checks (README "Failover drills and operations checks"):
+  dnsbench -s 198.18.0.100 -d q.txt -l 4 -Q 500 -t 0.5 --interval 0.1 --nsid --event '1=ip link set eth0 down' --html drill.html
+      the outage window, the queries lost in it, and who answered before and after
+  dnsbench -s 198.18.0.12 -d views.txt -l 3 -y hmac-md5:chinanet:SECRET --expect --watch-serial view.test
+      every answer checked against the key view's expect= column; when a new serial reached it
+
 Exit codes: 0 ok, 1 a --gate failed, 2 bad flag or input (nothing sent),
             3 the run failed (e.g. nothing answered) or an output file could not be written,
             128+n stopped by a signal
@@ -67,7 +73,14 @@ export function addRunOptions(cmd: Command): Command {
     .option('--quiet', 'print nothing but errors (use with --json)')
     .option('--io <path>', 'UDP I/O: auto (native sendmmsg/recvmmsg when the addon loads), native, or dgram (Node\'s sockets) (default: auto)')
     .option('--segment <I/N>', 'send only segment I of N of the query file (query i when i mod N = I-1): N generators send it all once per pass')
-    .option('--start-at <time>', 'start sending at this time: RFC 3339 with offset, or Unix seconds; within 24 h (clocks must be NTP-synchronized)');
+    .option('--start-at <time>', 'start sending at this time: RFC 3339 with offset, or Unix seconds; within 24 h (clocks must be NTP-synchronized)')
+    .option('--event <secs=command>', 'run a shell command this many seconds into the run, e.g. \'3=ip link set eth0 down\'; start, end and exit status go into the report and the timeline (repeatable; bounded to 30 s; a failure is reported, never fatal)', collect)
+    .option('--outage-below <pct>', 'timeline: an interval in which fewer than this share of the queries sent got an answer is part of an outage (default: 50)')
+    .option('--degraded-above <latency>', 'timeline: an interval whose p99 is above this (e.g. 20ms) is degraded (default: 10x the run\'s p50)')
+    .option('--expect', 'check each answer against the query file\'s expect=VALUE[,VALUE...] column (records as a set, or an RCODE name, or NODATA); a different answer counts as a wrong answer, not completed')
+    .option('--expect-file <file>', 'expected answers as "name type expected..." lines, for query files that must stay dnsperf-compatible (implies --expect for those queries)')
+    .option('--rrset-order', 'for every name answered with two or more records: the share of each record in first place, the orders seen, and a verdict (fixed, cyclic, random, uneven)')
+    .option('--watch-serial <zone>', 'every interval, one SOA query for ZONE to each target (outside the load and its counters; signed with -y): when each target served each serial');
   return addTransportOptions(cmd);
 }
 

@@ -17,6 +17,7 @@ import {
 export { workerTransport } from './transport-config.js';
 import { parseSegment, type Segment } from './queryset/segment.js';
 import { parseStartAt } from './start-at.js';
+import { resolveOps, type OpsConfig, type RawOpsOptions } from './ops-config.js';
 import { checkGatingTargets, gatingForReport, resolveGating, targetNames, type GatingConfig, type RawGateOptions } from './gates/config.js';
 
 export interface TargetSpec {
@@ -71,6 +72,8 @@ export interface BenchConfig {
   segment: Segment | null;
   /** --start-at: epoch ms at which sending starts (src/start-at.ts); null = as soon as ready. */
   startAtMs: number | null;
+  /** --event, --outage-below, --degraded-above, --expect, --rrset-order, --watch-serial (src/ops-config.ts). */
+  ops: OpsConfig;
   /**
    * What was adjusted instead of refused, one line each in dnsperf's words ("requested number of
    * threads (-T 4) exceeds number of clients (-c 2), lowering number of threads to 2"); the run
@@ -80,7 +83,7 @@ export interface BenchConfig {
 }
 
 /** What commander hands over: strings (or arrays for repeatable flags), unvalidated. */
-export interface RawRunOptions extends RawGateOptions, RawTransportOptions {
+export interface RawRunOptions extends RawGateOptions, RawTransportOptions, RawOpsOptions {
   server?: string[];
   port?: string;
   datafile?: string;
@@ -356,6 +359,13 @@ export async function resolveConfig(
     throw new UsageError('--start-at cannot be combined with --repeat: only the first run could start at that time');
   }
 
+  const ops = resolveOps(raw, { repeat: gating.repeat, mode: raw.interleave ? 'interleave' : 'sequential' });
+  // Asking for fine intervals, or gating on outages, asks for the timeline too.
+  if (raw.interval !== undefined || gating.gates.some((g) => g.metric.name.startsWith('outage'))) ops.timeline = true;
+  if (ops.watchSerial !== null && (transport.mode === 'dot' || transport.mode === 'doh')) {
+    throw new UsageError(`--watch-serial asks over UDP, which a -m ${transport.mode} target does not answer on its port; watch the zone in a separate run with -m udp`);
+  }
+
   const datafile = raw.datafile ?? '-';
   if (datafile === '-' && opts.stdinIsTTY) {
     throw new UsageError('-d/--datafile: no query file given and stdin is a terminal; give -d FILE or pipe queries in (see --help)');
@@ -416,6 +426,7 @@ export async function resolveConfig(
     gating,
     segment,
     startAtMs,
+    ops,
     io,
     warnings,
   };

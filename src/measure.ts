@@ -6,7 +6,9 @@
 import type { BenchConfig, TargetSpec } from './config.js';
 import { configForReport, workerTransport } from './config.js';
 import type { QuerySet } from './queryset/types.js';
+import { GIVE_UP_AFTER_FAILURES } from './engine/loop.js';
 import { openSession, type EngineSession, type Progress, type SessionResult } from './engine/session.js';
+import type { RunData } from './results/model.js';
 import { describeInterleave, describePlan, planWorkers, type WorkerPlan } from './engine/split.js';
 import { buildReport, targetReport } from './results/build.js';
 import { answeredNothing, type GeneratorReport, type Machine, type Report, type TargetReport } from './results/report.js';
@@ -78,7 +80,10 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
   const interleaved = config.mode === 'interleave' && config.targets.length > 1;
   const groups: TargetSpec[][] = interleaved ? [config.targets] : config.targets.map((t) => [t]);
   const sessions: Array<EngineSession | undefined> = groups.map(() => undefined);
-  const transport = workerTransport(config.transport, config.io);
+  // --expect / --rrset-order: the answer checks each channel runs (engine/checks.ts); null keeps the answer path as it is.
+  const ex = querySet.expectations;
+  const checks = ex !== undefined || config.ops.rrsetOrder ? { expect: ex === undefined ? null : { index: ex.index, list: ex.list }, rrsetOrder: config.ops.rrsetOrder } : null;
+  const transport = { ...workerTransport(config.transport, config.io), checks };
 
   const sessionFor = async (g: number): Promise<EngineSession> => {
     const have = sessions[g];
@@ -107,6 +112,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
       const passes = o.passes !== undefined ? o.passes : config.passes;
       const startedAt = new Date();
       const targets: TargetReport[] = [];
+      const runData: RunData[] = [];
       const generators: GeneratorReport[] = [];
       let workers = 0;
       for (const [g, group] of groups.entries()) {
@@ -122,6 +128,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
             rampMs: o.rampSec === undefined || o.rampSec === null ? null : o.rampSec * 1000,
             timeLimitMs: timeLimitSec === null ? null : timeLimitSec * 1000,
             totalQueries: passes === null ? null : passes * querySet.count,
+            passes,
             intervalMs: config.intervalSec * 1000,
             progressMs: (config.statsIntervalSec ?? 1) * 1000,
             startAtEpochMs,
@@ -139,13 +146,17 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
           }),
         );
         targets.push(...reports);
+        runData.push(...result.targets);
         generators.push(result.generator);
         ctx.observer?.finished?.(reports);
       }
+      // A streamed file: its count and SHA-256 are complete now (or the note says how far it was read).
+      await querySet.stream?.settle({ hashRest: ctx.signal?.aborted !== true });
       const generator = combineGenerators(generators);
       // Was the generator, not the server, the limit? (issue 13; results/generator.ts)
       const limitNotes = generatorNotes({ generator, targets }, config.threads, availableParallelism());
       const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers, limitNotes.length > 0);
+      notes.push(...(querySet.stream?.notes() ?? []), ...channelNotes(config, targets, runData, passes === null ? null : passes * querySet.count));
       notes.push(...limitNotes);
       const scale = runScaleFields(querySet, o.startAtEpochMs ?? config.startAtMs, targets);
       notes.push(...scale.notes);
@@ -206,6 +217,36 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
       );
     }
   }
+  return notes;
+}
+
+/**
+ * Notes on what the connections did (from each target's RunData, in the order of `targets`):
+ * connections given up in a run without -l, and DoH windows cut by the server's stream limit.
+ * `expected` is the queries a -n run meant to send per target (null when time-limited).
+ */
+function channelNotes(config: BenchConfig, targets: readonly TargetReport[], runData: readonly RunData[], expected: number | null): string[] {
+  const notes: string[] = [];
+  targets.forEach((t, i) => {
+    const f = runData[i]?.channels;
+    if (f === undefined) return;
+    const who = t.label === t.host ? t.server : `${t.label} (${t.server})`;
+    if (f.gaveUp > 0) {
+      const unsent = expected !== null && t.counters.sent < expected ? `; ${expected - t.counters.sent} of its ${expected} queries were not sent` : '';
+      notes.push(
+        `${who}: gave up ${f.gaveUp} connection(s) after ${GIVE_UP_AFTER_FAILURES} failed attempts in a row ` +
+          `(refused, timed out, or closed before any answer)${unsent}. Without -l a run stops reconnecting so that it ends; with -l it keeps trying until the time is up.`,
+      );
+    }
+    if (f.streamLimited > 0) {
+      const need = Math.ceil(config.outstanding / f.streamLimit);
+      notes.push(
+        `${who}: the DoH server allows ${f.streamLimit} concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS), ` +
+          `so ${f.streamLimited} connection(s) kept at most ${f.streamLimit} queries outstanding instead of ${f.window} (-q ${config.outstanding} over -c ${config.sockets}); ` +
+          `no query waited in a queue with its clock running. For the whole window, use -c ${need} or more.`,
+      );
+    }
+  });
   return notes;
 }
 

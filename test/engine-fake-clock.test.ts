@@ -72,6 +72,22 @@ describe('pacing (-Q) on a fake clock', () => {
     expect(r.corrected!.sums.max).toBeGreaterThan(1_900_000);
     expectRunAccounted(r);
   });
+
+  it('a late generator skips, never bursts: every slot of the schedule is sent or counted, exactly', async () => {
+    // Timers fire up to 5 ms late (a starved machine); the horizon is 1 ms.
+    const e = await fakeEngine({ window: 100, lateMs: 5, server: { latencyMs: () => 0.5 } });
+    e.run({ rate: 2000, timeLimitMs: 1000 });
+    e.timers.advance(3000);
+    const r = e.done![0]!;
+    const p = r.pacing!;
+    expect(p.skipped).toBeGreaterThan(0);
+    expect(p.skippedWindowFull).toBe(0);
+    expect(r.counters.sent + p.skipped).toBe(2000);
+    // Each send within the 1 ms horizon of its slot.
+    expect(p.lag.max).toBeLessThanOrEqual(1000);
+    expect(maxPerWindow(e.sent.map((s) => s.at))).toBeLessThanOrEqual(200 + 2 + 1);
+    expectRunAccounted(r);
+  });
 });
 
 describe('timeouts and late answers on a fake clock', () => {
@@ -96,6 +112,18 @@ describe('timeouts and late answers on a fake clock', () => {
     const lastSent = 1_700_000_000_000 + Math.max(...e.sent.map((s) => s.at));
     expect(r.endedAt - lastSent).toBeGreaterThanOrEqual(1000);
     expect(r.endedAt - lastSent).toBeLessThanOrEqual(1050);
+    expectRunAccounted(r);
+  });
+
+  it('a sweep delayed far past the timeout still counts each loss in the interval it was sent in', async () => {
+    // Timers fire up to 1.5 s late (a starved machine) while -t is 0.5 s and intervals are 50 ms:
+    // outcomes arrive later than the recorder's usual window; it grows rather than misplace them.
+    const e = await fakeEngine({ window: 20, timeoutMs: 500, lateMs: 1500, server: { latencyMs: ({ index }) => (index % 3 === 0 ? null : 1) } });
+    e.run({ rate: null, timeLimitMs: null, totalQueries: 600, intervalMs: 50 });
+    e.timers.advance(60_000);
+    const r = e.done![0]!;
+    expect(r.counters.sent).toBe(600);
+    expect(r.counters.timedOut).toBeGreaterThan(100);
     expectRunAccounted(r);
   });
 

@@ -87,6 +87,10 @@ const REFUSED: Array<[keyof RawCapacityOptions, string, string]> = [
   ['startAt', '--start-at', 'a search is one generator; --start-at lines up several generators of one run'],
   ['segment', '--segment', 'a search needs the whole query file on one generator'],
   ['statsInterval', '-S/--stats-interval', 'the search prints one line per step'],
+  ['event', '--event', 'events belong to one run\'s timeline; run them beside dnsbench capacity yourself'],
+  ['watchSerial', '--watch-serial', 'it watches one run\'s timeline'],
+  ['outageBelow', '--outage-below', 'outages belong to one run\'s timeline (use an SLO such as loss<1%)'],
+  ['degradedAbove', '--degraded-above', 'it marks one run\'s timeline (use an SLO such as p99<5ms)'],
 ];
 
 /** Resolve `dnsbench capacity`'s flags. Throws UsageError (exit 2). */

@@ -27,6 +27,7 @@ export function parseSlo(text: string): Slo {
     }
     if (g.target !== null) throw new UsageError(`--slo "${p}": the SLO applies to every target; drop "${g.target}:" (the search runs on the first -s)`);
     if (g.metric.kind === 'capacity') throw new UsageError(`--slo "${p}": capacity is what the search finds; give it to --gate instead (e.g. --gate 'capacity>=50000')`);
+    if (g.metric.name.startsWith('outage')) throw new UsageError(`--slo "${p}": outages are measured on one run's timeline, not per step; use loss and latency (e.g. loss<0.1%,p99<5ms)`);
     return g;
   });
   return { text, gates };

@@ -21,6 +21,8 @@ import type { Progress } from '../engine/session.js';
 import type { Console, StopSignal } from './console.js';
 import { outputWidth, SIGNAL_EXIT, stopOnSignals } from './console.js';
 import { nativeUdp } from './native.js';
+import { streamTuning } from './run.js';
+import { loadExpectations } from '../queryset/expect.js';
 import { isHuman } from './finish.js';
 import { applyGating, emitVerdicts, gatingExitCode, worstExit } from './gating.js';
 import { writeOutputs } from './outputs.js';
@@ -75,7 +77,22 @@ export async function capacityCommand(raw: RawCapacityOptions, argv: string[], c
   const config = cc.bench;
   // Flags adjusted instead of refused, one dnsperf-style line each (as a run prints them).
   if (!config.quiet) for (const w of config.warnings) con.err(`Warning: ${w}\n`);
-  const querySet = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment);
+  const loaded = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment, streamTuning(process.env));
+  try {
+    // --expect: answers checked against the file's expectations (wrong answers count as lost).
+    const querySet =
+      config.ops.expect || config.ops.expectFile !== null
+        ? { ...loaded, expectations: await loadExpectations(loaded, { queryFile: config.queryFile, columns: config.ops.expect, expectFile: config.ops.expectFile }) }
+        : loaded;
+    return await search(cc, querySet, argv, con);
+  } finally {
+    // A streamed file: close the input (and drop the spool of a pipe).
+    await loaded.stream?.close();
+  }
+}
+
+async function search(cc: CapacityConfig, querySet: QuerySet, argv: string[], con: Console): Promise<number> {
+  const config = cc.bench;
   const command = redactArgv(argv);
   const stop = stopOnSignals(con);
   const human = isHuman(config);

@@ -6,6 +6,7 @@
 import { FALLBACK, FREE, IdTable, INFLIGHT, TIMED_OUT } from './idtable.js';
 import type { Recorder } from './recorder.js';
 import type { ChannelFeatures } from './features.js';
+import { AnswerChecks } from './checks.js';
 import type { WorkerTarget, WorkerTransport } from './protocol.js';
 import { newRecordScan, walkMessage } from './wire.js';
 import { tallyAdd } from '../results/tally.js';
@@ -94,6 +95,8 @@ export abstract class DnsChannel {
   features: ChannelFeatures | null = null;
   /** --tcp-fallback, or null; only looked at when an answer has TC=1. */
   fallback: FallbackLeg | null = null;
+  /** --expect / --rrset-order (engine/checks.ts), or null: one null check per answer. */
+  readonly checks: AnswerChecks | null;
   /** Index of the target this channel sends to (several with --interleave). */
   readonly target: number;
   /** Where outcomes are counted; the engine gives each run of a session a new one. */
@@ -112,6 +115,7 @@ export abstract class DnsChannel {
     this.q = ctx.q;
     this.owner = ctx.owner;
     this.now = ctx.now;
+    this.checks = ctx.transport.checks ? new AnswerChecks(ctx.transport.checks, ctx.q, () => this.recorder) : null;
   }
 
   /** Local -> remote endpoints, for the report. */
@@ -286,9 +290,19 @@ export abstract class DnsChannel {
       nsid = this.features.lastNsid;
     }
     if (tc) return this.truncatedAnswer(id, qi, now);
+    if (this.checks !== null && !this.checks.accept(buf, off, len, qi, rcode)) return this.wrongAnswer(id, qi, now);
     t.release(id, FREE);
     rec.complete(now, t.sentAt[id]!, t.chargedFrom(id), rcode, len, nsid);
     if (this.owner.verbose) this.owner.verbose(this, String(rcode), qi, now - t.sentAt[id]!);
+    this.owner.slotFreed(this);
+  }
+
+  /** --expect found the answer wrong: the query is finished (the server answered) but lost, never completed. */
+  private wrongAnswer(id: number, qi: number, now: number): void {
+    const t = this.table;
+    t.release(id, FREE);
+    this.recorder.lost(t.sentAt[id]!, 'wrongAnswer', now);
+    if (this.owner.verbose) this.owner.verbose(this, 'wrong', qi, now - t.sentAt[id]!);
     this.owner.slotFreed(this);
   }
 

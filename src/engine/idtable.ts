@@ -91,6 +91,16 @@ export class IdTable {
     return this.head;
   }
 
+  /** Calls fn with every outstanding ID, oldest first (O(outstanding); not for the hot path). */
+  forEachOutstanding(fn: (id: number) => void): void {
+    // fn must not change the list; the last ID links to itself.
+    for (let id = this.head; id !== -1; ) {
+      fn(id);
+      const n = this.next[id]!;
+      id = n === id ? -1 : n;
+    }
+  }
+
   /** Record that query `id` is charged from clock time `at` (>= 0), or from its send time (-1). */
   chargeFrom(id: number, at: number): void {
     if (at >= 0) (this.charged ??= new Float64Array(SIZE).fill(-1))[id] = at;

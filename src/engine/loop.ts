@@ -14,9 +14,10 @@ import { ChannelFeatures } from './features.js';
 import type { HostSetup, LoopSetup, SocketInfo, WorkerTarget } from './protocol.js';
 import { Recorder } from './recorder.js';
 import type { EngineTimers } from './timers.js';
+import { NOT_READY, STREAM_END, StreamCursor } from './stream-cursor.js';
 import { TcpFallback } from './transports/fallback.js';
 import { transportFactory } from './transports/registry.js';
-import { streamTarget } from './transports/tcp.js';
+import { reconnectorOf, streamTarget } from './transports/tcp.js';
 import type { RunData } from '../results/model.js';
 import { TsigSigner } from '../tsig/tsig.js';
 import './transports/builtin.js';
@@ -25,6 +26,28 @@ import './transports/builtin.js';
 const CHUNK = 64;
 /** Each channel's first burst (closed loop): then +1 per answer up to its window (slow start). */
 const INITIAL_RAMP = 32;
+
+/**
+ * A run without a time limit gives a connection up after this many failed attempts in a row
+ * (about 6 s of backoff: at once, then 50 ms doubling to 1 s); with -l it keeps trying until the
+ * end. Without it, `-m tcp -n 1` against a server that went away would never end (issue 11.13).
+ */
+export const GIVE_UP_AFTER_FAILURES = 10;
+
+/**
+ * Where a loop is in its life. Transport events (a reconnection, an answer) may arrive in any
+ * phase; only `sending` and `draining` act on them, so nothing that happens before the start (a
+ * server closing each connection on accept) can end a run that has not begun (issue 11.12).
+ */
+const Phase = {
+  /** Channels open, no run yet (or between runs of a session). */
+  notStarted: 0,
+  sending: 1,
+  /** Sending ended; waiting for the outstanding queries. */
+  draining: 2,
+  finished: 3,
+} as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** What a loop asks of its host. */
 export interface LoopHost {
@@ -69,8 +92,7 @@ export class EngineLoop implements ChannelOwner {
 
   // --- per run -------------------------------------------------------------------------------
   private run: LoopRun | null = null;
-  private sending = false;
-  private finished = true;
+  private phase: Phase = Phase.notStarted;
   private sendEndedAt = 0;
   private endAt = Infinity;
   /** Plain arrays of small integers (V8 keeps them as SMIs, so `%` below stays integer math). */
@@ -102,6 +124,13 @@ export class EngineLoop implements ChannelOwner {
   private chargeFrom = new Float64Array(0);
   /** Per target: the channel to try first (round-robin over the target's sockets). */
   private rr = new Int32Array(0);
+  /** Per target: the clock time pacing found the streamed file not read that far yet, or -1. */
+  private streamWaitFrom = new Float64Array(0);
+
+  /** A streamed query set's chunks (null when the whole set is in memory). */
+  private readonly cursor: StreamCursor | null;
+  /** Connections given up this run (no time limit and GIVE_UP_AFTER_FAILURES failures in a row). */
+  private givenUp = new Uint8Array(0);
 
   private verboseLines: string[] = [];
 
@@ -115,6 +144,17 @@ export class EngineLoop implements ChannelOwner {
     this.socketsPerTarget = setup.socketWindows.length;
     this.now = host.timers.now;
     if (common.verbose) this.verbose = this.verboseLine;
+    const ring = common.queries.ring;
+    this.cursor = ring === undefined ? null : new StreamCursor(ring, this.targetCount, () => this.host.refillSoon(this), this.now, (t, visit) => this.outstanding(t, visit), setup.loop * this.targetCount);
+  }
+
+  /** True between begin() and the end of the run. */
+  private get running(): boolean {
+    return this.phase === Phase.sending || this.phase === Phase.draining;
+  }
+
+  private get sending(): boolean {
+    return this.phase === Phase.sending;
   }
 
   get index(): number {
@@ -177,9 +217,13 @@ export class EngineLoop implements ChannelOwner {
     for (const ch of this.channels) ch.recorder = recorders[ch.target]!;
     for (const leg of this.legs) leg.recorder = recorders[0]!;
     this.run = run;
-    this.finished = false;
-    this.sending = true;
+    this.phase = Phase.sending;
     this.sendEndedAt = 0;
+    this.cursor?.begin(run.sequence.buffer as SharedArrayBuffer);
+    this.streamWaitFrom = new Float64Array(n).fill(-1);
+    this.givenUp = new Uint8Array(this.channels.length);
+    // Without a time limit a connection that cannot be re-established is given up, so the run ends.
+    for (const ch of this.channels) reconnectorOf(ch)?.limitFailures(run.timeLimitMs === null ? GIVE_UP_AFTER_FAILURES : Infinity);
     this.chunkNext = new Array<number>(n).fill(0);
     this.chunkEnd = new Array<number>(n).fill(0);
     this.targetSending = new Uint8Array(n).fill(1);
@@ -189,10 +233,11 @@ export class EngineLoop implements ChannelOwner {
     this.blockedSince = new Float64Array(n).fill(-1);
     this.blockedDue = new Float64Array(n).fill(-1);
     this.chargeFrom = new Float64Array(n).fill(-1);
-    const now = run.startAt;
-    // -l counts from when this loop can first send: a wake-up a few ms after startAt must not eat
-    // a short limit (-l 0.001 sent nothing; dnsperf's clock starts as its send loop does).
-    this.endAt = run.timeLimitMs === null ? Infinity : Math.max(now, this.now()) + run.timeLimitMs;
+    // -l and the -Q schedule count from when this loop can first send: a wake-up a few ms after
+    // startAt must not eat a short limit (-l 0.001 sent nothing; dnsperf's clock starts as its send
+    // loop does), and the schedule must span exactly -l (rate x -l slots).
+    const now = Math.max(run.startAt, this.now());
+    this.endAt = run.timeLimitMs === null ? Infinity : now + run.timeLimitMs;
     if (this.endAt !== Infinity) this.host.wakeAt(this, this.endAt);
     if (run.rate === null) {
       this.periodMs = 0;
@@ -220,12 +265,14 @@ export class EngineLoop implements ChannelOwner {
 
   /** Housekeeping from the host: timeouts, the time limit, final intervals, the end of the run. */
   tick(now: number): void {
-    if (this.finished) return;
+    if (!this.running) return;
     const timeoutMs = this.common.timeoutMs;
     for (const ch of this.channels) ch.sweep(now, timeoutMs);
     for (const leg of this.legs) leg.sweep(now, timeoutMs);
     for (const rec of this.recorders) rec.touch(now);
+    if (this.cursor !== null) for (let t = 0; t < this.targetCount; t++) this.cursor.releaseUnused(t);
     if (this.sending) {
+      this.checkGivenUp(now);
       if (now >= this.endAt) this.stopSending(now);
       else if (this.periodMs === 0) this.fillAll();
       else this.pace();
@@ -237,8 +284,13 @@ export class EngineLoop implements ChannelOwner {
 
   /** Sends after answers were read (host.refillSoon) or a wake-up (host.wakeAt). */
   refill(): void {
-    if (this.finished) return;
+    if (!this.running) return;
     if (this.sending) {
+      this.checkGivenUp(this.now());
+      if (!this.sending) {
+        if (this.idle()) this.finish();
+        return;
+      }
       if (this.periodMs === 0) this.fillAll();
       else this.pace();
       this.flush();
@@ -252,7 +304,7 @@ export class EngineLoop implements ChannelOwner {
 
   /** Ctrl-C: stop sending; outstanding queries count as interrupted. */
   interrupt(): void {
-    if (this.finished) return;
+    if (!this.running) return;
     if (this.sending) this.stopSending(this.now());
     for (const ch of this.channels) ch.interruptAll();
     this.finish();
@@ -268,8 +320,9 @@ export class EngineLoop implements ChannelOwner {
     // Refill once per event-loop turn, after every answer libuv had ready has been read, rather
     // than one query per answer: the server then receives queries in bursts it can batch
     // (knotd's recvmmsg), and the time-limit check is paid once per burst. Measured against
-    // knotd: +25% qps over refilling per answer.
-    if (!this.finished) this.host.refillSoon(this);
+    // knotd: +25% qps over refilling per answer. Before the start (a reconnection while the
+    // session waits for its first run) there is nothing to do.
+    if (this.running) this.host.refillSoon(this);
   }
 
   private flush(): void {
@@ -314,9 +367,34 @@ export class EngineLoop implements ChannelOwner {
       for (let t = 0; t < n; t++) {
         if (this.targetSending[t] === 0) continue;
         let due = this.nextDueAt[t]!;
+        // The schedule ends at the time limit: a slot due at or after it is not this run's.
+        if (due >= this.endAt) continue;
         if (due > now) {
           if (due < wake) wake = due;
           continue;
+        }
+        const cursor = this.cursor;
+        if (cursor !== null) {
+          // A streamed file: is its next query there? (Looked at, not taken: a skipped slot must
+          // not use up a query.)
+          const ready = cursor.peek(t);
+          if (ready === STREAM_END) {
+            this.stopTarget(t, now);
+            continue;
+          }
+          if (ready === NOT_READY) {
+            // Not read this far yet: the loop is woken when it is.
+            if (this.streamWaitFrom[t]! < 0) this.streamWaitFrom[t] = now;
+            continue;
+          }
+          if (this.streamWaitFrom[t]! >= 0) {
+            // Waiting for the file is neither send lag nor skipped slots (the report notes the wait
+            // apart): the grid moves so that this slot is due now.
+            this.streamWaitFrom[t] = -1;
+            this.base[t] = now - (this.slot[t]! + t / n) * P;
+            due = now;
+            this.nextDueAt[t] = now;
+          }
         }
         const ch = this.freeChannel(t);
         if (ch === undefined) {
@@ -338,17 +416,15 @@ export class EngineLoop implements ChannelOwner {
         }
         if (now - due > H) {
           // Too late to send on schedule (the window held it, or this loop was late): every slot
-          // more than the horizon late is skipped and counted; the schedule keeps its grid, so
-          // what is sent is always within H of its due time and no 100 ms carries a burst.
-          // On a ramp the grid is the ramp's: the first slot due within the horizon of now.
-          const missed =
-            this.rampMs === 0
-              ? Math.floor((now - due - H) / P) + 1
-              : Math.max(1, Math.ceil(this.rampSlotsBy(now - H) - t / n) - this.slot[t]!);
+          // more than the horizon late (and before the time limit) is skipped and counted; the
+          // schedule keeps its grid (a ramp's grid is the ramp's), so what is sent is always within
+          // H of its due time and no 100 ms carries a burst.
+          const missed = Math.ceil(this.slotsBetween(due, Math.min(now - H, this.endAt)));
           rec.skip(missed, this.chargeFrom[t]! >= 0);
           this.slot[t] = this.slot[t]! + missed;
           due = this.dueAt(t, this.slot[t]! + t / n);
           this.nextDueAt[t] = due;
+          if (due >= this.endAt) continue;
           if (due > now) {
             // The next slot on the grid is still to come (the period is longer than the horizon).
             if (due < wake) wake = due;
@@ -386,9 +462,21 @@ export class EngineLoop implements ChannelOwner {
     return undefined;
   }
 
-  /** The next query index for target t from its shared sequence, or -1 when it has sent all. */
+  /**
+   * The next query index for target t: from its shared sequence, or from the stream's chunks;
+   * -1 when it has sent all, NOT_READY while a streamed file is not read that far.
+   */
   private nextQuery(t: number): number {
     if (this.targetSending[t] === 0) return -1;
+    const cursor = this.cursor;
+    if (cursor !== null) {
+      const qi = cursor.next(t);
+      if (qi === STREAM_END) {
+        this.stopTarget(t, this.now());
+        return -1;
+      }
+      return qi;
+    }
     if (this.chunkNext[t] === this.chunkEnd[t]) {
       const run = this.run!;
       const total = run.totalQueries ?? Number.MAX_SAFE_INTEGER;
@@ -419,6 +507,11 @@ export class EngineLoop implements ChannelOwner {
     return this.rampStart + (x <= half ? Math.sqrt((2 * T * x) / R) : T + (x - half) / R);
   }
 
+  /** Slot positions due from clock time `from` to `to`: (to - from) / period, or N(to) - N(from) on a ramp. */
+  private slotsBetween(from: number, to: number): number {
+    return this.rampMs === 0 ? (to - from) / this.periodMs : this.rampSlotsBy(to) - this.rampSlotsBy(from);
+  }
+
   /** Ramp: slot positions due by clock time `at` (N above; the inverse of dueAt). */
   private rampSlotsBy(at: number): number {
     const R = 1 / this.periodMs;
@@ -437,7 +530,7 @@ export class EngineLoop implements ChannelOwner {
 
   private stopSending(now: number): void {
     if (!this.sending) return;
-    this.sending = false;
+    this.phase = Phase.draining;
     this.sendEndedAt = now;
     for (let t = 0; t < this.targetCount; t++) {
       // A target that had sent all its queries (-n) had no more slots to miss.
@@ -452,8 +545,8 @@ export class EngineLoop implements ChannelOwner {
         const blocked = this.blockedSince[t]! >= 0;
         if (blocked) rec.windowFullMs += now - this.blockedSince[t]!;
         const from = blocked ? this.blockedDue[t]! : this.nextDueAt[t]!;
-        const slots = this.rampMs === 0 ? (end - from) / P : this.rampSlotsBy(end) - this.rampSlotsBy(from);
-        if (from < end) rec.skip(Math.floor(slots) + 1, blocked);
+        // Slots due in [from, end).
+        if (from < end) rec.skip(Math.ceil(this.slotsBetween(from, end)), blocked);
         this.blockedSince[t] = -1;
       }
     }
@@ -465,11 +558,47 @@ export class EngineLoop implements ChannelOwner {
     return true;
   }
 
+  /**
+   * Calls `visit` with the query array and ID of every query of target t outstanding on this
+   * loop's channels (a --tcp-fallback retry keeps its UDP slot, so it is among them): the streamed
+   * chunks they live in must stay, or the queries move (StreamCursor rewrites query[id]).
+   */
+  private outstanding(t: number, visit: (query: Int32Array, id: number) => void): void {
+    const s = this.socketsPerTarget;
+    for (let i = t * s; i < (t + 1) * s; i++) {
+      const table = this.channels[i]!.table;
+      if (table.inflight > 0) table.forEachOutstanding((id) => visit(table.query, id));
+    }
+  }
+
+  /**
+   * A target whose every connection was given up (no -l, GIVE_UP_AFTER_FAILURES failed attempts
+   * in a row) stops sending: the queries it did not send are not sent, and the report says so.
+   */
+  private checkGivenUp(now: number): void {
+    const s = this.socketsPerTarget;
+    for (let t = 0; t < this.targetCount; t++) {
+      if (this.targetSending[t] === 0) continue;
+      let dead = 0;
+      for (let i = t * s; i < (t + 1) * s; i++) {
+        const ch = this.channels[i]!;
+        if (reconnectorOf(ch)?.gaveUp !== true) continue;
+        dead++;
+        if (this.givenUp[i] === 0) {
+          this.givenUp[i] = 1;
+          this.recorders[t]!.gaveUp(now);
+        }
+      }
+      if (dead === s) this.stopTarget(t, now);
+    }
+  }
+
   private finish(): void {
-    if (this.finished) return;
-    this.finished = true;
+    if (!this.running) return;
+    this.phase = Phase.finished;
     const now = this.now();
     const run = this.run!;
+    this.cursor?.finish();
     if (this.sendEndedAt === 0) this.sendEndedAt = now;
     this.flushVerbose();
     const partials = this.recorders.map((r, t) => {

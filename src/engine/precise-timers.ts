@@ -29,11 +29,14 @@ export function nativeTimers(addon: NativeUdpAddon): EngineTimers {
   addon.timerStart(() => {
     armedAt = Infinity;
     const now = clock();
-    // Due ones in time order; each may add or cancel others.
-    const due = [...pending.entries()].filter(([, t]) => t.at <= now + 0.001).sort((a, b) => a[1].at - b[1].at);
-    for (const [id] of due) {
-      const t = pending.get(id);
-      if (t === undefined) continue;
+    // Due ones in time order (there are only a few pending: the host's tick and a start), each
+    // of which may add or cancel others; no array is made per wake-up.
+    for (let guard = 0; guard < 1000; guard++) {
+      let id = -1;
+      let at = Infinity;
+      for (const [k, t] of pending) if (t.at < at) (id = k), (at = t.at);
+      if (id < 0 || at > now + 0.001) break;
+      const t = pending.get(id)!;
       pending.delete(id);
       t.fn();
     }

@@ -4,6 +4,8 @@
 import type { RunData } from '../results/model.js';
 import type { EncodeOptions } from '../queryset/types.js';
 import type { TsigKey } from '../tsig/key.js';
+import type { CheckSpec } from './checks.js';
+import type { RingShared } from '../queryset/ring.js';
 
 /** A server to send to (resolved address). */
 export interface WorkerTarget {
@@ -28,6 +30,8 @@ export interface WorkerTransport {
   doh: { path: string; authority: string | null; method: 'GET' | 'POST' };
   /** UDP I/O: 'native' (sendmmsg/recvmmsg addon, engine/transports/native-udp.ts) or 'dgram' (Node's sockets). */
   io?: 'native' | 'dgram';
+  /** --expect / --rrset-order (engine/checks.ts); absent or null when neither is on. */
+  checks?: CheckSpec | null;
 }
 
 /** One -T send/receive loop: its sockets per target and where they sit among all sockets. */
@@ -58,11 +62,13 @@ export interface HostSetup {
   encode: EncodeOptions;
   /** The native addon to load in the worker (its precise timer, and the native UDP path when io is 'native'), or null. */
   nativePath: string | null;
+  /** The query set; with `ring` (a streamed file), wire/offsets/questionLengths are the ring's. */
   queries: {
     count: number;
     wire: SharedArrayBuffer;
     offsets: SharedArrayBuffer;
     questionLengths: SharedArrayBuffer;
+    ring?: RingShared;
   };
 }
 

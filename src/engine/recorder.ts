@@ -11,8 +11,12 @@
 // interval in which they arrived.
 import { zeroCounters, rcodesFromArray, type Counters } from '../results/counters.js';
 import { encodeHistogram, newHistogram, type Histogram } from '../results/histogram.js';
-import { addSample, emptySums, type IntervalData, type LatencySums, type RunData } from '../results/model.js';
+import { addSample, emptySums, type ChannelFacts, type IntervalData, type LatencySums, type RunData } from '../results/model.js';
 import { tallyAdd } from '../results/tally.js';
+import type { ChecksCollector } from '../results/checks.js';
+
+/** Most intervals a recorder keeps open (the ring grows to this when outcomes are very late). */
+const MAX_RING = 8192;
 
 /** Counters that are events (not query outcomes) and can be counted with `event`. */
 export type EventCounter =
@@ -21,11 +25,13 @@ export type EventCounter =
   | 'foreignSource';
 
 /** Ways a query is lost (each is also counted in `lost`). */
-export type LossKind = 'timedOut' | 'truncated' | 'aborted';
+export type LossKind = 'timedOut' | 'truncated' | 'aborted' | 'wrongAnswer';
 
 /** One open interval: its counters and the latency of its queries. */
 class Slot {
   index = -1;
+  /** Queries sent in this interval whose outcome is not known yet: it stays open while > 0. */
+  outstanding = 0;
   readonly c: Counters = zeroCounters();
   readonly rcodes = new Float64Array(16);
   extended: Map<number, number> | null = null;
@@ -35,6 +41,7 @@ class Slot {
 
   reset(index: number): void {
     this.index = index;
+    this.outstanding = 0;
     const c = this.c as unknown as Record<string, number>;
     for (const k in c) c[k] = 0;
     this.rcodes.fill(0);
@@ -77,12 +84,16 @@ export class Recorder {
   /** -Q: send lag (µs) and skipped slots. */
   readonly lag: LatencySums = emptySums();
   private readonly lagHist: Histogram | null;
+  /** --expect / --rrset-order counts (engine/checks.ts creates it on first use); null otherwise. */
+  checks: ChecksCollector | null = null;
   skipped = 0;
   skippedWindowFull = 0;
   windowFullMs = 0;
   lastCompletionAt = 0;
+  /** Connection facts for the report's notes (given-up connections, DoH stream limits). */
+  private facts: ChannelFacts | null = null;
 
-  private readonly ring: Slot[];
+  private ring: Slot[];
   private readonly invInterval: number;
   /** Index of the newest interval seen; slots with index <= newest - ring.length + 2 are final. */
   private newest = 0;
@@ -121,16 +132,35 @@ export class Recorder {
     return this.ring[this.newest % n]!;
   }
 
-  /** Open intervals up to `idx`, finalizing the ones they replace in the ring. */
+  /**
+   * Open intervals up to `idx`, finalizing the ones they replace in the ring. An interval that
+   * still has queries outstanding (a sweep delayed past the ring's slack on a starved machine)
+   * is never finalized early: the ring grows instead (up to MAX_RING), so each outcome still
+   * lands in the interval its query was sent in.
+   */
   private advance(idx: number): Slot {
-    const n = this.ring.length;
     for (let i = this.newest + 1; i <= idx; i++) {
-      const s = this.ring[i % n]!;
+      let n = this.ring.length;
+      let s = this.ring[i % n]!;
+      if (s.index >= 0 && s.outstanding > 0 && n < MAX_RING) {
+        this.grow();
+        n = this.ring.length;
+        s = this.ring[i % n]!;
+      }
       if (s.index >= 0) this.finalize(s);
       s.reset(i);
     }
     this.newest = idx;
-    return this.ring[idx % n]!;
+    return this.ring[idx % this.ring.length]!;
+  }
+
+  /** Double the ring, keeping every open interval at its index modulo the new size. */
+  private grow(): void {
+    const size = Math.min(MAX_RING, this.ring.length * 2);
+    const next: Slot[] = new Array<Slot>(size);
+    for (const s of this.ring) if (s.index >= 0) next[s.index % size] = s;
+    for (let i = 0; i < size; i++) next[i] ??= new Slot();
+    this.ring = next;
   }
 
   private finalize(s: Slot): void {
@@ -178,7 +208,9 @@ export class Recorder {
 
   /** A query went out at clock `now`, `bytes` long on the wire. */
   sent(now: number, bytes: number): void {
-    const c = this.slotAt(now).c;
+    const s = this.slotAt(now);
+    s.outstanding++;
+    const c = s.c;
     c.sent++;
     c.requestBytes += bytes;
     this.live.sent++;
@@ -187,6 +219,7 @@ export class Recorder {
   /** A matching, untruncated answer. Times are clock ms; rcode is the full (extended) RCODE. */
   complete(now: number, sentAt: number, intendedAt: number, rcode: number, bytes: number, nsid: string | null): void {
     const s = this.slotAt(sentAt);
+    s.outstanding--;
     const c = s.c;
     c.completed++;
     c.responseBytes += bytes;
@@ -215,7 +248,9 @@ export class Recorder {
 
   /** A query sent at `sentAt` was lost (detected at `now`). */
   lost(sentAt: number, kind: LossKind, _now: number): void {
-    const c = this.slotAt(sentAt).c;
+    const s = this.slotAt(sentAt);
+    s.outstanding--;
+    const c = s.c;
     c.lost++;
     c[kind]++;
     this.live.lost++;
@@ -223,7 +258,9 @@ export class Recorder {
 
   /** Ctrl-C while the query sent at `sentAt` was outstanding. */
   interrupted(sentAt: number): void {
-    this.slotAt(sentAt).c.interrupted++;
+    const s = this.slotAt(sentAt);
+    s.outstanding--;
+    s.c.interrupted++;
   }
 
   /** A response-level event (not a query's outcome) at clock `now`. */
@@ -238,6 +275,22 @@ export class Recorder {
     if (reconnect) this.event('reconnects', now);
     addSample(this.connect, ms * 1000);
     this.sources.add(local);
+  }
+
+  /** A connection was given up (too many failed attempts in a row; engine/loop.ts). */
+  gaveUp(_now: number): void {
+    (this.facts ??= { gaveUp: 0, streamLimit: 0, streamLimited: 0, window: 0 }).gaveUp++;
+  }
+
+  /**
+   * DoH: a server's SETTINGS_MAX_CONCURRENT_STREAMS (`limit`) cut a channel's `window`; `newChannel`
+   * is true the first time this recorder hears of that channel.
+   */
+  streamLimited(limit: number, window: number, newChannel: boolean): void {
+    const f = (this.facts ??= { gaveUp: 0, streamLimit: 0, streamLimited: 0, window: 0 });
+    f.streamLimit = f.streamLimit === 0 ? limit : Math.min(f.streamLimit, limit);
+    if (newChannel) f.streamLimited++;
+    f.window = Math.max(f.window, window);
   }
 
   /** -Q: a paced query left `lagMs` after its due time (negative: early). */
@@ -293,7 +346,9 @@ export class Recorder {
       connect: { ...this.connect },
       nsid: Object.fromEntries(this.nsid),
       sourcePairs: this.sources.size,
+      ...(this.facts !== null ? { channels: { ...this.facts } } : {}),
       ...(this.foreignSources.size > 0 ? { foreignSources: Object.fromEntries(this.foreignSources) } : {}),
+      ...(this.checks !== null ? { checks: this.checks.toData() } : {}),
       ...(this.lagHist !== null
         ? {
             pacing: {

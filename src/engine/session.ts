@@ -43,6 +43,11 @@ export interface SessionRun {
   timeLimitMs: number | null;
   /** Total queries per target, or null when only time-limited. */
   totalQueries: number | null;
+  /**
+   * -n passes through the file, or null; a streamed query set counts passes itself (its size is
+   * not known before it is read), so it uses this instead of totalQueries.
+   */
+  passes?: number | null;
   /** Length of the report's intervals, ms. */
   intervalMs: number;
   /** Length of the live progress intervals (-S, or 1 s), ms. */
@@ -107,6 +112,13 @@ export async function openSession(spec: SessionSpec): Promise<EngineSession> {
     });
     if (port !== null) port += perTarget(plan) * spec.targets.length;
   });
+  // A streamed file: every loop of every target takes chunks from one shared ring.
+  const stream = spec.querySet.stream;
+  const ring = stream?.ring(loops * spec.targets.length);
+  const queries: HostSetup['queries'] =
+    ring === undefined
+      ? { count: spec.querySet.count, wire: spec.querySet.wire, offsets: spec.querySet.offsets, questionLengths: spec.querySet.questionLengths }
+      : { count: ring.slots * (ring.perSlot + 1), wire: ring.wire, offsets: ring.offsets, questionLengths: ring.questionLengths, ring };
   const workers = byWorker.map((ls, w) => {
     const setup: HostSetup = {
       host: w,
@@ -119,12 +131,7 @@ export async function openSession(spec: SessionSpec): Promise<EngineSession> {
       verbose: spec.verbose,
       encode: spec.encode,
       nativePath: spec.nativePath,
-      queries: {
-        count: spec.querySet.count,
-        wire: spec.querySet.wire,
-        offsets: spec.querySet.offsets,
-        questionLengths: spec.querySet.questionLengths,
-      },
+      queries,
     };
     return new Worker(workerUrl, { workerData: setup });
   });
@@ -206,6 +213,16 @@ class Session implements EngineSession {
     const locals = this.sockets.map((s) => s.local);
     const dropsBefore = udpReceiveDrops(locals);
     const sequence = new SharedArrayBuffer(8 * this.spec.targets.length);
+    const stream = this.spec.querySet.stream;
+    if (stream !== undefined) {
+      // The first chunks are read (and checked) before any worker is told to start: a bad line
+      // there refuses the run with nothing sent. The sequence counts chunks, not queries.
+      await stream.startRun(stream.ring(loops * this.spec.targets.length), {
+        targets: this.spec.targets.length,
+        passes: r.passes ?? null,
+        claimed: sequence,
+      });
+    }
     // A common start a little ahead, so every worker begins within the same millisecond.
     const startAtEpochMs = r.startAtEpochMs ?? Date.now() + 20;
     const W = this.threads.length;
@@ -284,7 +301,7 @@ class Session implements EngineSession {
         rates: ls.map((l) => (rates === null ? null : rates[l.loop]!)),
         rampMs: r.rampMs ?? null,
         timeLimitMs: r.timeLimitMs,
-        totalQueries: r.totalQueries,
+        totalQueries: stream === undefined ? r.totalQueries : null,
         intervalMs: r.intervalMs,
         progressMs: r.progressMs,
         startAtEpochMs,
@@ -297,6 +314,7 @@ class Session implements EngineSession {
       return await result;
     } finally {
       signal?.removeEventListener('abort', interrupt);
+      stream?.stopRun();
     }
   }
 

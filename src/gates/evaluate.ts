@@ -6,6 +6,8 @@ import { formatIn, signed, toUnit, trimmed } from './format.js';
 import { aggregate, metricSource, type MetricSource } from './metrics.js';
 import { gateText, type Gate, type Operator } from './parse.js';
 import type { GateResult, GatesSection } from '../results/sections.js';
+import { timelineOf } from '../results/timeline.js';
+import { timelineOptions } from '../results/ops-report.js';
 
 /** Who a target is, for matching a gate's `target:` prefix: its label, host:port or host. */
 export interface TargetName {
@@ -50,10 +52,23 @@ export function compare(measured: number, op: Operator, threshold: number): bool
 export function samplesOf(report: Report): Map<string, MetricSource[]> {
   const out = new Map<string, MetricSource[]>();
   const repeat = report.repeat;
+  // outage / outage-lost read the timeline; a report without one (older, or made without the
+  // timeline flags) gets it computed from its intervals with its settings.
+  let timeline = report.timeline;
+  const outageOf = (label: string): MetricSource['outage'] => {
+    if (repeat) return undefined;
+    timeline ??= timelineOf(report.targets, report.events ?? [], timelineOptions(report));
+    const tl = timeline.targets.find((x) => x.label === label);
+    return tl === undefined ? undefined : { longestUs: tl.longestOutageMs * 1000, lost: tl.outageLost };
+  };
   for (const t of report.targets) {
     const runs = repeat?.results.map((r) => r.targets.find((x) => x.label === t.label)).filter((x) => x !== undefined) ?? [];
     const capacity = capacityOf(report, t.label);
-    out.set(t.label, repeat && runs.length === repeat.results.length ? runs : [{ ...metricSource(t), ...(capacity ? { capacity } : {}) }]);
+    if (repeat && runs.length === repeat.results.length) out.set(t.label, runs);
+    else {
+      const outage = outageOf(t.label);
+      out.set(t.label, [{ ...metricSource(t), ...(outage !== undefined ? { outage } : {}), ...(capacity ? { capacity } : {}) }]);
+    }
   }
   return out;
 }

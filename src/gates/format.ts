@@ -5,5 +5,5 @@ export { formatIn, formatNatural, signed, signedNatural, toUnit, trimmed } from 
 
 /** 'us' for latency, '%' for shares, '' for counts and qps. */
 export function naturalUnit(m: Metric): 'us' | '%' | '' {
-  return m.kind === 'latency' ? 'us' : m.kind === 'share' ? '%' : '';
+  return m.kind === 'latency' || (m.kind === 'outage' && m.name === 'outage') ? 'us' : m.kind === 'share' ? '%' : '';
 }

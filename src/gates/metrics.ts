@@ -31,6 +31,7 @@ export const COUNT_METRICS = {
   'socket-errors': 'socketErrors',
   'http-errors': 'httpErrors',
   'foreign-source': 'foreignSource',
+  wrong: 'wrongAnswer',
 } as const satisfies Record<string, keyof Counters>;
 export type CountMetric = keyof typeof COUNT_METRICS;
 
@@ -48,7 +49,9 @@ export type Metric =
   | { kind: 'capacity'; name: 'capacity' }
   | { kind: 'latency'; name: string; stat: LatencyMetric; corrected: boolean }
   | { kind: 'count'; name: string; read: CountRead }
-  | { kind: 'share'; name: string; read: CountRead; of: 'sent' | 'completed' };
+  | { kind: 'share'; name: string; read: CountRead; of: 'sent' | 'completed' }
+  /** The timeline (results/timeline.ts): the longest outage (a duration, µs) or the queries lost in outages (a count). */
+  | { kind: 'outage'; name: 'outage' | 'outage-lost' };
 
 export type CountRead = { counter: keyof Counters } | { rcode: string };
 
@@ -56,17 +59,18 @@ export type CountRead = { counter: keyof Counters } | { rcode: string };
 export const METRIC_HELP =
   `qps, ${LATENCY_METRICS.join(', ')} (latency: s/ms/us), loss (%), ` +
   `${Object.keys(COUNT_METRICS).join(', ')} (count, or % of sent), ` +
-  'rcode.<NAME> e.g. rcode.SERVFAIL (count, or % of completed), corrected.<latency> e.g. corrected.p99 (with -Q), capacity (dnsbench capacity: qps)';
+  'rcode.<NAME> e.g. rcode.SERVFAIL (count, or % of completed), corrected.<latency> e.g. corrected.p99 (with -Q), ' +
+  'outage (the longest outage: s/ms/us), outage-lost (queries lost in outages), capacity (dnsbench capacity: qps)';
 
 /** Every plain metric name, for "did you mean". */
 export const METRIC_NAMES: readonly string[] = [
-  'qps', 'capacity', ...LATENCY_METRICS, 'loss', ...Object.keys(COUNT_METRICS),
-  ...RCODE_NAMES.map((r) => `rcode.${r}`), ...LATENCY_METRICS.map((l) => `corrected.${l}`),
+  'qps', ...LATENCY_METRICS, 'loss', ...Object.keys(COUNT_METRICS),
+  ...RCODE_NAMES.map((r) => `rcode.${r}`), ...LATENCY_METRICS.map((l) => `corrected.${l}`), 'outage', 'outage-lost', 'capacity',
 ];
 
 /** Which way is worse, for baselines: more qps is better, more of anything else is worse. */
 export function higherIsBetter(m: Metric): boolean {
-  return m.kind === 'rate' || m.kind === 'capacity' || (m.kind !== 'latency' && 'counter' in m.read && m.read.counter === 'completed');
+  return m.kind === 'rate' || m.kind === 'capacity' || ((m.kind === 'count' || m.kind === 'share') && 'counter' in m.read && m.read.counter === 'completed');
 }
 
 export function measure(m: Metric, t: MetricSource): Measured {
@@ -89,6 +93,10 @@ export function measure(m: Metric, t: MetricSource): Measured {
     }
     case 'count':
       return { value: readCount(m.read, t) };
+    case 'outage': {
+      if (t.outage === undefined) return { missing: `${t.label} has no timeline (not with --repeat)` };
+      return { value: m.name === 'outage' ? t.outage.longestUs : t.outage.lost };
+    }
     case 'share': {
       const d = m.of === 'sent' ? t.counters.sent : t.counters.completed;
       if (d === 0) return { missing: m.of === 'sent' ? `${t.label} sent no queries` : `${t.label} has no completed queries to take a share of` };
@@ -114,6 +122,7 @@ export function metricSource(t: MetricSource): MetricSource {
     rcodes: { ...t.rcodes },
     latency: stats(t.latency),
     correctedLatency: t.correctedLatency === null ? null : stats(t.correctedLatency),
+    ...(t.outage !== undefined ? { outage: { ...t.outage } } : {}),
     ...(t.capacity !== undefined ? { capacity: { ...t.capacity } } : {}),
   };
 }

@@ -101,6 +101,12 @@ export function resolveMetric(rawName: string, unit: Unit): MetricResult {
     if (!isTime) return { error: `${name} is a latency: give the value with a unit, s, ms or us (e.g. ${name}<2ms)` };
     return { metric: { kind: 'latency', name, stat: stat as LatencyMetric, corrected } };
   }
+  if (name === 'outage') {
+    return isTime ? { metric: { kind: 'outage', name } } : { error: 'outage is the longest outage\'s duration: give it with a unit, s, ms or us (e.g. outage<500ms)' };
+  }
+  if (name === 'outage-lost') {
+    return unit === '' ? { metric: { kind: 'outage', name } } : { error: 'outage-lost counts the queries lost in outages: give a plain number (e.g. outage-lost<200)' };
+  }
   if (name === 'loss') {
     return unit === '%'
       ? { metric: { kind: 'share', name, read: { counter: 'lost' }, of: 'sent' } }
@@ -220,7 +226,7 @@ export function parseMaxRegression(value: string): Allowance[] {
     let mode: Allowance['mode'];
     if (unit === '%') {
       const plain = resolveMetric(name, isLatencyName(name) ? 'us' : '');
-      if ('metric' in plain && (plain.metric.kind === 'rate' || plain.metric.kind === 'latency')) {
+      if ('metric' in plain && (plain.metric.kind === 'rate' || plain.metric.kind === 'latency' || plain.metric.kind === 'outage')) {
         metric = plain.metric;
         mode = 'relative';
       } else {

@@ -4,6 +4,7 @@
 import type { Histogram } from '../results/histogram.js';
 import { decodeHistogram, spectrum } from '../results/histogram.js';
 import type { CapacityFigures, CapacitySection, Report, TargetReport } from '../results/report.js';
+import { dominantIdentity } from '../results/timeline.js';
 
 /** Distinguishable on white and in print; targets beyond the palette reuse it in order. */
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -21,6 +22,8 @@ export interface ChartData {
   /** x: seconds from each target's start to the interval start (0 first, as the CSV's t); y per
    *  target. lossPct: lost / (completed + lost) of the queries sent in the interval. */
   time: { x: number[]; qps: Series[]; lossPct: Series[]; p99Ms: Series[] };
+  /** The timeline (issue 12), one chart per target; absent when the report has no timeline. */
+  timeline?: TimelineChart[];
   /** `dnsbench capacity`: the curve, one point per step (sorted by offered rate) or ramp window. */
   capacity?: CapacityCurve;
 }
@@ -41,6 +44,28 @@ export interface CapacityCurve {
   markX: number | null;
   markLabel: string;
 }
+
+/** One target's timeline chart: its own interval series, with outages, events and identities drawn over it. */
+export interface TimelineChart {
+  /** Seconds from the target's start to each interval's middle. */
+  x: number[];
+  /** Share of the interval's queries that got an answer, percent (null: nothing sent). */
+  answeredPct: Series;
+  qps: Series;
+  /** Interval bounds (s from the target's start), for the identity band. */
+  spans: Array<[number, number]>;
+  /** Index into `ids` of who answered each interval, or null. */
+  identity: Array<number | null>;
+  /** Identities in order of first appearance, each with its colour. */
+  ids: Array<{ id: string; color: string }>;
+  /** Estimated outage windows, seconds from the target's start. */
+  outages: Array<[number, number]>;
+  /** Events: seconds from the target's start and a short label ("1", "2", ...; the page lists them). */
+  events: Array<{ t: number; label: string }>;
+}
+
+/** Identity band colours (distinct from the targets' palette order, colour-blind friendly first). */
+export const IDENTITY_PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#ff9da7', '#bab0ac'];
 
 /** Where the maximum sits on the spectrum's x axis (just past p99.999). */
 export const SPECTRUM_MAX_X = 5.5;
@@ -175,6 +200,51 @@ function capacityCurve(c: CapacitySection): CapacityCurve {
   };
 }
 
+/** Identities shown in a band (more become one grey "other"). */
+const MAX_BAND_IDS = 10;
+const OTHER_ID = '(other)';
+
+function timelineChart(t: TargetReport, report: Report): TimelineChart {
+  const start = t.timing.startedAtMs;
+  const tl = report.timeline?.targets.find((x) => x.label === t.label);
+  const ids: Array<{ id: string; color: string }> = [];
+  const idIndex = new Map<string, number>();
+  const identity = t.intervals.map((iv) => {
+    const id = dominantIdentity(iv.nsid);
+    if (id === null) return null;
+    let k = idIndex.get(id);
+    if (k === undefined) {
+      if (ids.length < MAX_BAND_IDS) {
+        k = ids.length;
+        ids.push({ id, color: IDENTITY_PALETTE[k % IDENTITY_PALETTE.length]! });
+      } else {
+        // Beyond the band's colours: one grey "(other)" for the rest.
+        k = ids.findIndex((x) => x.id === OTHER_ID);
+        if (k < 0) {
+          k = ids.length;
+          ids.push({ id: OTHER_ID, color: '#999999' });
+        }
+      }
+      idIndex.set(id, k);
+    }
+    return k;
+  });
+  return {
+    x: t.intervals.map((iv) => round(iv.t + iv.durationSec / 2, 4)),
+    answeredPct: t.intervals.map((iv) => {
+      const c = iv.counters;
+      const resolved = c.sent - c.interrupted;
+      return resolved > 0 ? round((100 * (c.completed + (c.wrongAnswer ?? 0))) / resolved, 2) : null;
+    }),
+    qps: t.intervals.map((iv) => round(iv.qps, 2)),
+    spans: t.intervals.map((iv) => [round(iv.t, 4), round(iv.t + iv.durationSec, 4)]),
+    identity,
+    ids,
+    outages: (tl?.outages ?? []).map((o) => [round((o.startMs - start) / 1000, 4), round((o.endMs - start) / 1000, 4)]),
+    events: (report.events ?? []).flatMap((e, i) => (e.startedAtMs === null ? [] : [{ t: round((e.startedAtMs - start) / 1000, 4), label: String(i + 1) }])),
+  };
+}
+
 export function chartData(report: Report): ChartData {
   const hists = report.targets.map((t) => decodeHistogram(t.latency.histogram));
   return {
@@ -182,6 +252,7 @@ export function chartData(report: Report): ChartData {
     spectrum: spectrumData(hists, report.targets),
     histogram: histogramData(hists),
     time: timeData(report.targets),
+    ...(report.timeline ? { timeline: report.targets.map((t) => timelineChart(t, report)) } : {}),
     ...(report.capacity ? { capacity: capacityCurve(report.capacity) } : {}),
   };
 }

@@ -166,6 +166,66 @@ export const HTML_CLIENT_JS = `(function () {
     if (charts.capacity) charts.capacity.capacityMarkX = cap.markX;
   }
 
+  // The timeline (issue 12), one chart per target: answered share and qps per interval, outages
+  // shaded, --event times as dashed vertical lines with their number, and who answered (NSID) as a
+  // colour band along the bottom. Drawn in uPlot's draw hook from the embedded numbers only.
+  function drawTimeline(u, tl) {
+    var ctx = u.ctx;
+    var px = uPlot.pxRatio || 1;
+    var top = u.bbox.top;
+    var h = u.bbox.height;
+    var xAt = function (v) { return u.valToPos(v, 'x', true); };
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left, top, u.bbox.width, h);
+    ctx.clip();
+    ctx.fillStyle = 'rgba(198, 40, 40, 0.22)';
+    tl.outages.forEach(function (o) {
+      var a = xAt(o[0]);
+      ctx.fillRect(a, top, Math.max(px, xAt(o[1]) - a), h);
+    });
+    var band = Math.round(10 * px);
+    tl.spans.forEach(function (s, j) {
+      var k = tl.identity[j];
+      if (k == null) return;
+      ctx.fillStyle = tl.ids[k].color;
+      var a = xAt(s[0]);
+      ctx.fillRect(a, top + h - band, Math.max(px, xAt(s[1]) - a), band);
+    });
+    ctx.strokeStyle = '#6a1b9a';
+    ctx.fillStyle = '#6a1b9a';
+    ctx.lineWidth = 2 * px;
+    ctx.setLineDash([6 * px, 4 * px]);
+    ctx.font = 'bold ' + Math.round(12 * px) + 'px system-ui, sans-serif';
+    tl.events.forEach(function (e) {
+      var x = xAt(e.t);
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + h - band);
+      ctx.stroke();
+      ctx.fillText(e.label, x + 4 * px, top + 14 * px);
+    });
+    ctx.restore();
+  }
+  (data.timeline || []).forEach(function (tl, i) {
+    make('timeline-' + i, {
+      scales: { x: { time: false }, pct: { auto: false, range: [0, 105] }, qps: {} },
+      series: [
+        seconds,
+        { label: 'answered', scale: 'pct', stroke: '#2a9d4b', width: 2, spanGaps: false, points: { show: false },
+          value: function (u, v) { return v == null ? '--' : v.toFixed(1) + '%'; } },
+        { label: 'qps', scale: 'qps', stroke: '#8a8f96', width: 1, dash: [4, 3], points: { show: false },
+          value: function (u, v) { return fmtNum(v, 0) + ' qps'; } },
+      ],
+      axes: [
+        {},
+        { scale: 'pct', values: function (u, splits) { return splits.map(function (v) { return v + '%'; }); }, size: 55 },
+        { scale: 'qps', side: 1, grid: { show: false }, values: function (u, splits) { return splits.map(function (v) { return fmtNum(v, 0); }); }, size: 60 },
+      ],
+      hooks: { draw: [function (u) { drawTimeline(u, tl); }] },
+    }, [tl.x, tl.answeredPct, tl.qps]);
+  });
+
   var resizeTimer = 0;
   window.addEventListener('resize', function () {
     clearTimeout(resizeTimer);
@@ -219,4 +279,9 @@ p.capacity { font-size: 17px; font-weight: 600; padding: 8px 12px; border-left: 
 p.capacity.generator, p.capacity.slo-failed-at-start, p.capacity.nothing-answered { border-left-color: #c62828; }
 table.steps td:last-child { white-space: normal; text-align: left; min-width: 260px; color: var(--muted); }
 table.steps tr.fail td, table.steps tr.generator td, table.steps tr.nothing td { background: rgba(198, 40, 40, 0.06); }
+ul.tl { margin: 6px 0 0; padding-left: 18px; font-variant-numeric: tabular-nums; }
+ul.tl li.outage { color: #b71c1c; }
+ul.idlegend { list-style: none; padding: 0; margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12.5px; }
+.evline { display: inline-block; width: 14px; border-top: 2px dashed #6a1b9a; vertical-align: middle; margin-right: 6px; }
+.outbox { display: inline-block; width: 12px; height: 10px; background: rgba(198, 40, 40, 0.22); vertical-align: middle; margin-right: 6px; }
 `;

@@ -19,6 +19,7 @@ import { allRcodes, formatCount, formatPct, formatUs, rcodeOrder } from './forma
 import { HTML_CLIENT_JS, HTML_CSS } from './html-client.js';
 import { renderTransportNotes } from './transport.js';
 import { renderBaselineLines, renderGateLines } from './verdicts.js';
+import { clean, eventLine, renderAnswerChecks, timelineLines } from './ops-text.js';
 import { shellCommand } from '../util/shell.js';
 
 export interface HtmlAssets {
@@ -151,6 +152,46 @@ function rcodeTable(targets: readonly TargetReport[]): string {
   return `<section id="rcodes"><h2>Response codes</h2><p class="hint">Share of each target's completed queries.</p><div class="scroll"><table class="data rc"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div></section>`;
 }
 
+/**
+ * The timeline of each target (issue 12): a chart at interval resolution (drawn by the page's
+ * script: outages shaded, events as dashed lines, who answered as a colour band), and beside it
+ * the same findings as text, so the page says them without JavaScript too.
+ */
+function timelineSections(report: Report): string {
+  const tl = report.timeline;
+  if (tl === undefined) return '';
+  const data = chartData(report).timeline ?? [];
+  const startOf = report.targets[0]?.timing.startedAtMs ?? null;
+  const events = (report.events ?? []).map((e, i) => `<li data-event="${i}">${escapeHtml(eventLine(e, i, startOf))}</li>`);
+  return report.targets
+    .map((t, i) => {
+      const tt = tl.targets.find((x) => x.label === t.label);
+      const lines = tt ? timelineLines(tt, t, tl) : [];
+      const ids = data[i]?.ids ?? [];
+      const legend =
+        `<ul class="idlegend"><li><span class="outbox"></span>outage (under ${tl.outageBelowPct}% answered)</li>` +
+        (events.length > 0 ? '<li><span class="evline"></span>event (numbered as listed)</li>' : '') +
+        ids.map((x) => `<li data-identity="${escapeHtml(x.id)}"><span class="swatch" style="background:${x.color}"></span>answered by ${escapeHtml(clean(x.id, 64))}</li>`).join('') +
+        '</ul>';
+      return (
+        `<section class="chart timeline" data-chart="timeline-${i}" data-target="${i}"><h2>Timeline: ${escapeHtml(t.label)}</h2>` +
+        `<p class="hint">Share of the queries sent in each ${tt ? `${tt.intervalSec} s ` : ''}interval that got an answer (green) and answered qps (grey), by the time the queries were sent.</p>` +
+        `<div class="plot"></div>${legend}` +
+        `<ul class="tl">${events.join('')}${lines.map((l) => `<li${l.startsWith('outage') ? ' class="outage"' : ''}>${escapeHtml(l)}</li>`).join('')}</ul></section>`
+      );
+    })
+    .join('\n');
+}
+
+/** --expect / --rrset-order, as the text view prints them (escaped). */
+function answerChecksSection(report: Report): string {
+  const blocks = report.targets
+    .map((t) => ({ t, text: renderAnswerChecks(t) }))
+    .filter((x) => x.text !== '')
+    .map((x) => `<h3>${escapeHtml(x.t.label)}</h3><pre class="checks-text">${escapeHtml(x.text)}</pre>`);
+  return blocks.length === 0 ? '' : `<section id="answer-checks"><h2>Answer checks</h2>${blocks.join('')}</section>`;
+}
+
 function chart(name: string, title: string, hint: string): string {
   return `<section class="chart" data-chart="${name}"><h2>${escapeHtml(title)}</h2><p class="hint">${escapeHtml(hint)}</p><div class="plot"></div></section>`;
 }
@@ -237,6 +278,8 @@ ${chart('histogram', 'Latency histogram', 'Share of answers per latency bin (10 
 ${chart('qps', 'Queries per second over time', `${counted('Answered queries', 'Queries sent in each interval that were answered')} per second; t is the interval start. Drag to zoom, double-click to reset; hover for values.`)}
 ${chart('loss', 'Loss over time', `Of the queries ${counted('that finished in each interval', 'sent in each interval')} (answered or given up on), the share lost.`)}
 ${chart('p99', 'p99 latency over time', `99th percentile latency of the queries ${counted('answered in each interval', 'sent in each interval')}.`)}
+${timelineSections(report)}
+${answerChecksSection(report)}
 ${rcodeTable(report.targets)}
 ${report.notes.length > 0 ? `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>` : ''}
 </main>

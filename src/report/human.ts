@@ -9,6 +9,7 @@ import { DEFAULT_WIDTH, renderComparison } from './compare-table.js';
 import { renderTables } from './table.js';
 import { renderStatistics, renderStatusFooter, renderStatusHeader, renderTitle, statusInfo, type EndInfo } from './text.js';
 import { renderConnectionStatistics, renderTransportNotes } from './transport.js';
+import { renderAnswerChecks, renderOps } from './ops-text.js';
 import { terminalText, terminalToken } from './escape.js';
 import { forTerminal } from './terminal.js';
 
@@ -51,6 +52,7 @@ export function renderTargetBlock(target: TargetReport, ctx: BlockContext): stri
     (ctx.several ? '' : renderTitle(ctx.title)) +
     renderTables(t) +
     renderTransportNotes(t) +
+    renderAnswerChecks(t) +
     '\n'
   );
 }
@@ -64,6 +66,7 @@ export function renderTail(saved: Report, width = DEFAULT_WIDTH): string {
   // "native", or "dgram (native addon unavailable: REASON)" (issue 9). The config is not escaped
   // wholesale (forTerminal skips it): this one string is.
   let out = report.config.io !== undefined ? `I/O:          ${terminalText(String(report.config.io))}\n` : '';
+  out += renderOps(report);
   if (report.comparison) out += renderComparison(report.comparison, width) + '\n';
   for (const n of report.notes) out += `Note: ${n}\n`;
   return out;

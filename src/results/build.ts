@@ -6,6 +6,7 @@ import type { IntervalData, LatencySums, PacingData, RunData } from './model.js'
 import { connectionReport, mergeTransport } from './transport.js';
 import { compareTargets } from './compare.js';
 import { summarizeSums } from './stats.js';
+import { answerChecksReport, checksDataOf } from './checks-report.js';
 import {
   formatServer, SCHEMA_ID, SCHEMA_VERSION, type IntervalReport, type LatencyReport, type PacingReport, type Report,
   type TargetReport,
@@ -95,6 +96,7 @@ export function targetReport(
     nsid: Object.keys(transport.nsid).length > 0 ? transport.nsid : null,
     ...(transport.foreignSources ? { foreignSources: transport.foreignSources } : {}),
     ...(data.pacing ? { pacing: pacingReport(data.pacing) } : {}),
+    ...(data.checks ? { answerChecks: answerChecksReport(data.checks, data.counters.wrongAnswer) } : {}),
   };
 }
 
@@ -135,6 +137,7 @@ export function runDataOf(t: TargetReport): RunData {
           },
         }
       : {}),
+    ...(t.answerChecks ? { checks: checksDataOf(t.answerChecks) } : {}),
   };
 }
 

@@ -7,8 +7,8 @@ export interface Counters {
   /** Answered with a well-formed, matching, untruncated response. */
   completed: number;
   /**
-   * No usable answer: timedOut + truncated + aborted (a TC=1 answer without TCP fallback is not an
-   * answer).
+   * No usable answer: timedOut + truncated + aborted + wrongAnswer (a TC=1 answer without TCP
+   * fallback is not an answer, nor is one that --expect finds wrong).
    */
   lost: number;
   /** Outstanding when the run was stopped by Ctrl-C. */
@@ -64,13 +64,18 @@ export interface Counters {
    * outstanding. Which sources they came from is in the report's `foreignSources`.
    */
   foreignSource: number;
+  /**
+   * Part of lost: --expect found the answer wrong (another RCODE, or another set of records of
+   * the queried type). The server answered, so the query is finished, but not completed.
+   */
+  wrongAnswer: number;
 }
 
 export const COUNTER_KEYS = [
   'sent', 'completed', 'lost', 'interrupted', 'timedOut', 'truncated',
   'late', 'mismatched', 'malformed', 'socketErrors', 'requestBytes', 'responseBytes',
   'aborted', 'tcpFallbacks', 'tsigFailed', 'tsigBadKey', 'tsigBadSig', 'tsigBadTime', 'httpErrors',
-  'connAttempts', 'connSuccesses', 'reconnects', 'foreignSource',
+  'connAttempts', 'connSuccesses', 'reconnects', 'foreignSource', 'wrongAnswer',
 ] as const satisfies readonly (keyof Counters)[];
 
 export function zeroCounters(): Counters {
@@ -78,7 +83,7 @@ export function zeroCounters(): Counters {
     sent: 0, completed: 0, lost: 0, interrupted: 0, timedOut: 0, truncated: 0,
     late: 0, mismatched: 0, malformed: 0, socketErrors: 0, requestBytes: 0, responseBytes: 0,
     aborted: 0, tcpFallbacks: 0, tsigFailed: 0, tsigBadKey: 0, tsigBadSig: 0, tsigBadTime: 0, httpErrors: 0,
-    connAttempts: 0, connSuccesses: 0, reconnects: 0, foreignSource: 0,
+    connAttempts: 0, connSuccesses: 0, reconnects: 0, foreignSource: 0, wrongAnswer: 0,
   };
 }
 

@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import { SCHEMA_VERSION, type Report } from './report.js';
 import { zeroCounters } from './counters.js';
 import { withTargets } from './build.js';
+import { sanitizeOps } from './ops-load.js';
 import { checkJsonShape, readReportBytes, validateReportData } from './validate.js';
 
 export function loadReport(file: string): Report {
@@ -41,5 +42,7 @@ export function reportFromJson(data: unknown, file: string): Report {
     for (const iv of t.intervals) iv.counters = { ...zeroCounters(), ...iv.counters };
   }
   // The comparison is derived: rebuilt here, so a stale or missing one is never rendered.
-  return withTargets(report, report.targets);
+  // The operations sections: events and serials checked, the timeline and verdicts recomputed.
+  const checked = sanitizeOps(report);
+  return withTargets(checked, checked.targets);
 }

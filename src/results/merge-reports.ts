@@ -9,6 +9,8 @@ import { VERSION } from '../version.js';
 import { mergeRunData } from './merge.js';
 import type { Report, TargetReport } from './report.js';
 import { buildReport, runDataOf, targetReport } from './build.js';
+import { timelineOf } from './timeline.js';
+import { timelineOptions } from './ops-report.js';
 import { completeSegmentsFileQueries, mergedFromEntry, segmentProblems, skewNote, startSkew } from './segments.js';
 
 export interface MergeInput {
@@ -102,7 +104,11 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     ...inputs.flatMap((x) => x.report.notes.map((n) => `${x.file}: ${n}`)),
   ];
   const times = (k: 'startedAt' | 'endedAt'): number[] => inputs.map((x) => Date.parse(x.report[k]));
-  return buildReport({
+  // --event records of every run (each generator may have run its own); the timeline is redone
+  // over the merged intervals when any run had one.
+  const events = inputs.flatMap((x) => (Array.isArray(x.report.events) ? x.report.events : [])).sort((a, b) => (a.startedAtMs ?? Infinity) - (b.startedAtMs ?? Infinity));
+  const withTimeline = inputs.some((x) => x.report.timeline !== undefined);
+  const merged = buildReport({
     tool: { name: 'dnsbench', version: VERSION },
     title: o.title ?? first.title,
     command: o.command,
@@ -119,5 +125,7 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
     ...(skew !== null ? { startSkew: skew } : {}),
     // What the intervals count (mergeProblems refuses inputs that differ).
     ...(first.intervalBasis ? { intervalBasis: first.intervalBasis } : {}),
+    ...(events.length > 0 ? { events } : {}),
   });
+  return withTimeline ? { ...merged, timeline: timelineOf(merged.targets, events, timelineOptions(first)) } : merged;
 }

@@ -3,9 +3,10 @@
 // time bounds take min/max. Never an average of averages.
 import { addCounters, addRcodes, zeroCounters } from './counters.js';
 import { encodeHistogram, mergeEncoded } from './histogram.js';
-import { addSums, emptySums, type IntervalData, type PacingData, type RunData } from './model.js';
+import { addChannelFacts, addSums, emptySums, type IntervalData, type PacingData, type RunData } from './model.js';
 import { mergeTransport } from './transport.js';
 import { mergeTallies } from './tally.js';
+import { mergeChecks } from './checks.js';
 
 /** Several encoded HDR histograms as one (exact: bucket counts add); '' when all are empty. */
 export function mergeHistograms(encoded: readonly string[]): string {
@@ -61,6 +62,8 @@ export function mergeRunData(parts: readonly RunData[], intervalKey?: (i: Interv
   const corrected = parts.map((p) => p.corrected).filter((c) => c !== null);
   const completions = parts.map((p) => p.lastCompletionAt).filter((t) => t > 0);
   const pacing = mergePacing(parts.map((p) => p.pacing));
+  const checks = mergeChecks(parts.map((p) => p.checks));
+  const channels = addChannelFacts(parts.map((p) => p.channels));
   return {
     counters: parts.reduce((c, p) => addCounters(c, p.counters), zeroCounters()),
     rcodes: parts.reduce((r, p) => addRcodes(r, p.rcodes), {}),
@@ -80,5 +83,7 @@ export function mergeRunData(parts: readonly RunData[], intervalKey?: (i: Interv
     endedAt: Math.max(...parts.map((p) => p.endedAt)),
     ...mergeTransport(parts),
     ...(pacing ? { pacing } : {}),
+    ...(checks ? { checks } : {}),
+    ...(channels ? { channels } : {}),
   };
 }

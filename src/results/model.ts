@@ -2,6 +2,7 @@
 // field is a sum, a min/max of times, or an HDR histogram encoded as compressed base64, so
 // partial results from workers, targets, runs and hosts merge exactly (dnsperf's sum_stats;
 // oha's ResultData). The engine fills these shapes; it does not define them.
+import type { ChecksData } from './checks.js';
 import type { Counters, RcodeCounts } from './counters.js';
 
 /** Latency (or any duration) sums in microseconds. min is Infinity while count is 0. */
@@ -80,6 +81,35 @@ export interface RunData {
   foreignSources?: Record<string, number>;
   /** -Q runs: schedule keeping. Absent when not paced and in old reports. */
   pacing?: PacingData;
+  /** --expect / --rrset-order: what the answer checks counted (absent without them). */
+  checks?: ChecksData;
+  /** What connections did that the report's notes explain (TCP, DoT, DoH); absent when nothing did. */
+  channels?: ChannelFacts;
+}
+
+/** Connection facts for notes; every field adds (sum, or min/max), so they merge like counters. */
+export interface ChannelFacts {
+  /** Connections given up after too many failed attempts in a row (runs without -l; engine/loop.ts). */
+  gaveUp: number;
+  /** DoH: the lowest SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 6.5.2) a server set below a channel's window; 0 if none. */
+  streamLimit: number;
+  /** DoH: channels whose window such a limit cut. */
+  streamLimited: number;
+  /** DoH: the largest per-channel window (share of -q) a limit cut. */
+  window: number;
+}
+
+/** The sum of several ChannelFacts (absent parts add nothing); undefined when none is present. */
+export function addChannelFacts(parts: readonly (ChannelFacts | undefined)[]): ChannelFacts | undefined {
+  const present = parts.filter((p): p is ChannelFacts => p !== undefined);
+  if (present.length === 0) return undefined;
+  const limits = present.map((p) => p.streamLimit).filter((l) => l > 0);
+  return {
+    gaveUp: present.reduce((s, p) => s + p.gaveUp, 0),
+    streamLimit: limits.length === 0 ? 0 : Math.min(...limits),
+    streamLimited: present.reduce((s, p) => s + p.streamLimited, 0),
+    window: Math.max(...present.map((p) => p.window)),
+  };
 }
 
 export function emptySums(): LatencySums {

@@ -6,6 +6,8 @@ import type { Counters, RcodeCounts } from './counters.js';
 import type { PercentileKey } from './histogram.js';
 import type { LatencySums } from './model.js';
 import type { ConnectionReport } from './transport.js';
+import type { AnswerChecksReport } from './checks-report.js';
+import type { EventRecord, SerialWatchSection, TimelineSection } from './ops.js';
 import type { BaselineSection, Comparison, GatesSection, MergedFrom, RepeatSection } from './sections.js';
 import { formatHostPort } from '../util/hostport.js';
 
@@ -80,6 +82,8 @@ export interface TargetReport {
   foreignSources?: Record<string, number>;
   /** -Q: how well the schedule was kept (absent when not paced, and in old reports). */
   pacing?: PacingReport;
+  /** --expect / --rrset-order (absent without them; since schema 1.3). */
+  answerChecks?: AnswerChecksReport;
 }
 
 /** -Q schedule keeping for one target (issue 9: send lag and skipped slots). */
@@ -147,6 +151,12 @@ export interface Report {
   start?: ReportStart;
   /** `dnsbench merge`: how far apart the merged runs started (absent with a single run). */
   startSkew?: StartSkew;
+  /** --event: the commands run during the run, with their times and exit status (absent without --event; 1.3). */
+  events?: EventRecord[];
+  /** Outage and degraded windows and who answered when, per target (results/timeline.ts; 1.3). */
+  timeline?: TimelineSection;
+  /** --watch-serial: the zone's serial per target over the run (1.3). */
+  serials?: SerialWatchSection;
 }
 
 /** Segment `index` of `count` (1-based); `fileQueries` = queries in the whole file. */
@@ -245,16 +255,36 @@ export interface ReportConfig {
   split: string;
   /** Which UDP I/O path ran: "native", or "dgram (...reason...)" (issue 9). */
   io?: string;
+  /** --event, --outage-below, --degraded-above, --expect, --rrset-order, --watch-serial (1.3). */
+  ops?: OpsSettings;
+}
+
+/** The operations flags as the report stores them (config.ts builds them, src/ops-config.ts). */
+export interface OpsSettings {
+  events: Array<{ atSec: number; command: string }>;
+  /** Percent. */
+  outageBelowPct: number;
+  /** µs, or null for 10x each target's p50. */
+  degradedAboveUs: number | null;
+  /** --expect: the query file's expect= columns are checked. */
+  expect: boolean;
+  expectFile: string | null;
+  rrsetOrder: boolean;
+  /** The zone (absolute), or null. */
+  watchSerial: string | null;
+  /** The report gets a timeline section (--event, --outage-below, --degraded-above, --interval, --watch-serial, or a gate naming outage). */
+  timeline: boolean;
 }
 
 /** "host:port", with IPv6 in brackets. */
 export const formatServer = formatHostPort;
 
 /** True when the target was sent queries and none was answered (nor stopped by Ctrl-C): the
- *  run failed for it (exit 3, and a note saying so). The one place this is decided. */
+ *  run failed for it (exit 3, and a note saying so). The one place this is decided. An answer
+ *  --expect found wrong is an answer: the server is there, and the report says what was wrong. */
 export function answeredNothing(t: { counters: Counters }): boolean {
   const c = t.counters;
-  return c.sent > 0 && c.completed === 0 && c.interrupted < c.sent;
+  return c.sent > 0 && c.completed + (c.wrongAnswer ?? 0) === 0 && c.interrupted < c.sent;
 }
 
 // --- dnsbench capacity (issue 13) ---------------------------------------------------------------

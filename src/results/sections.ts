@@ -27,6 +27,8 @@ export interface MetricSource {
   rcodes: RcodeCounts;
   latency: LatencyStats;
   correctedLatency: LatencyStats | null;
+  /** From the timeline: the longest outage (µs) and the queries lost in outages (absent with --repeat). */
+  outage?: { longestUs: number; lost: number };
   /**
    * `dnsbench capacity`: the highest rate at which this target met the SLO (qps, null when none);
    * `lowerBound` when the search stopped before the SLO failed (--max, the generator's limit), and

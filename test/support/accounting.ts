@@ -3,10 +3,13 @@
 import { expect } from 'vitest';
 import type { Counters } from '../../src/results/counters.js';
 
-/** Assert sent = completed + lost + interrupted and lost = timedOut + truncated + aborted. */
-export function expectAccounted(c: Pick<Counters, 'sent' | 'completed' | 'lost' | 'interrupted' | 'timedOut' | 'truncated' | 'aborted'>, what = 'counters'): void {
+/** Assert sent = completed + lost + interrupted and lost = timedOut + truncated + aborted + wrongAnswer (--expect). */
+export function expectAccounted(
+  c: Pick<Counters, 'sent' | 'completed' | 'lost' | 'interrupted' | 'timedOut' | 'truncated' | 'aborted'> & { wrongAnswer?: number },
+  what = 'counters',
+): void {
   expect(c.sent, `${what}: sent = completed + lost + interrupted`).toBe(c.completed + c.lost + c.interrupted);
-  expect(c.lost, `${what}: lost = timedOut + truncated + aborted`).toBe(c.timedOut + c.truncated + c.aborted);
+  expect(c.lost, `${what}: lost = timedOut + truncated + aborted + wrongAnswer`).toBe(c.timedOut + c.truncated + c.aborted + (c.wrongAnswer ?? 0));
 }
 
 /** The identity for a whole run and for each of its intervals (which count by send time). */

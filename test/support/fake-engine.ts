@@ -16,13 +16,24 @@ export class FakeTimers implements EngineTimers {
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
   private soonQueue: Array<() => void> = [];
-  /** A perfect timer: it fires exactly when asked. */
+  /** A perfect timer by default; `lateMs` makes each timer fire up to that much late (seeded). */
   readonly resolutionMs = 0;
   readonly now = (): number => this.t;
+  private rnd = 0x2545f491;
+
+  constructor(private readonly lateMs = 0) {}
 
   at(atMs: number, fn: () => void): TimerHandle {
     const id = ++this.seq;
-    this.timers.set(id, { at: Math.max(atMs, this.t), fn });
+    let late = 0;
+    if (this.lateMs > 0) {
+      // xorshift32: the same lateness sequence on every run.
+      this.rnd ^= this.rnd << 13;
+      this.rnd ^= this.rnd >>> 17;
+      this.rnd ^= this.rnd << 5;
+      late = ((this.rnd >>> 0) / 0xffffffff) * this.lateMs;
+    }
+    this.timers.set(id, { at: Math.max(atMs, this.t) + late, fn });
     return { id };
   }
 
@@ -107,9 +118,11 @@ export async function fakeEngine(o: {
   window?: number;
   timeoutMs?: number;
   queries?: number;
+  /** Timers fire up to this many ms late (a starved generator). */
+  lateMs?: number;
   server: FakeServer;
 }): Promise<FakeEngine> {
-  const timers = new FakeTimers();
+  const timers = new FakeTimers(o.lateMs ?? 0);
   const sent: Sent[] = [];
   const mode = `fake-${++fakeIndex}`;
   const server = o.server;

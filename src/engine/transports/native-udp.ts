@@ -121,8 +121,11 @@ export class NativeUdpChannel extends DnsChannel {
     if (this.pendN === 0 || this.blocked || this.closed) return;
     const n = this.pendN;
     const sentAt = this.sentAt.length >= n ? this.sentAt : new Float64Array(n);
-    const done = this.sock.sendBatch(this.pendIds, this.pendQi, n, sentAt);
     const t = this.table;
+    // The ID table is where a query's index lives: with a streamed file the loop may have moved a
+    // query still waiting here (EAGAIN) to another place in the ring (engine/stream-cursor.ts).
+    for (let i = 0; i < n; i++) this.pendQi[i] = t.query[this.pendIds[i]!]!;
+    const done = this.sock.sendBatch(this.pendIds, this.pendQi, n, sentAt);
     const offsets = this.q.offsets;
     for (let i = 0; i < done; i++) {
       const id = this.pendIds[i]!;
@@ -152,10 +155,9 @@ export class NativeUdpChannel extends DnsChannel {
   }
 
   /** Signed queries (built per query in JavaScript): one sendRaw each. */
-  protected transmit(msg: Buffer, id: number): void {
-    const at = this.sock.sendRaw(msg);
-    if (at >= 0) this.table.sentAt[id] = at + this.offset;
-    else this.recorder.event('socketErrors', this.now());
+  protected transmit(msg: Buffer, _id: number): void {
+    // The send time stays the one send() read (the recorder counted the query in that interval).
+    if (this.sock.sendRaw(msg) < 0) this.recorder.event('socketErrors', this.now());
   }
 
   private onReadable(n: number): void {

@@ -4,8 +4,11 @@
 //
 // When the server closes or resets the connection, the queries outstanding on it are counted as
 // lost (aborted) at once, not resent (see Counters.aborted), and the channel reconnects: at once
-// the first time, then backing off from 50 ms to 1 s while connecting keeps failing. Every
-// attempt, success and setup time is recorded (dnsperf's connection statistics).
+// after a connection that carried answers, then backing off from 50 ms to 1 s while connecting
+// keeps failing (a connection closed before any answer counts as a failure: a server that closes
+// every connection on accept would otherwise be hammered in a tight loop). A run without -l gives
+// a connection up after GIVE_UP_AFTER_FAILURES failures in a row (engine/loop.ts), so it ends.
+// Every attempt, success and setup time is recorded (dnsperf's connection statistics).
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { DnsChannel, type ChannelContext } from '../channel.js';
@@ -48,38 +51,71 @@ export const tcpDialer: Dialer = {
 
 const MAX_BACKOFF_MS = 1000;
 
+/** The delay before reconnection attempt number `failures + 1`: 0, then 50 ms doubling to 1 s. */
+export function backoffMs(failures: number): number {
+  return failures === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 50 * 2 ** (failures - 1));
+}
+
 /**
- * Re-establishes a lost connection: at once the first time, then backing off from 50 ms to 1 s
- * while attempts keep failing; stops for good at stop(). A connection that arrives after stop()
- * goes to `discard`.
+ * Re-establishes a lost connection: at once after a connection that carried answers, then
+ * backing off (backoffMs) while attempts fail or connections close before any answer; stops for
+ * good at stop(), or gives up after `limitFailures(n)` failures in a row (then `gaveUp` is set
+ * and `onGiveUp` called). A connection that arrives after stop() goes to `discard`.
  */
-export class Reconnector<T> {
+export class Reconnector<T> implements ReconnectControl {
   private failures = 0;
+  private maxFailures = Infinity;
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private stopped = false;
+  /** Set when the connection was given up (not by stop()). */
+  gaveUp = false;
 
   constructor(
     private readonly connect: () => Promise<T>,
     private readonly connected: (value: T) => void,
     private readonly discard: (value: T) => void,
+    private readonly onGiveUp: () => void = () => undefined,
   ) {}
 
   get isStopped(): boolean {
     return this.stopped;
   }
 
-  /** Schedule an attempt (no-op while one is scheduled or running, or after stop). */
+  /** Failed attempts (or answerless connections) in a row. */
+  get failuresInARow(): number {
+    return this.failures;
+  }
+
+  /**
+   * Give up after `n` failures in a row (Infinity: never). A new run sets it (engine/loop.ts), and
+   * the count starts again with it.
+   */
+  limitFailures(n: number): void {
+    this.maxFailures = n;
+    this.failures = 0;
+  }
+
+  /** The connection carried an answer: the next loss reconnects at once. */
+  succeeded(): void {
+    this.failures = 0;
+  }
+
+  /** A connection closed before carrying any answer: counts as a failed attempt for the backoff. */
+  closedUnused(): void {
+    this.failures++;
+  }
+
+  /** Schedule an attempt (no-op while one is scheduled or running, after stop, or once given up). */
   start(): void {
     if (this.stopped || this.busy) return;
+    if (this.failures >= this.maxFailures) return this.giveUp();
     this.busy = true;
-    const delay = this.failures === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 50 * 2 ** (this.failures - 1));
     this.timer = setTimeout(() => {
       this.timer = null;
       this.connect().then(
         (value) => {
           this.busy = false;
-          this.failures = 0;
           if (this.stopped) this.discard(value);
           else this.connected(value);
         },
@@ -89,7 +125,7 @@ export class Reconnector<T> {
           this.start();
         },
       );
-    }, delay);
+    }, backoffMs(this.failures));
   }
 
   stop(): void {
@@ -97,6 +133,29 @@ export class Reconnector<T> {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
+
+  private giveUp(): void {
+    if (this.gaveUp) return;
+    this.gaveUp = true;
+    this.stop();
+    this.onGiveUp();
+  }
+}
+
+/** What the engine loop may ask of a channel's reconnection. */
+export interface ReconnectControl {
+  readonly gaveUp: boolean;
+  limitFailures(n: number): void;
+}
+
+/** A channel that re-establishes its connection (TCP, DoT, DoH). */
+export interface Reconnecting {
+  readonly reconnector: ReconnectControl;
+}
+
+/** The channel's reconnection, or null for a connectionless one (UDP). */
+export function reconnectorOf(ch: object): ReconnectControl | null {
+  return 'reconnector' in ch && ch.reconnector instanceof Reconnector ? ch.reconnector : null;
 }
 
 /** "addr:port" of a socket's local end (IPv6 in brackets), as the report lists sources. */
@@ -171,16 +230,26 @@ export function streamTarget(ctx: ChannelContext): StreamTarget {
   return { host: ctx.target.host, port: ctx.target.port, localAddress: ctx.localAddress, localPort: ctx.localPort, connectTimeoutMs: ctx.connectTimeoutMs };
 }
 
-export class TcpChannel extends DnsChannel {
+export class TcpChannel extends DnsChannel implements Reconnecting {
   private socket: net.Socket | null = null;
-  private readonly reader = new FrameReader((buf, off, len) => this.deliver(buf, off, len, this.now()));
-  private readonly reconnector = new Reconnector(
+  /** The current connection has carried an answer (for the reconnection backoff). */
+  private answered = false;
+  private readonly reader = new FrameReader((buf, off, len) => {
+    if (!this.answered) {
+      this.answered = true;
+      this.reconnector.succeeded();
+    }
+    this.deliver(buf, off, len, this.now());
+  });
+  readonly reconnector = new Reconnector(
     () => connectStream(this.dialer, this.dest, () => this.recorder, this.now),
     ({ socket, ms }) => {
       this.attach(socket, ms, true);
       this.owner.slotFreed(this);
     },
     ({ socket }) => socket.destroy(),
+    // Given up: the engine loop hears of it on its next refill and stops the target if need be.
+    () => this.owner.slotFreed(this),
   );
   private firstLocal = '';
   /** Framed queries written since the last flush (sent in one writev). */
@@ -243,6 +312,7 @@ export class TcpChannel extends DnsChannel {
 
   private attach(socket: net.Socket, ms: number, reconnect: boolean): void {
     this.socket = socket;
+    this.answered = false;
     const local = localEndpoint(socket);
     if (this.firstLocal === '') this.firstLocal = local;
     this.recorder.connected(this.now(), ms, local, reconnect);
@@ -259,6 +329,7 @@ export class TcpChannel extends DnsChannel {
     this.reader.reset();
     this.pending = [];
     if (this.reconnector.isStopped) return;
+    if (!this.answered) this.reconnector.closedUnused();
     this.abortAll();
     this.reconnector.start();
   }
