@@ -119,7 +119,9 @@ describe.skipIf(skipWithout('knotd'))('dnsbench capacity against knotd', () => {
       const json = join(dir, 'gen.json');
       const r = await run(
         nice!,
-        generator(['capacity', '-s', `127.0.0.1:${knot.port}`, '-d', MIXED, '--slo', 'loss<99%', '-T', '1',
+        // --io dgram: Node's sockets cost the generator more CPU per query than the native path, so
+        // it reaches its limit sooner and further below knotd's.
+        generator(['capacity', '-s', `127.0.0.1:${knot.port}`, '-d', MIXED, '--slo', 'loss<99%', '-T', '1', '--io', 'dgram',
           '--start', '16000', '--max', '1000000', '--step-time', '1.5', '--warmup', '0.5', '--json', json]),
         90_000,
       );
@@ -136,12 +138,12 @@ describe.skipIf(skipWithout('knotd'))('dnsbench capacity against knotd', () => {
       // Whatever it passed before is a lower bound, below the generator's own rate.
       if (c.capacityQps !== null) expect(c.capacityQps).toBeLessThanOrEqual(c.generator!.qps * 1.1);
       const gate = await runCli(['report', json, '--gate', 'capacity<1000000']);
-      expect(gate.code).toBe(1);
+      expect(gate.code, gate.stderr).toBe(1);
       expect(gate.stdout).toMatch(/FAIL capacity<1000000: no value: .*(only known to be at least|has no capacity)/);
     }, 120_000);
 
     it('a plain run that saturates one worker gets the same note', async () => {
-      const r = await run(nice!, generator(['-s', `127.0.0.1:${knot.port}`, '-d', MIXED, '-T', '1', '-q', '500', '-l', '2']), 60_000);
+      const r = await run(nice!, generator(['-s', `127.0.0.1:${knot.port}`, '-d', MIXED, '-T', '1', '--io', 'dgram', '-q', '500', '-l', '2']), 60_000);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^Note: The generator is the limit at about [\d,]+ qps \(1 worker (at \d+% CPU|runnable)[^)]*\); .*The figures above measure this generator, not the server's capacity\.$/m);
     }, 60_000);
