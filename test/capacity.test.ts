@@ -44,6 +44,8 @@ describe('dnsbench capacity: flags', () => {
     [['--slo', 'loss<1%', '--precision', '0'], /--precision: expected a percentage from 0\.1 to 100/],
     [['--slo', 'loss<1%', '--start', '1', '-T', '2'], /--start 1 is less than -T\/--threads 2/],
     [['--slo', 'loss<1%', '--gate', 'capacity>=5ms'], /capacity takes a plain number/],
+    [['--slo', 'loss<1%', '--event', '2=true'], /--event does not apply to dnsbench capacity: events belong to one run's timeline/],
+    [['--slo', 'outage<1s'], /--slo "outage<1s": outages are measured on one run's timeline/],
   ])('refuses %j with one line and exit 2', async (extra, pattern) => {
     await expectUsageError([...base, ...(extra as string[])], pattern as RegExp);
   });
