@@ -14,6 +14,7 @@ import type { Faults } from '../src/serve/faults.js';
 import type { Report, TargetReport } from '../src/results/report.js';
 import { BIN, ROOT, runCli } from './support/cli.js';
 import { freePort } from './support/ports.js';
+import { expectAccounted } from './support/accounting.js';
 
 const DEMO = join(ROOT, 'querysets/demo.txt');
 const zone = loadZoneFile(DEMO_ZONE);
@@ -32,8 +33,7 @@ async function runAgainst(faults: Partial<Faults>, args: string[], name: string)
   const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
   const t = report.targets[0]!;
   const c = t.counters;
-  expect(c.sent).toBe(c.completed + c.lost + c.interrupted);
-  expect(c.lost).toBe(c.timedOut + c.truncated);
+  expectAccounted(c);
   expect(t.latency.count).toBe(c.completed);
   expect(Object.values(t.rcodes).reduce((a, b) => a + b, 0)).toBe(c.completed);
   return { t, stdout: r.stdout, code: r.code };
@@ -105,63 +105,49 @@ describe('when things go wrong', () => {
     expect(t.counters.lost).toBe(1000);
   });
 
-  it('Ctrl-C stops sending and reports outstanding queries as interrupted', async () => {
-    responder = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: { delayMs: 400 }, seed: 1 });
-    const json = join(dir, 'interrupt.json');
-    const child = spawn(process.execPath, [BIN, '-s', `127.0.0.1:${responder.port}`, '-d', DEMO, '-l', '30', '-q', '50', '-T', '1', '--json', json], {
+  /** Start a 30 s run against a slow responder, send `signal` once it is under way, collect what it left. */
+  async function stopMidRun(signal: NodeJS.Signals, delayMs: number, window: string, afterMs: number): Promise<{ code: number | null; stdout: string; t: TargetReport }> {
+    responder = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: { delayMs }, seed: 1 });
+    const json = join(dir, `stopped-${signal}.json`);
+    const child = spawn(process.execPath, [BIN, '-s', `127.0.0.1:${responder.port}`, '-d', DEMO, '-l', '30', '-q', window, '-T', '1', '--json', json], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    // Interrupt once the run is under way (its status header is printed when sending starts).
+    // Signal once the run is under way (its status header is printed when sending starts).
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         if (stdout.includes('[Status] Stopping after')) {
           clearInterval(poll);
           setTimeout(() => {
-            child.kill('SIGINT');
+            child.kill(signal);
             resolve();
-          }, 1000);
+          }, afterMs);
         }
       }, 50);
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, stdout, t: (JSON.parse(readFileSync(json, 'utf8')) as Report).targets[0]! };
+  }
+
+  it('Ctrl-C stops sending and reports outstanding queries as interrupted', async () => {
+    const { code, stdout, t } = await stopMidRun('SIGINT', 400, '50', 1000);
     // Stopped by SIGINT: 128 + 2, with the report and its files complete (README "Exit codes").
     expect(code).toBe(130);
     expect(stdout).toContain('[Status] Testing complete (interruption)');
     expect(stdout).toMatch(/  Queries interrupted:  \d+ \(\d+\.\d\d%\)/);
-    const t = (JSON.parse(readFileSync(json, 'utf8')) as Report).targets[0]!;
     expect(t.counters.interrupted).toBe(50);
     expect(t.counters.completed).toBeGreaterThan(0);
-    expect(t.counters.sent).toBe(t.counters.completed + t.counters.lost + t.counters.interrupted);
+    expectAccounted(t.counters);
   });
+
   it('SIGTERM (timeout, CI cancel) stops like Ctrl-C: partial report and files, exit 143', async () => {
-    responder = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: { delayMs: 200 }, seed: 3 });
-    const json = join(dir, 'sigterm.json');
-    const child = spawn(process.execPath, [BIN, '-s', `127.0.0.1:${responder.port}`, '-d', DEMO, '-l', '30', '-q', '20', '-T', '1', '--json', json], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (stdout.includes('[Status] Stopping after')) {
-          clearInterval(poll);
-          setTimeout(() => {
-            child.kill('SIGTERM');
-            resolve();
-          }, 800);
-        }
-      }, 50);
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout, t } = await stopMidRun('SIGTERM', 200, '20', 800);
     expect(code).toBe(143);
     expect(stdout).toContain('[Status] Testing complete (interruption)');
-    const t = (JSON.parse(readFileSync(json, 'utf8')) as Report).targets[0]!;
     expect(t.counters.interrupted).toBeGreaterThan(0);
     expect(t.counters.completed).toBeGreaterThan(0);
-    expect(t.counters.sent).toBe(t.counters.completed + t.counters.lost + t.counters.interrupted);
+    expectAccounted(t.counters);
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type RunningServer } from './support/servers.js';
 import { ROOT, runCli } from './support/cli.js';
 import type { Report } from '../src/results/report.js';
+import { expectAccounted } from './support/accounting.js';
 
 const QUERIES = join(ROOT, 'test/fixtures/test-com.txt');
 const PER_PASS = 100;
@@ -25,8 +26,7 @@ const readReport = (f: string): Report => JSON.parse(readFileSync(f, 'utf8')) as
 function accountedFor(r: Report): void {
   for (const t of r.targets) {
     const c = t.counters;
-    expect(c.sent).toBe(c.completed + c.lost + c.interrupted);
-    expect(c.lost).toBe(c.timedOut + c.truncated);
+    expectAccounted(c);
   }
 }
 

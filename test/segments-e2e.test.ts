@@ -14,6 +14,7 @@ import { DEMO_ZONE } from '../src/serve/run.js';
 import type { Report } from '../src/results/report.js';
 import { segmentSize } from '../src/queryset/segment.js';
 import { ROOT, runCli } from './support/cli.js';
+import { expectAccounted } from './support/accounting.js';
 
 const N = 3;
 const PASSES = 2;
@@ -60,7 +61,7 @@ describe(`${N} generators, one segment each`, () => {
       expect(r.querySet.count).toBe(segmentSize(FILE_QUERIES, { index: i + 1, count: N }));
       const c = r.targets[0]!.counters;
       expect(c.sent).toBe(PASSES * r.querySet.count);
-      expect(c.sent).toBe(c.completed + c.lost + c.interrupted);
+      expectAccounted(c);
       expect(r.start?.intendedAtMs).toBeGreaterThan(0);
       expect(validate(r), JSON.stringify(validate.errors)).toBe(true);
     });
@@ -70,7 +71,7 @@ describe(`${N} generators, one segment each`, () => {
   it('merged: the whole file exactly once per pass, and sent = completed + lost + interrupted', () => {
     const c = merged.targets[0]!.counters;
     expect(c.sent).toBe(PASSES * FILE_QUERIES);
-    expect(c.sent).toBe(c.completed + c.lost + c.interrupted);
+    expectAccounted(c);
     expect(merged.querySet.count).toBe(FILE_QUERIES);
     expect(merged.notes).toContain(`The runs were segments 1..${N} of the query file, each exactly once: together they sent the whole file.`);
     // The responder saw exactly that many queries (no fault injection, nothing else sends to it).

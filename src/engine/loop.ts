@@ -24,6 +24,12 @@ import './transports/builtin.js';
 
 /** Queries taken from the shared sequence at a time (one atomic add per chunk, not per query). */
 const CHUNK = 64;
+/**
+ * Whole slots in a span of `x` periods, rounding up: a span of exactly k periods (computed in
+ * floating point from times like base + k * P) must give k, not k + 1.
+ */
+const ceilSlots = (x: number): number => Math.ceil(x - 1e-9);
+
 /** Each channel's first burst (closed loop): then +1 per answer up to its window (slow start). */
 const INITIAL_RAMP = 32;
 
@@ -419,7 +425,7 @@ export class EngineLoop implements ChannelOwner {
           // more than the horizon late (and before the time limit) is skipped and counted; the
           // schedule keeps its grid (a ramp's grid is the ramp's), so what is sent is always within
           // H of its due time and no 100 ms carries a burst.
-          const missed = Math.ceil(this.slotsBetween(due, Math.min(now - H, this.endAt)));
+          const missed = ceilSlots(this.slotsBetween(due, Math.min(now - H, this.endAt)));
           rec.skip(missed, this.chargeFrom[t]! >= 0);
           this.slot[t] = this.slot[t]! + missed;
           due = this.dueAt(t, this.slot[t]! + t / n);
@@ -546,7 +552,7 @@ export class EngineLoop implements ChannelOwner {
         if (blocked) rec.windowFullMs += now - this.blockedSince[t]!;
         const from = blocked ? this.blockedDue[t]! : this.nextDueAt[t]!;
         // Slots due in [from, end).
-        if (from < end) rec.skip(Math.ceil(this.slotsBetween(from, end)), blocked);
+        if (from < end) rec.skip(ceilSlots(this.slotsBetween(from, end)), blocked);
         this.blockedSince[t] = -1;
       }
     }

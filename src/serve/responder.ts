@@ -12,6 +12,7 @@ import type { Capacity } from './capacity.js';
 import { FaultAction, makeFaultPlan, randomSeed, validateFaults, type FaultPlan, type Faults } from './faults.js';
 import { QueryStatus, newParsedQuery, parseQuery } from './query.js';
 import type { Zone } from './zone.js';
+import { formatHostPort } from '../util/hostport.js';
 
 export interface ResponderOptions {
   /** Loopback by default; '::1' for IPv6. */
@@ -112,7 +113,7 @@ function bind(socket: dgram.Socket, address: string, port: number): Promise<void
       } catch {
         // already closed
       }
-      const where = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+      const where = formatHostPort(address, port);
       reject(new RunError(`cannot listen on udp ${where}: ${err.message}`));
     };
     socket.once('error', onError);

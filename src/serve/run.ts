@@ -9,6 +9,7 @@ import { startResponder, type Responder } from './responder.js';
 import { startTcpResponder, type TcpResponderStats } from './tcp.js';
 import { Capacity, describeCapacity, type CapacityOptions } from './capacity.js';
 import { loadZoneFile } from './zone.js';
+import { formatHostPort } from '../util/hostport.js';
 
 export interface ServeOptions {
   /** The working directory the bundled zone's path is shown relative to (the caller's). */
@@ -80,7 +81,7 @@ export async function runServe(opts: ServeOptions, log: (line: string) => void):
     },
   };
 
-  const where = responder.address.includes(':') ? `[${responder.address}]:${responder.port}` : `${responder.address}:${responder.port}`;
+  const where = formatHostPort(responder.address, responder.port);
   log(`dnsbench serve: answering ${zone.origin}. from ${displayPath(zonePath, opts.zonePath === undefined, opts.cwd)} on ${where} (${tcp === null ? 'udp' : 'udp and tcp'})`);
   const active = describeFaults(faults);
   if (active) {
