@@ -48,6 +48,13 @@ module.exports = {
       to: { path: '^src/(engine|gates|serve|queryset|kubernetes)/' },
     },
     {
+      name: 'capacity-search-is-pure',
+      severity: 'error',
+      comment: 'capacity/ decides from Reports (search, verdicts, ramp windows); commands/capacity.ts runs the measurement and prints.',
+      from: { path: '^src/capacity/' },
+      to: { path: '^src/(engine|commands|serve|kubernetes|report)/|^src/measure\\.ts$' },
+    },
+    {
       name: 'results-are-the-bottom',
       severity: 'error',
       comment: 'results/ is the model everything else reads; it imports only util and errors (and query-set types).',

@@ -86,6 +86,10 @@ async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number
       const { kubernetesCommand } = await import('./commands/kubernetes.js');
       return kubernetesCommand(p.options, argv, con);
     }
+    case 'capacity': {
+      const { capacityCommand } = await import('./commands/capacity.js');
+      return capacityCommand(p.options, ['dnsbench', ...argv], con);
+    }
     case 'demo': {
       const { demoCommand } = await import('./commands/demo.js');
       return demoCommand(p.options, con);

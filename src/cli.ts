@@ -13,6 +13,7 @@ import { addRunOptions, RUN_EXAMPLES } from './cli-options.js';
 import type { RawMergeOptions } from './commands/merge.js';
 import { addGateOptions } from './gates/cli.js';
 import type { RawKubernetesOptions } from './commands/kubernetes.js';
+import type { RawCapacityOptions } from './capacity/config.js';
 
 export type Parsed =
   | { command: 'run'; options: RawRunOptions }
@@ -20,7 +21,8 @@ export type Parsed =
   | { command: 'demo'; options: RawDemoOptions }
   | { command: 'report'; files: string[]; options: RawReportOptions }
   | { command: 'merge'; files: string[]; options: RawMergeOptions }
-  | { command: 'kubernetes'; options: RawKubernetesOptions };
+  | { command: 'kubernetes'; options: RawKubernetesOptions }
+  | { command: 'capacity'; options: RawCapacityOptions };
 
 export function buildProgram(onParsed: (p: Parsed) => void): Command {
   const program = new Command('dnsbench')
@@ -99,12 +101,13 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .action((files: string[], options: RawMergeOptions) => onParsed({ command: 'merge', files, options }));
 
   addKubernetesCommand(program, onParsed);
+  addCapacityCommand(program, onParsed);
 
   // `dnsbench help [command]`, as git and most CLIs have it; `help run` is the run's own help.
   program
     .command('help')
     .description('show help for dnsbench or one of its commands')
-    .argument('[command]', 'a command: serve, demo, report, merge, kubernetes (default: the benchmark itself)')
+    .argument('[command]', 'a command: serve, demo, report, merge, kubernetes, capacity (default: the benchmark itself)')
     .action((topic: string | undefined) => {
       const target = topic === undefined || topic === 'run' ? program : program.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
       if (target === undefined || target.name() === 'help') {
@@ -144,6 +147,53 @@ function addKubernetesCommand(program: Command, onParsed: (p: Parsed) => void): 
     cmd.addOption(new Option(flag).hideHelp());
   }
   cmd.addHelpText('after', K8S_HELP).action((options: RawKubernetesOptions) => onParsed({ command: 'kubernetes', options }));
+}
+
+const CAPACITY_HELP = `
+Each step runs at a fixed rate (-Q) for --step-time seconds on the same sockets: first --warmup
+seconds (a separate run, not counted), then the rest, measured and judged against --slo. The rate
+doubles from --start until a step fails, then the gap between the highest pass and the lowest
+failure is halved until it is within --precision. --ramp instead raises the rate linearly from 0
+to --max over --ramp-time on one run (like resperf) and judges each --window of it.
+Every run flag applies (-m, -y, -e, -a, -c, -T, ...; several -s with --interleave: the search
+follows the first, the others are measured at the same steps); -t defaults to 1 s, -q to
+10000 and -b to 4096 here. When the generator, not the server, is the limit, the search stops and says so.
+
+Examples:
+  dnsbench capacity -s 127.0.0.1:5300 -d querysets/mixed.txt --slo 'p99<5ms,loss<0.1%' --html cap.html
+  dnsbench capacity -s 127.0.0.1:5300 -d q.txt --slo 'p99<2ms,loss<0.1%' --start 20000 --max 400000 --json cap.json
+  dnsbench capacity -s 127.0.0.1:5300 -d q.txt --slo 'loss<1%' --ramp --max 200000 --ramp-time 30
+  dnsbench capacity -s 127.0.0.1:5300 -d q.txt --slo 'p99<5ms' --gate 'capacity>=50000'
+
+Exit codes: 0 a capacity was found (or the SLO held up to --max), 1 the SLO failed at --start
+(or a --gate failed), 2 bad flag or input, 3 nothing answered, or the generator was the limit
+(no server figure), 128+n stopped by a signal. The last line is "Capacity: ...".`;
+
+/** `dnsbench capacity`: its own flags, then every run flag, then the CI outputs. */
+function addCapacityCommand(program: Command, onParsed: (p: Parsed) => void): void {
+  const cmd = program
+    .command('capacity')
+    .description('find the highest query rate a server sustains within an SLO (step search, or a resperf-like ramp)')
+    .option('--slo <list>', "the service level each rate must meet, gate syntax, comma-separated (required), e.g. 'p99<5ms,loss<0.1%'")
+    .option('--start <qps>', 'first rate of the search (default: 1000)')
+    .option('--max <qps>', 'highest rate to try (search; default: no limit), or the top of the --ramp (required there)')
+    .option('--step-time <secs>', 'seconds per step, warm-up included (default: 5)')
+    .option('--warmup <secs>', 'seconds at the start of each step not counted, run separately (default: 1)')
+    .option('--precision <pct>', 'stop when the highest pass and the lowest failure are within this many percent (default: 5)')
+    .option('--ramp', 'instead of steps, raise the rate linearly from 0 to --max over --ramp-time on one run (like resperf)')
+    .option('--ramp-time <secs>', 'with --ramp: seconds from 0 to --max (default: 60)')
+    .option('--window <secs>', 'with --ramp: the sliding window each SLO check covers (default: 1)');
+  addRunOptions(cmd);
+  // The search sets these itself (capacity/config.ts refuses them with a reason): not in its help.
+  for (const o of cmd.options) {
+    if (['--max-qps', '--time-limit', '--runs', '--stats-interval', '--segment', '--start-at'].includes(o.long ?? '')) o.hideHelp();
+    if (o.long === '--timeout') o.description = 'seconds before an unanswered query counts as lost (default here: 1)';
+    if (o.long === '--outstanding') o.description = 'outstanding queries in total, split across sockets (default here: 10000)';
+    if (o.long === '--interval') o.description = "length of the report's intervals (default: 1; 0.25 with --ramp)";
+    if (o.long === '--buffer-size') o.description = 'socket send/receive buffer size in KB (default here: 4096, capped by net.core.rmem_max)';
+  }
+  addGateOptions(cmd, { run: false });
+  cmd.addHelpText('after', CAPACITY_HELP).action((options: RawCapacityOptions) => onParsed({ command: 'capacity', options }));
 }
 
 /**

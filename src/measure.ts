@@ -13,8 +13,10 @@ import { describeInterleave, describePlan, planWorkers, type WorkerPlan } from '
 import { buildReport, targetReport } from './results/build.js';
 import { answeredNothing, type GeneratorReport, type Machine, type Report, type TargetReport } from './results/report.js';
 import { answerNotes, tsigNotes } from './results/transport.js';
+import { generatorNotes } from './results/generator.js';
 import { runScaleFields } from './results/segments.js';
 import { VERSION } from './version.js';
+import { availableParallelism } from 'node:os';
 
 /** What the caller watches while a run goes on. Every method is optional. */
 export interface MeasureObserver {
@@ -44,6 +46,8 @@ export interface MeasureContext {
 export interface RunOverrides {
   /** -Q for this run (per target); null for as fast as the window allows. */
   maxQps?: number | null;
+  /** With maxQps: rise linearly from 0 to it over this many seconds, then hold (capacity --ramp). */
+  rampSec?: number | null;
   timeLimitSec?: number | null;
   passes?: number | null;
   /** Epoch ms at which sending starts (--start-at). */
@@ -121,6 +125,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         const result: SessionResult = await session.run(
           {
             rate: maxQps,
+            rampMs: o.rampSec === undefined || o.rampSec === null ? null : o.rampSec * 1000,
             timeLimitMs: timeLimitSec === null ? null : timeLimitSec * 1000,
             totalQueries: passes === null ? null : passes * querySet.count,
             passes,
@@ -147,8 +152,12 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
       }
       // A streamed file: its count and SHA-256 are complete now (or the note says how far it was read).
       await querySet.stream?.settle({ hashRest: ctx.signal?.aborted !== true });
-      const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers);
+      const generator = combineGenerators(generators);
+      // Was the generator, not the server, the limit? (issue 13; results/generator.ts)
+      const limitNotes = generatorNotes({ generator, targets }, config.threads, availableParallelism());
+      const notes = runNotes(config, targets, ctx.signal?.aborted === true, plans.length, workers, limitNotes.length > 0);
       notes.push(...(querySet.stream?.notes() ?? []), ...channelNotes(config, targets, runData, passes === null ? null : passes * querySet.count));
+      notes.push(...limitNotes);
       const scale = runScaleFields(querySet, o.startAtEpochMs ?? config.startAtMs, targets);
       notes.push(...scale.notes);
       const split = describePlan(plans, maxQps) + (interleaved ? `; --interleave: ${describeInterleave(plans, config.targets.length, maxQps)}` : '');
@@ -165,7 +174,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
         targets,
         notes,
         intervalBasis: 'sent',
-        generator: combineGenerators(generators),
+        generator,
         ...(scale.segment ? { segment: scale.segment } : {}),
         ...(scale.start ? { start: scale.start } : {}),
       });
@@ -177,7 +186,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
 }
 
 /** Plain-language notes: interruption, TSIG failures, targets that answered nothing, -T folding. */
-function runNotes(config: BenchConfig, targets: readonly TargetReport[], interrupted: boolean, loops: number, workers: number): string[] {
+function runNotes(config: BenchConfig, targets: readonly TargetReport[], interrupted: boolean, loops: number, workers: number, generatorLimited: boolean): string[] {
   const notes: string[] = [];
   if (interrupted) notes.push('Interrupted: queries outstanding at that moment are counted as interrupted, not lost.');
   if (loops > workers && workers > 0) {
@@ -193,7 +202,8 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
           `(-Q is a ceiling: missed slots are not sent in a burst). At -Q ${t.targetQps} with -t ${config.timeoutSec} a window of at least ${need} keeps the load open-loop.`,
       );
     }
-    if (p !== undefined && p.skipped > p.skippedWindowFull) {
+    // When the generator was the limit, its own note (results/generator.ts) says so instead.
+    if (p !== undefined && p.skipped > p.skippedWindowFull && !generatorLimited) {
       notes.push(`${t.label}: ${p.skipped - p.skippedWindowFull} scheduled queries were skipped because the generator fell behind the schedule (not the server): the generator may be the limit; add -T or use more generators.`);
     }
     notes.push(...tsigNotes(t, config.transport.tsig));
@@ -248,7 +258,9 @@ function combineGenerators(list: readonly GeneratorReport[]): GeneratorReport | 
   const cpuMs = new Array<number>(workers).fill(0);
   for (const g of list) g.cpuMs.forEach((v, i) => (cpuMs[i] = cpuMs[i]! + v));
   let index = 0;
+  const drops = list.every((g) => g.receiveDrops !== undefined) ? list.reduce((s, g) => s + g.receiveDrops!, 0) : undefined;
   return {
+    ...(drops !== undefined ? { receiveDrops: drops } : {}),
     workers,
     loops: Math.max(...list.map((g) => g.loops)),
     cpuMs,

@@ -38,7 +38,7 @@ describe('flag validation (exit 2, one line, names the flag)', () => {
     [['-s', '127.0.0.1', Q], /unexpected argument '.*test-com\.txt' \(did you mean -d .*test-com\.txt\?\)/],
     [['-d', Q, 'bogus'], /too many arguments: a word where a flag was expected \(not shown: it may be a value such as a key; give each value its flag\) \(see dnsbench --help\)$/],
     [['-d', Q, '99999'], /too many arguments: a word where a flag was expected \(not shown/],
-    [['help', 'bogus'], /help: no command 'bogus' \(commands: serve, demo, report, merge, kubernetes\)/],
+    [['help', 'bogus'], /help: no command 'bogus' \(commands: serve, demo, report, merge, kubernetes, capacity\)/],
     [['-d', Q, '-b', '0'], /-b\/--buffer-size/],
     [['-d', Q, '-a', 'not-an-ip'], /-a\/--local-addr: expected an IPv4 or IPv6 address/],
     [['-d', Q, '-a', '::1', '-s', '127.0.0.1'], /-a\/--local-addr ::1 is IPv6 but -s 127.0.0.1 is IPv4/],

@@ -36,6 +36,7 @@ export function judgeSaved(report: Report, g: GatingConfig, files: number): Repo
   const r: Report = { ...report };
   if (files > 1) {
     delete r.repeat;
+    delete r.capacity;
     delete r.gates;
     delete r.baseline;
   }

@@ -10,6 +10,7 @@ import type { Report } from '../results/report.js';
 import { withTargets } from '../results/build.js';
 import { resolveGating, type RawGateOptions } from '../gates/config.js';
 import { renderHuman } from '../report/human.js';
+import { renderCapacity, renderCapacityLine } from '../report/capacity.js';
 import { renderRepeatSummary } from '../report/verdicts.js';
 import { ExitCode } from '../errors.js';
 import { emitVerdicts, gatingExitCode, hasChecks, judgeSaved } from './gating.js';
@@ -32,10 +33,14 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   const combined = judgeSaved(combineReports(reports), gating, reports.length);
   const quiet = o.quiet === true;
   const human = !quiet && o.json !== '-';
-  if (human) con.out(renderHuman(combined, outputWidth(con)));
+  // A capacity report re-renders as the live search printed it: steps, the step at capacity, "Capacity:".
+  if (human) con.out(combined.capacity !== undefined ? renderCapacity(combined, outputWidth(con)) : renderHuman(combined, outputWidth(con)));
+  const capacityLast = human && combined.capacity !== undefined;
   const spread = combined.repeat !== undefined && human;
   if (spread) con.out(`${combined.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(combined.repeat!)}`);
   emitVerdicts(combined, { quiet, json: o.json ?? null }, con, spread || combined.notes.length > 0);
+  // "Capacity: ..." is the last line, after the verdicts, as the live search prints it.
+  if (capacityLast) con.out(renderCapacityLine(combined));
   writeOutputs(combined, { json: o.json, html: o.html, csv: o.csv, junit: gating.junit, markdown: gating.markdown }, { quiet: quiet || o.json === '-' }, con);
   // 1 only when this command's own --gate/--baseline checks failed; saved verdicts are shown but
   // do not change it (re-rendering is not re-judging).

@@ -2,6 +2,7 @@
 // printer and signal handling) -> gates -> the tail of the human view -> output files. Returns
 // the exit code; throws typed errors (bin.ts maps them).
 import { resolveConfig, type BenchConfig, type RawRunOptions } from '../config.js';
+import { UsageError } from '../errors.js';
 import { loadQuerySet } from '../queryset/load.js';
 import type { StreamTuning } from '../queryset/stream.js';
 import type { QuerySet } from '../queryset/types.js';
@@ -22,6 +23,8 @@ export async function runCommand(raw: RawRunOptions, argv: string[], con: Consol
   const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY, native: nativeUdp() });
   // dnsperf's kind of warning, one line each on stderr, for every flag adjusted instead of refused.
   if (!config.quiet) for (const w of config.warnings) con.err(`Warning: ${w}\n`);
+  const capacityGate = config.gating.gates.find((g) => g.metric.kind === 'capacity');
+  if (capacityGate) throw new UsageError(`--gate "${capacityGate.expression}": capacity is measured by dnsbench capacity, not by a run (see dnsbench capacity --help)`);
   const loaded = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment, streamTuning(process.env));
   try {
     // --expect: a side table beside the query set (only the queries with an expectation cost anything).

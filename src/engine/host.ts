@@ -3,7 +3,7 @@
 // target, and talks to the main thread through `post`. It never prints. Constructed with fake
 // timers it runs in a unit test without any thread (test/engine-fake-clock.test.ts).
 import type { QueryViews } from './channel.js';
-import { threadCpuMs } from './cpu.js';
+import { threadCpuMs, threadWaitMs } from './cpu.js';
 import { EngineLoop, type LoopHost } from './loop.js';
 import type { FromWorker, HostRun, HostSetup, LiveCounts, SocketInfo } from './protocol.js';
 import { Recorder } from './recorder.js';
@@ -21,6 +21,8 @@ export interface HostDeps {
   fromEpochMs(epochMs: number): number;
   /** This thread's CPU ms so far, or null when unknown. */
   cpuMs?: () => number | null;
+  /** This thread's run-queue wait ms so far (runnable, no CPU free), or null when unknown. */
+  waitMs?: () => number | null;
 }
 
 interface ActiveRun {
@@ -34,6 +36,7 @@ interface ActiveRun {
   lastLive: LiveCounts[][];
   cpuAtStart: number | null;
   cpuAtProgress: number | null;
+  waitAtProgress: number | null;
   interrupted: boolean;
 }
 
@@ -53,6 +56,7 @@ export class WorkerHost implements LoopHost {
   private verboseBuffer = '';
   private firstRun = true;
   private readonly cpu: () => number | null;
+  private readonly wait: () => number | null;
 
   constructor(
     private readonly setup: HostSetup,
@@ -61,6 +65,7 @@ export class WorkerHost implements LoopHost {
   ) {
     this.timers = deps.timers;
     this.cpu = deps.cpuMs ?? threadCpuMs;
+    this.wait = deps.waitMs ?? (deps.cpuMs !== undefined ? () => null : threadWaitMs);
     this.q = {
       wire: Buffer.from(setup.queries.wire),
       offsets: new Uint32Array(setup.queries.offsets),
@@ -94,7 +99,7 @@ export class WorkerHost implements LoopHost {
     const run: ActiveRun = {
       spec, startAt, started: false, startTimer: null, partials: new Map(), progressIndex: 0,
       lastLive: this.loops.map(() => this.setup.targets.map(() => ({ sent: 0, completed: 0, lost: 0 }))),
-      cpuAtStart: null, cpuAtProgress: null, interrupted: false,
+      cpuAtStart: null, cpuAtProgress: null, waitAtProgress: null, interrupted: false,
     };
     this.active = run;
     run.startTimer = this.timers.at(startAt, () => this.begin(run));
@@ -128,6 +133,7 @@ export class WorkerHost implements LoopHost {
     // the report's start and the first interval are that moment, so nothing is charged for it.
     const startAt = Math.max(run.startAt, this.timers.now());
     run.cpuAtStart = run.cpuAtProgress = this.cpu();
+    run.waitAtProgress = this.wait();
     const spec = run.spec;
     const sequence = new BigInt64Array(spec.sequence);
     this.nextTickAt = this.timers.now() + this.tickMs;
@@ -137,7 +143,7 @@ export class WorkerHost implements LoopHost {
         () => new Recorder({ paced: rate !== null, intervalMs: spec.intervalMs, timeoutMs: this.setup.timeoutMs, startAt, toEpochMs: this.toEpochMs }),
       );
       if (this.firstRun) recs.forEach((r, t) => r.adoptSetup(this.setupRecorders[i]![t]!));
-      loop.begin({ rate, timeLimitMs: spec.timeLimitMs, totalQueries: spec.totalQueries, intervalMs: spec.intervalMs, startAt, sequence }, recs);
+      loop.begin({ rate, rampMs: spec.rampMs ?? null, timeLimitMs: spec.timeLimitMs, totalQueries: spec.totalQueries, intervalMs: spec.intervalMs, startAt, sequence }, recs);
     });
     this.firstRun = false;
     this.setupRecorders = [];
@@ -258,7 +264,10 @@ export class WorkerHost implements LoopHost {
     const cpu = this.cpu();
     const cpuMs = cpu !== null && run.cpuAtProgress !== null ? cpu - run.cpuAtProgress : null;
     run.cpuAtProgress = cpu;
-    this.post({ type: 'progress', run: run.spec.run, index: run.progressIndex, startMs: this.toEpochMs(start), durationMs, targets, cpuMs });
+    const wait = this.wait();
+    const waitMs = wait !== null && run.waitAtProgress !== null ? wait - run.waitAtProgress : null;
+    run.waitAtProgress = wait;
+    this.post({ type: 'progress', run: run.spec.run, index: run.progressIndex, startMs: this.toEpochMs(start), durationMs, targets, cpuMs, waitMs });
     run.progressIndex++;
   }
 

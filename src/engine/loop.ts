@@ -74,6 +74,8 @@ export interface LoopHost {
 export interface LoopRun {
   /** Queries per second per target for this loop, or null for as fast as the window allows. */
   rate: number | null;
+  /** With a rate: it rises linearly from 0 to `rate` over this many ms, then holds; null = constant. */
+  rampMs: number | null;
   timeLimitMs: number | null;
   /** Per target over every loop, or null when only time-limited. */
   totalQueries: number | null;
@@ -111,6 +113,10 @@ export class EngineLoop implements ChannelOwner {
   private periodMs = 0;
   /** Catch-up horizon: a slot later than this is not sent late; the schedule resumes from now. */
   private horizonMs = 1;
+  /** Ramp (capacity --ramp, like resperf): the rate rises from 0 to 1000/periodMs over rampMs,
+   *  from clock time rampStart, then holds. 0 = a constant rate. */
+  private rampMs = 0;
+  private rampStart = 0;
   /** Schedule origin of each target (moves forward when the schedule resumes after a stall). */
   private base = new Float64Array(0);
   /** Slots scheduled so far per target (since its origin). */
@@ -253,9 +259,11 @@ export class EngineLoop implements ChannelOwner {
       // any 100 ms within rate/10 + 1% + 1 queries (issue 9), unless the timers cannot wake that
       // precisely, in which case their resolution decides (README "Rate limit").
       this.horizonMs = Math.max(1, this.host.timers.resolutionMs);
+      this.rampMs = run.rampMs !== null && run.rampMs > 0 ? run.rampMs : 0;
+      this.rampStart = now;
       this.base = new Float64Array(n).fill(now);
       this.slot = new Float64Array(n);
-      this.nextDueAt = Float64Array.from({ length: n }, (_, t) => now + (t / n) * this.periodMs);
+      this.nextDueAt = Float64Array.from({ length: n }, (_, t) => this.dueAt(t, t / n));
       this.pace();
     }
     this.flush();
@@ -415,12 +423,12 @@ export class EngineLoop implements ChannelOwner {
         if (now - due > H) {
           // Too late to send on schedule (the window held it, or this loop was late): every slot
           // more than the horizon late (and before the time limit) is skipped and counted; the
-          // schedule keeps its grid, so what is sent is always within H of its due time and no
-          // 100 ms carries a burst.
-          const missed = ceilSlots((Math.min(now - H, this.endAt) - due) / P);
+          // schedule keeps its grid (a ramp's grid is the ramp's), so what is sent is always within
+          // H of its due time and no 100 ms carries a burst.
+          const missed = ceilSlots(this.slotsBetween(due, Math.min(now - H, this.endAt)));
           rec.skip(missed, this.chargeFrom[t]! >= 0);
           this.slot[t] = this.slot[t]! + missed;
-          due = this.base[t]! + (this.slot[t]! + t / n) * P;
+          due = this.dueAt(t, this.slot[t]! + t / n);
           this.nextDueAt[t] = due;
           if (due >= this.endAt) continue;
           if (due > now) {
@@ -436,7 +444,7 @@ export class EngineLoop implements ChannelOwner {
         rec.paced(now - due);
         const k = this.slot[t]! + 1;
         this.slot[t] = k;
-        this.nextDueAt[t] = this.base[t]! + (k + t / n) * P;
+        this.nextDueAt[t] = this.dueAt(t, k + t / n);
         more = true;
       }
       now = this.now();
@@ -491,6 +499,33 @@ export class EngineLoop implements ChannelOwner {
     return k % this.common.queries.count;
   }
 
+  /**
+   * Clock time at which slot position x is due (target t's k-th slot is x = k + t/n, the
+   * round-robin stream). Constant rate: base + x periods. Ramp: the rate at time τ after the start
+   * is r(τ) = R τ / T (R = 1/periodMs, T = rampMs), so N(τ) = R τ² / 2T slots are due by τ ≤ T
+   * and R T / 2 + R (τ - T) after; this is N's inverse.
+   */
+  private dueAt(t: number, x: number): number {
+    if (this.rampMs === 0) return this.base[t]! + x * this.periodMs;
+    const R = 1 / this.periodMs;
+    const T = this.rampMs;
+    const half = (R * T) / 2;
+    return this.rampStart + (x <= half ? Math.sqrt((2 * T * x) / R) : T + (x - half) / R);
+  }
+
+  /** Slot positions due from clock time `from` to `to`: (to - from) / period, or N(to) - N(from) on a ramp. */
+  private slotsBetween(from: number, to: number): number {
+    return this.rampMs === 0 ? (to - from) / this.periodMs : this.rampSlotsBy(to) - this.rampSlotsBy(from);
+  }
+
+  /** Ramp: slot positions due by clock time `at` (N above; the inverse of dueAt). */
+  private rampSlotsBy(at: number): number {
+    const R = 1 / this.periodMs;
+    const T = this.rampMs;
+    const tau = Math.max(0, at - this.rampStart);
+    return tau <= T ? (R * tau * tau) / (2 * T) : (R * T) / 2 + R * (tau - T);
+  }
+
   /** Target t has sent its share (-n passes); sending ends when every target has. */
   private stopTarget(t: number, now: number): void {
     if (this.targetSending[t] === 0) return;
@@ -516,8 +551,8 @@ export class EngineLoop implements ChannelOwner {
         const blocked = this.blockedSince[t]! >= 0;
         if (blocked) rec.windowFullMs += now - this.blockedSince[t]!;
         const from = blocked ? this.blockedDue[t]! : this.nextDueAt[t]!;
-        // Slots due in [from, end): ceil((end - from) / P) of them.
-        if (from < end) rec.skip(ceilSlots((end - from) / P), blocked);
+        // Slots due in [from, end).
+        if (from < end) rec.skip(ceilSlots(this.slotsBetween(from, end)), blocked);
         this.blockedSince[t] = -1;
       }
     }

@@ -78,6 +78,11 @@ export interface HostRun {
   run: number;
   /** Per loop of this host: its queries per second per target, or null for as fast as the window allows. */
   rates: Array<number | null>;
+  /**
+   * With rates: the rate rises linearly from 0 to each loop's rate over this many ms, then holds
+   * (resperf's ramp); null or absent for a constant rate.
+   */
+  rampMs?: number | null;
   /** Stop sending after this long (ms), or null. */
   timeLimitMs: number | null;
   /** Total queries per target over all loops (passes x query count), or null when only time-limited. */
@@ -110,8 +115,9 @@ export type ToWorker = { type: 'run'; spec: HostRun } | { type: 'interrupt'; run
 export type FromWorker =
   | { type: 'ready'; sockets: SocketInfo[] }
   | { type: 'failed'; message: string }
-  /** One progress interval closed on this worker: per target counts, and this thread's CPU ms (null if unknown). */
-  | { type: 'progress'; run: number; index: number; startMs: number; durationMs: number; targets: LiveCounts[]; cpuMs: number | null }
+  /** One progress interval closed on this worker: per target counts, and this thread's CPU ms and
+   *  run-queue wait ms in it (null if unknown). */
+  | { type: 'progress'; run: number; index: number; startMs: number; durationMs: number; targets: LiveCounts[]; cpuMs: number | null; waitMs?: number | null }
   | { type: 'verbose'; run: number; lines: string }
   /** The run ended on this worker: per target, its loops' results merged. */
   | { type: 'done'; run: number; partials: RunData[]; cpuMs: number | null; wallMs: number }

@@ -13,6 +13,7 @@ import type { RunData } from '../results/model.js';
 import type { GeneratorReport } from '../results/report.js';
 import type { FromWorker, HostRun, HostSetup, LiveCounts, LoopSetup, SocketInfo, ToWorker, WorkerTarget, WorkerTransport } from './protocol.js';
 import { split, type WorkerPlan } from './split.js';
+import { udpReceiveDrops } from './udp-drops.js';
 
 /** What a session is opened with (the parts of the config that fix sockets and threads). */
 export interface SessionSpec {
@@ -37,6 +38,8 @@ export interface SessionSpec {
 export interface SessionRun {
   /** Queries per second per target (split over the loops), or null for as fast as the window allows. */
   rate: number | null;
+  /** With a rate: rise linearly from 0 to it over this many ms, then hold (resperf's ramp). */
+  rampMs?: number | null;
   timeLimitMs: number | null;
   /** Total queries per target, or null when only time-limited. */
   totalQueries: number | null;
@@ -206,6 +209,9 @@ class Session implements EngineSession {
     const runId = ++this.runs;
     const loops = this.loops;
     const rates = r.rate === null ? null : split(r.rate, loops);
+    // The generator's own receive-buffer drops, before and after the run (Linux; engine/udp-drops.ts).
+    const locals = this.sockets.map((s) => s.local);
+    const dropsBefore = udpReceiveDrops(locals);
     const sequence = new SharedArrayBuffer(8 * this.spec.targets.length);
     const stream = this.spec.querySet.stream;
     if (stream !== undefined) {
@@ -220,7 +226,7 @@ class Session implements EngineSession {
     // A common start a little ahead, so every worker begins within the same millisecond.
     const startAtEpochMs = r.startAtEpochMs ?? Date.now() + 20;
     const W = this.threads.length;
-    const pendingProgress = new Map<number, Array<{ w: number; startMs: number; durationMs: number; targets: LiveCounts[]; cpuMs: number | null }>>();
+    const pendingProgress = new Map<number, Array<{ w: number; startMs: number; durationMs: number; targets: LiveCounts[]; cpuMs: number | null; waitMs: number | null }>>();
     const cpuIntervals: GeneratorReport['intervals'] = [];
     const done: Array<{ partials: RunData[]; cpuMs: number | null; wallMs: number } | undefined> = new Array(W);
     let doneCount = 0;
@@ -237,7 +243,7 @@ class Session implements EngineSession {
             break;
           case 'progress': {
             const list = pendingProgress.get(msg.index) ?? [];
-            list.push({ w, startMs: msg.startMs, durationMs: msg.durationMs, targets: msg.targets, cpuMs: msg.cpuMs });
+            list.push({ w, startMs: msg.startMs, durationMs: msg.durationMs, targets: msg.targets, cpuMs: msg.cpuMs, waitMs: msg.waitMs ?? null });
             pendingProgress.set(msg.index, list);
             // In order, once every worker has closed the interval.
             for (let got = pendingProgress.get(nextProgress); got !== undefined && got.length === W; got = pendingProgress.get(nextProgress)) {
@@ -254,7 +260,10 @@ class Session implements EngineSession {
               };
               const cpu = new Array<number>(W).fill(0);
               for (const g of got) cpu[g.w] = g.cpuMs ?? 0;
-              cpuIntervals.push({ index: merged.index, startMs: merged.startMs, durationMs: merged.durationMs, cpuMs: cpu });
+              // Run-queue wait only when every worker could read it (Linux schedstat).
+              const wait = got.every((g) => g.waitMs !== null) ? new Array<number>(W).fill(0) : null;
+              if (wait !== null) for (const g of got) wait[g.w] = g.waitMs!;
+              cpuIntervals.push({ index: merged.index, startMs: merged.startMs, durationMs: merged.durationMs, cpuMs: cpu, ...(wait !== null ? { waitMs: wait } : {}) });
               hooks.progress?.(merged);
               nextProgress++;
             }
@@ -265,6 +274,7 @@ class Session implements EngineSession {
             if (++doneCount === W) {
               this.listener = null;
               this.failHandlers = [];
+              const dropsAfter = dropsBefore === null ? null : udpReceiveDrops(locals);
               resolve({
                 targets: this.spec.targets.map((_, t) => mergeRunData(done.map((d) => d!.partials[t]!))),
                 generator: {
@@ -273,6 +283,7 @@ class Session implements EngineSession {
                   cpuMs: done.map((d) => d!.cpuMs ?? 0),
                   wallMs: Math.max(...done.map((d) => d!.wallMs)),
                   intervals: cpuIntervals,
+                  ...(dropsBefore !== null && dropsAfter !== null ? { receiveDrops: Math.max(0, dropsAfter - dropsBefore) } : {}),
                 },
                 startAtEpochMs,
               });
@@ -288,6 +299,7 @@ class Session implements EngineSession {
       const spec: HostRun = {
         run: runId,
         rates: ls.map((l) => (rates === null ? null : rates[l.loop]!)),
+        rampMs: r.rampMs ?? null,
         timeLimitMs: r.timeLimitMs,
         totalQueries: stream === undefined ? r.totalQueries : null,
         intervalMs: r.intervalMs,

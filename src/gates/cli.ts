@@ -10,7 +10,7 @@ CI gates (exit 1 when one fails; see README "CI gates, baselines and merging"):
   dnsbench -s 127.0.0.1 -d q.txt -l 10 --repeat 3 --baseline last.json --max-regression qps=5%,p99=10% --junit gates.xml
 A gate is [target:]metric<op>value[unit], op one of < <= > >= ==. Metrics:
   latency, unit s, ms or us:  ${LATENCY_METRICS.join(' ')}, and corrected.<latency> (with -Q)
-  qps (plain number), loss (%), rcode.<NAME> (count, or with % a share of completed)
+  qps (plain number), capacity (qps; dnsbench capacity), loss (%), rcode.<NAME> (count, or with % a share of completed)
   counters (count, or with % a share of sent): ${Object.keys(COUNT_METRICS).join(' ')}`;
 
 export function addGateOptions(cmd: Command, o: { run: boolean }): Command {

@@ -63,13 +63,25 @@ export function samplesOf(report: Report): Map<string, MetricSource[]> {
   };
   for (const t of report.targets) {
     const runs = repeat?.results.map((r) => r.targets.find((x) => x.label === t.label)).filter((x) => x !== undefined) ?? [];
+    const capacity = capacityOf(report, t.label);
     if (repeat && runs.length === repeat.results.length) out.set(t.label, runs);
     else {
       const outage = outageOf(t.label);
-      out.set(t.label, [{ ...metricSource(t), ...(outage !== undefined ? { outage } : {}) }]);
+      out.set(t.label, [{ ...metricSource(t), ...(outage !== undefined ? { outage } : {}), ...(capacity ? { capacity } : {}) }]);
     }
   }
   return out;
+}
+
+/** A target's capacity figure from a capacity report's section (undefined in other reports). */
+function capacityOf(report: Report, label: string): MetricSource['capacity'] {
+  const c = report.capacity;
+  if (c === undefined) return undefined;
+  const qps = c.targets.find((x) => x.label === label)?.capacityQps ?? null;
+  // The search target's figure is exact only when the SLO failed above it within the precision;
+  // the other targets were measured at the search target's steps, so theirs are lower bounds.
+  const exact = label === c.target && (c.result === 'found' || c.result === 'slo-failed-at-start');
+  return { qps, lowerBound: !exact, why: qps === null ? c.summary : '' };
 }
 
 export function evaluateGates(report: Report, gates: readonly Gate[]): GatesSection {
@@ -91,6 +103,11 @@ function evaluateOne(g: Gate, label: string, runs: readonly MetricSource[], seve
     gate: text, expression: g.expression, target: label, metric: g.metric.name, operator: g.op,
     threshold: toUnit(g.threshold, g.unit), unit: g.unit,
   };
+  const bound = g.metric.kind === 'capacity' && runs.length === 1 && runs[0]!.capacity?.lowerBound === true && runs[0]!.capacity.qps !== null;
+  if (bound && g.op !== '>' && g.op !== '>=') {
+    const qps = runs[0]!.capacity!.qps!;
+    return { ...base, measured: null, passed: false, difference: null, relative: null, runs: null, message: `no value: ${label}'s capacity is only known to be at least ${qps} qps (the search stopped before the SLO failed)` };
+  }
   const agg = aggregate(g.metric, runs);
   if ('missing' in agg) {
     return { ...base, measured: null, passed: false, difference: null, relative: null, runs: null, message: `no value: ${agg.missing}` };
@@ -106,6 +123,6 @@ function evaluateOne(g: Gate, label: string, runs: readonly MetricSource[], seve
   const spread = runInfo ? `; median of ${runInfo.count} runs, range ${formatIn(runInfo.min, g.unit)}..${formatIn(runInfo.max, g.unit)}` : '';
   return {
     ...base, measured, passed, difference, relative, runs: runInfo,
-    message: `measured ${formatIn(measured, g.unit)} (${how}${spread})`,
+    message: `measured ${bound ? 'at least ' : ''}${formatIn(measured, g.unit)} (${how}${spread})`,
   };
 }

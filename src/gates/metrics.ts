@@ -45,6 +45,8 @@ export { RCODE_NAMES };
  */
 export type Metric =
   | { kind: 'rate'; name: 'qps' }
+  /** `dnsbench capacity`'s result (qps): the highest rate that met the SLO. */
+  | { kind: 'capacity'; name: 'capacity' }
   | { kind: 'latency'; name: string; stat: LatencyMetric; corrected: boolean }
   | { kind: 'count'; name: string; read: CountRead }
   | { kind: 'share'; name: string; read: CountRead; of: 'sent' | 'completed' }
@@ -58,23 +60,29 @@ export const METRIC_HELP =
   `qps, ${LATENCY_METRICS.join(', ')} (latency: s/ms/us), loss (%), ` +
   `${Object.keys(COUNT_METRICS).join(', ')} (count, or % of sent), ` +
   'rcode.<NAME> e.g. rcode.SERVFAIL (count, or % of completed), corrected.<latency> e.g. corrected.p99 (with -Q), ' +
-  'outage (the longest outage: s/ms/us), outage-lost (queries lost in outages)';
+  'outage (the longest outage: s/ms/us), outage-lost (queries lost in outages), capacity (dnsbench capacity: qps)';
 
 /** Every plain metric name, for "did you mean". */
 export const METRIC_NAMES: readonly string[] = [
   'qps', ...LATENCY_METRICS, 'loss', ...Object.keys(COUNT_METRICS),
-  ...RCODE_NAMES.map((r) => `rcode.${r}`), ...LATENCY_METRICS.map((l) => `corrected.${l}`), 'outage', 'outage-lost',
+  ...RCODE_NAMES.map((r) => `rcode.${r}`), ...LATENCY_METRICS.map((l) => `corrected.${l}`), 'outage', 'outage-lost', 'capacity',
 ];
 
 /** Which way is worse, for baselines: more qps is better, more of anything else is worse. */
 export function higherIsBetter(m: Metric): boolean {
-  return m.kind === 'rate' || ((m.kind === 'count' || m.kind === 'share') && 'counter' in m.read && m.read.counter === 'completed');
+  return m.kind === 'rate' || m.kind === 'capacity' || ((m.kind === 'count' || m.kind === 'share') && 'counter' in m.read && m.read.counter === 'completed');
 }
 
 export function measure(m: Metric, t: MetricSource): Measured {
   switch (m.kind) {
     case 'rate':
       return { value: t.qps };
+    case 'capacity': {
+      const c = t.capacity;
+      if (c === undefined) return { missing: 'not a capacity report (capacity is measured by dnsbench capacity)' };
+      if (c.qps === null) return { missing: `${t.label} has no capacity: ${c.why}` };
+      return { value: c.qps };
+    }
     case 'latency': {
       const l = m.corrected ? t.correctedLatency : t.latency;
       if (l === null) return { missing: `${t.label} has no corrected latency (the run was not rate-limited with -Q)` };
@@ -115,6 +123,7 @@ export function metricSource(t: MetricSource): MetricSource {
     latency: stats(t.latency),
     correctedLatency: t.correctedLatency === null ? null : stats(t.correctedLatency),
     ...(t.outage !== undefined ? { outage: { ...t.outage } } : {}),
+    ...(t.capacity !== undefined ? { capacity: { ...t.capacity } } : {}),
   };
 }
 

@@ -92,6 +92,9 @@ export function resolveMetric(rawName: string, unit: Unit): MetricResult {
   if (name === 'qps') {
     return unit === '' ? { metric: { kind: 'rate', name } } : { error: `qps takes a plain number (queries per second), not "${unit}"` };
   }
+  if (name === 'capacity') {
+    return unit === '' ? { metric: { kind: 'capacity', name } } : { error: `capacity takes a plain number (queries per second), not "${unit}"` };
+  }
   const corrected = name.startsWith('corrected.');
   const stat = corrected ? name.slice('corrected.'.length) : name;
   if ((LATENCY_METRICS as readonly string[]).includes(stat)) {

@@ -3,7 +3,7 @@
 // uPlot's aligned arrays: one shared x array and one y array per target (null = no value).
 import type { Histogram } from '../results/histogram.js';
 import { decodeHistogram, spectrum } from '../results/histogram.js';
-import type { Report, TargetReport } from '../results/report.js';
+import type { CapacityFigures, CapacitySection, Report, TargetReport } from '../results/report.js';
 import { dominantIdentity } from '../results/timeline.js';
 
 /** Distinguishable on white and in print; targets beyond the palette reuse it in order. */
@@ -24,6 +24,25 @@ export interface ChartData {
   time: { x: number[]; qps: Series[]; lossPct: Series[]; p99Ms: Series[] };
   /** The timeline (issue 12), one chart per target; absent when the report has no timeline. */
   timeline?: TimelineChart[];
+  /** `dnsbench capacity`: the curve, one point per step (sorted by offered rate) or ramp window. */
+  capacity?: CapacityCurve;
+}
+
+/** The capacity curve: x = offered qps; y on three scales (qps, ms, %); SLO limits as lines. */
+export interface CapacityCurve {
+  x: number[];
+  achieved: Series;
+  answered: Series;
+  p50Ms: Series;
+  p99Ms: Series;
+  lossPct: Series;
+  /** Verdict of each point ('pass', 'fail', 'generator', 'nothing'). */
+  verdicts: string[];
+  /** The SLO parts drawn as horizontal lines, on the scale of their unit. */
+  slo: Array<{ label: string; scale: 'ms' | '%' | 'qps'; value: number }>;
+  /** Where the found capacity is marked: the offered rate of the step (or window) it came from. */
+  markX: number | null;
+  markLabel: string;
 }
 
 /** One target's timeline chart: its own interval series, with outages, events and identities drawn over it. */
@@ -134,6 +153,53 @@ function timeData(targets: readonly TargetReport[]): ChartData['time'] {
   return { x, qps, lossPct, p99Ms };
 }
 
+/** SLO parts that have a line on the curve: latency stats (ms), shares (%) and qps. */
+const LATENCY_SLO = /^(?:corrected\.)?(p50|p90|p99|p99\.9|p99\.99|min|mean|max)(<=|<|>=|>|==)([\d.eE+-]+)(s|ms|us)$/;
+const SHARE_SLO = /^([\w.-]+)(<=|<|>=|>|==)([\d.eE+-]+)%$/;
+const QPS_SLO = /^qps(<=|<|>=|>|==)([\d.eE+-]+)$/;
+
+function sloLines(parts: readonly string[]): CapacityCurve['slo'] {
+  const out: CapacityCurve['slo'] = [];
+  for (const part of parts) {
+    const lat = LATENCY_SLO.exec(part);
+    if (lat) {
+      const ms = Number(lat[3]) * ({ s: 1000, ms: 1, us: 0.001 } as const)[lat[4] as 's' | 'ms' | 'us'];
+      if (Number.isFinite(ms)) out.push({ label: `SLO ${part}`, scale: 'ms', value: ms });
+      continue;
+    }
+    const share = SHARE_SLO.exec(part);
+    if (share && Number.isFinite(Number(share[3]))) {
+      out.push({ label: `SLO ${part}`, scale: '%', value: Number(share[3]) });
+      continue;
+    }
+    const q = QPS_SLO.exec(part);
+    if (q && Number.isFinite(Number(q[2]))) out.push({ label: `SLO ${part}`, scale: 'qps', value: Number(q[2]) });
+  }
+  return out;
+}
+
+function capacityCurve(c: CapacitySection): CapacityCurve {
+  const points: CapacityFigures[] = c.method === 'ramp' ? [...c.windows] : [...c.steps].sort((a, b) => a.offeredQps - b.offeredQps);
+  const ms = (us: number | null): number | null => (us === null ? null : us / 1000);
+  let markX: number | null = null;
+  if (c.capacityQps !== null) {
+    const passing = points.filter((p) => p.verdict === 'pass');
+    if (passing.length > 0) markX = passing.reduce((a, b) => (b.offeredQps > a.offeredQps ? b : a)).offeredQps;
+  }
+  return {
+    x: points.map((p) => p.offeredQps),
+    achieved: points.map((p) => round(p.achievedQps, 1)),
+    answered: points.map((p) => round(p.answeredQps, 1)),
+    p50Ms: points.map((p) => ms(p.p50Us)),
+    p99Ms: points.map((p) => ms(p.p99Us)),
+    lossPct: points.map((p) => round(p.lossPct, 4)),
+    verdicts: points.map((p) => p.verdict),
+    slo: sloLines(c.sloParts),
+    markX,
+    markLabel: c.capacityQps === null ? '' : `capacity ${Math.round(c.capacityQps).toLocaleString('en-US')} qps`,
+  };
+}
+
 /** Identities shown in a band (more become one grey "other"). */
 const MAX_BAND_IDS = 10;
 const OTHER_ID = '(other)';
@@ -187,5 +253,6 @@ export function chartData(report: Report): ChartData {
     histogram: histogramData(hists),
     time: timeData(report.targets),
     ...(report.timeline ? { timeline: report.targets.map((t) => timelineChart(t, report)) } : {}),
+    ...(report.capacity ? { capacity: capacityCurve(report.capacity) } : {}),
   };
 }

@@ -114,6 +114,58 @@ export const HTML_CLIENT_JS = `(function () {
     axes: [{}, { values: axisMs, size: 70 }],
   }, [data.time.x].concat(data.time.p99Ms));
 
+  // The capacity curve: offered rate on x; sent and answered qps, p50/p99 (ms) and loss (%) on
+  // three scales; each SLO limit dashed on its scale; the capacity marked by a vertical line.
+  var cap = data.capacity;
+  if (cap) {
+    var sloColors = { ms: '#9467bd', '%': '#d62728', qps: '#1f77b4' };
+    var capSeries = [
+      { label: 'offered qps', value: function (u, v) { return fmtNum(v, 0); } },
+      { label: 'offered', scale: 'qps', stroke: '#9aa0a6', width: 1, dash: [2, 3], points: { show: false }, value: function (u, v) { return fmtNum(v, 0); } },
+      { label: 'sent qps', scale: 'qps', stroke: '#1f77b4', width: 2, value: function (u, v) { return fmtNum(v, 0); } },
+      { label: 'answered qps', scale: 'qps', stroke: '#2ca02c', width: 2, value: function (u, v) { return fmtNum(v, 0); } },
+      { label: 'p50', scale: 'ms', stroke: '#ff7f0e', width: 1.5, value: function (u, v) { return fmtMs(v); } },
+      { label: 'p99', scale: 'ms', stroke: '#9467bd', width: 2, value: function (u, v) { return fmtMs(v); } },
+      { label: 'loss', scale: '%', stroke: '#d62728', width: 1.5, value: function (u, v) { return v == null ? '--' : v.toFixed(3) + '%'; } },
+    ];
+    // The diagonal (sent = offered): a generator that keeps up, and a server that answers all, sit on it.
+    var capData = [cap.x, cap.x, cap.achieved, cap.answered, cap.p50Ms, cap.p99Ms, cap.lossPct];
+    cap.slo.forEach(function (s) {
+      capSeries.push({ label: s.label, scale: s.scale, stroke: sloColors[s.scale], width: 1, dash: [6, 4], points: { show: false },
+        value: function () { return s.scale === 'ms' ? fmtMs(s.value) : s.scale === '%' ? s.value + '%' : fmtNum(s.value, 0); } });
+      capData.push(cap.x.map(function () { return s.value; }));
+    });
+    var mark = function (u) {
+      if (cap.markX == null) return;
+      var x = Math.round(u.valToPos(cap.markX, 'x', true));
+      var ctx = u.ctx;
+      ctx.save();
+      ctx.strokeStyle = '#2a9d4b';
+      ctx.lineWidth = 2;
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      ctx.fillStyle = '#2a9d4b';
+      ctx.font = (12 * (window.devicePixelRatio || 1)) + 'px system-ui, sans-serif';
+      ctx.fillText(cap.markLabel, x + 4, u.bbox.top + 14 * (window.devicePixelRatio || 1));
+      ctx.restore();
+    };
+    make('capacity', {
+      scales: { x: { time: false }, qps: {}, ms: {}, '%': {} },
+      series: capSeries,
+      axes: [
+        { values: function (u, splits) { return splits.map(function (v) { return fmtNum(v, 0); }); } },
+        { scale: 'qps', values: function (u, splits) { return splits.map(function (v) { return fmtNum(v, 0); }); }, size: 70 },
+        { scale: 'ms', side: 1, values: axisMs, size: 60, grid: { show: false } },
+        { scale: '%', side: 1, values: function (u, splits) { return splits.map(function (v) { return v + '%'; }); }, size: 55, grid: { show: false } },
+      ],
+      hooks: { draw: [mark] },
+    }, capData);
+    if (charts.capacity) charts.capacity.capacityMarkX = cap.markX;
+  }
+
   // The timeline (issue 12), one chart per target: answered share and qps per interval, outages
   // shaded, --event times as dashed vertical lines with their number, and who answered (NSID) as a
   // colour band along the bottom. Drawn in uPlot's draw hook from the embedded numbers only.
@@ -223,6 +275,10 @@ table.rc .n { position: relative; }
 .hint { color: var(--muted); margin: 0 0 6px; font-size: 12.5px; }
 .chart .plot { width: 100%; min-height: 40px; }
 footer { color: var(--muted); font-size: 12px; padding: 30px 20px; }
+p.capacity { font-size: 17px; font-weight: 600; padding: 8px 12px; border-left: 4px solid #2a9d4b; background: var(--panel); overflow-wrap: anywhere; }
+p.capacity.generator, p.capacity.slo-failed-at-start, p.capacity.nothing-answered { border-left-color: #c62828; }
+table.steps td:last-child { white-space: normal; text-align: left; min-width: 260px; color: var(--muted); }
+table.steps tr.fail td, table.steps tr.generator td, table.steps tr.nothing td { background: rgba(198, 40, 40, 0.06); }
 ul.tl { margin: 6px 0 0; padding-left: 18px; font-variant-numeric: tabular-nums; }
 ul.tl li.outage { color: #b71c1c; }
 ul.idlegend { list-style: none; padding: 0; margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12.5px; }

@@ -9,7 +9,8 @@
 // through uPlot, which sets them with textContent.
 import { createHash } from 'node:crypto';
 import type { Comparison } from '../results/compare.js';
-import type { Report, TargetReport } from '../results/report.js';
+import type { CapacityStep, CapacityWindow, Report, TargetReport } from '../results/report.js';
+import { sampledWindows } from './capacity.js';
 import { countOf } from '../results/counters.js';
 import { PERCENTILES } from '../results/histogram.js';
 import { chartData, targetColor, SPECTRUM_MAX_X } from './chart-data.js';
@@ -195,6 +196,36 @@ function chart(name: string, title: string, hint: string): string {
   return `<section class="chart" data-chart="${name}"><h2>${escapeHtml(title)}</h2><p class="hint">${escapeHtml(hint)}</p><div class="plot"></div></section>`;
 }
 
+/** `dnsbench capacity`: the verdict line, the curve and the table of steps (or sampled windows). */
+function capacitySection(report: Report): string {
+  const c = report.capacity;
+  if (c === undefined) return '';
+  const us = (v: number | null): string => (v === null ? 'n/a' : formatUs(v));
+  const ramp = c.method === 'ramp';
+  const points = ramp ? sampledWindows(c) : c.steps;
+  const head = [ramp ? 'Window (s)' : 'Step', 'Offered qps', 'Achieved qps', 'Answered', 'p50', 'p99', 'Loss', 'Verdict', 'Generator CPU', 'Why'];
+  const rows = points.map((p) => {
+    const first = 'step' in p ? String((p as CapacityStep).step) : `${(p as CapacityWindow).fromSec.toFixed(1)}–${(p as CapacityWindow).toSec.toFixed(1)}`;
+    const cells = [
+      first, formatCount(p.offeredQps), formatCount(p.achievedQps), `${p.answeredPct.toFixed(2)}%`, us(p.p50Us), us(p.p99Us),
+      `${p.lossPct.toFixed(2)}%`, p.verdict.toUpperCase(), p.generatorCpuPct.map((v) => `${Math.round(v)}%`).join(', ') || 'unknown', p.reasons.join('; '),
+    ];
+    return `<tr class="${p.verdict}" data-verdict="${p.verdict}">${cells.map((x) => `<td>${escapeHtml(x)}</td>`).join('')}</tr>`;
+  });
+  const how = ramp
+    ? `The rate rose linearly from 0 to ${formatCount(c.settings.maxQps ?? 0)} qps over ${c.settings.rampTimeSec} s; each point is a ${c.settings.windowSec} s window of it.`
+    : `Each point is a step of ${c.settings.stepTimeSec} s (${c.settings.warmupSec} s warm-up not counted) at a fixed rate, on the same sockets.`;
+  return (
+    `<section id="capacity"><h2>Capacity</h2>` +
+    `<p class="capacity ${escapeHtml(c.result)}" data-field="capacity">Capacity: ${escapeHtml(c.summary)}</p>` +
+    `<p class="hint">SLO: <span data-field="slo">${escapeHtml(c.sloParts.join(', '))}</span>. ${escapeHtml(how)}</p>` +
+    `</section>` +
+    chart('capacity', 'Capacity curve', 'Offered rate (x) against the rate sent and answered (left axis; the dotted diagonal is the offered rate itself), p50 and p99 latency (right axis, ms) and loss (%), with the SLO limits dashed and the capacity marked. Drag to zoom, double-click to reset.') +
+    `<section id="capacity-steps"><h2>${ramp ? 'Windows (a sample; every window is in the JSON)' : 'Steps'}</h2><div class="scroll"><table class="data steps">` +
+    `<thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`
+  );
+}
+
 export function renderHtml(report: Report, assets: HtmlAssets): string {
   const title = report.title ?? 'dnsbench report';
   // Reports since schema 1.2 count each outcome in the interval its query was sent in; older ones
@@ -238,6 +269,7 @@ export function renderHtml(report: Report, assets: HtmlAssets): string {
 </header>
 <main>
 ${checksSection(report)}
+${capacitySection(report)}
 <section id="targets"><h2>Targets</h2><div class="cards">${report.targets.map(card).join('')}</div></section>
 ${comparison && comparison.targets.length > 1 ? comparisonTable(comparison) : ''}
 <noscript><p>The charts need JavaScript; the tables above and below do not.</p></noscript>

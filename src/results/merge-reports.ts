@@ -98,6 +98,7 @@ export function mergeReports(inputs: readonly MergeInput[], o: { force: boolean;
       'Counters add, histograms merge exactly, intervals align on wall-clock time, and qps is over the union of the run times.',
     ...(problems.length > 0 ? [`Merged with --force despite: ${problems.join('; ')}.`] : []),
     ...(inputs.some((x) => x.report.repeat) ? ['Inputs made with --repeat contribute their median run only.'] : []),
+    ...(inputs.some((x) => x.report.capacity) ? ['Inputs made by dnsbench capacity contribute their step at capacity only (their capacity sections are not merged).'] : []),
     ...(fileQueries !== null ? [`The runs were segments 1..${mergedFrom[0]!.segment!.count} of the query file, each exactly once: together they sent the whole file.`] : []),
     ...(skew !== null ? [skewNote(skew)] : []),
     ...inputs.flatMap((x) => x.report.notes.map((n) => `${x.file}: ${n}`)),

@@ -51,6 +51,8 @@ export interface GeneratorInterval {
   durationMs: number;
   /** CPU milliseconds used by each worker thread in this interval. */
   cpuMs: number[];
+  /** Milliseconds each worker was runnable but waited for a CPU (Linux; absent where unknown). */
+  waitMs?: number[];
 }
 
 /** One target's results from one run (a worker's share, or all of them merged). */

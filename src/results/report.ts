@@ -135,6 +135,9 @@ export interface Report {
   baseline?: BaselineSection;
   /** --repeat N: every run's key results; the rest of the report is the median run. */
   repeat?: RepeatSection;
+  /** `dnsbench capacity`: every step (or the ramp's windows) and the capacity found; the rest of
+   *  the report is the step at capacity (or the ramp run). */
+  capacity?: CapacitySection;
   /** `dnsbench merge`: the runs this report was merged from. */
   mergedFrom?: MergedFrom[];
   /** What the intervals count: 'sent' = outcomes by the interval the query was sent in (since
@@ -188,8 +191,12 @@ export interface GeneratorReport {
   cpuMs: number[];
   /** Wall milliseconds from the common start to the end of the run. */
   wallMs: number;
-  /** Per interval: each worker's CPU milliseconds. */
-  intervals: Array<{ index: number; startMs: number; durationMs: number; cpuMs: number[] }>;
+  /** Per interval: each worker's CPU milliseconds, and (Linux) the milliseconds it was runnable
+   *  but waited for a CPU (absent where unknown and in older reports). */
+  intervals: Array<{ index: number; startMs: number; durationMs: number; cpuMs: number[]; waitMs?: number[] }>;
+  /** Answers the generator's own UDP sockets dropped because their receive buffer was full (they
+   *  count as lost; the loss is the generator's). Linux only; absent elsewhere and in older reports. */
+  receiveDrops?: number;
 }
 
 /** How a target was given (-s): label, address and the spec as typed. */
@@ -278,4 +285,106 @@ export const formatServer = formatHostPort;
 export function answeredNothing(t: { counters: Counters }): boolean {
   const c = t.counters;
   return c.sent > 0 && c.completed + (c.wrongAnswer ?? 0) === 0 && c.interrupted < c.sent;
+}
+
+// --- dnsbench capacity (issue 13) ---------------------------------------------------------------
+
+/** How a capacity search (or ramp) ended. */
+export type CapacityResult =
+  /** The SLO held at `capacityQps` and failed at `failedQps`, within the precision (or the ramp's window). */
+  | 'found'
+  /** The SLO held up to --max: `capacityQps` is a lower bound. */
+  | 'at-least-max'
+  /** The generator stopped the rate first: `capacityQps` (the highest rate that met the SLO) is a lower bound. */
+  | 'generator'
+  /** The SLO failed at --start (or from the ramp's first window): no capacity at or above it. */
+  | 'slo-failed-at-start'
+  /** The server answered nothing at --start. */
+  | 'nothing-answered'
+  /** Ctrl-C (or SIGTERM/SIGHUP) stopped the search: `capacityQps` is what was shown so far. */
+  | 'interrupted';
+
+/** A step's verdict: the SLO held, failed, the generator was the limit, or nothing was answered. */
+export type CapacityVerdict = 'pass' | 'fail' | 'generator' | 'nothing';
+
+/** The key figures of one step (search) or window (ramp) for the search target; the step table. */
+export interface CapacityFigures {
+  /** The rate asked for (the search's step, or the ramp's rate in the middle of the window), qps. */
+  offeredQps: number;
+  /** The rate actually sent (sent / sending time), qps. */
+  achievedQps: number;
+  /** Answers per second (completed / the step's run time, or / the window's length). */
+  answeredQps: number;
+  /** completed / sent, percent (100 when nothing was sent). */
+  answeredPct: number;
+  /** Latency percentiles of the answered queries, µs; null when nothing was answered. */
+  p50Us: number | null;
+  p99Us: number | null;
+  /** lost / sent, percent. */
+  lossPct: number;
+  verdict: CapacityVerdict;
+  /** Why the verdict (failed SLO parts as gate lines, the generator's limit, a window that held the rate). */
+  reasons: string[];
+  /** Each worker thread's CPU share of a core, percent (empty when unknown). */
+  generatorCpuPct: number[];
+  /** Each worker's CPU + run-queue wait share, percent; null when unknown. */
+  generatorDemandPct: number[] | null;
+}
+
+/** One step of the search: the figures, each target's verdict, and the step's full report. */
+export interface CapacityStep extends CapacityFigures {
+  /** 1-based. */
+  step: number;
+  /** 'ramp': the geometric ramp up; 'bisect': between the highest pass and the lowest failure. */
+  phase: 'ramp' | 'bisect';
+  /** With several targets: each one's verdict at this step (the search follows the first). */
+  targets: Array<{ label: string; verdict: CapacityVerdict }>;
+  /** The step's measured part as a full report (`dnsbench report` renders it). The warm-up run
+   *  before it is not kept. */
+  report: Report;
+}
+
+/** One window of a ramp. */
+export interface CapacityWindow extends CapacityFigures {
+  /** Seconds from the start of the ramp to the start and end of the window. */
+  fromSec: number;
+  toSec: number;
+}
+
+export interface CapacitySection {
+  /** 'search': steps at fixed rates; 'ramp': one run whose rate rises linearly (like resperf). */
+  method: 'search' | 'ramp';
+  /** --slo as given, and its parts as gate expressions. */
+  slo: string;
+  sloParts: string[];
+  /** Label of the target the search ran on (the first -s). */
+  target: string;
+  settings: {
+    startQps: number | null;
+    maxQps: number | null;
+    stepTimeSec: number | null;
+    warmupSec: number | null;
+    precisionPct: number | null;
+    /** Search: each ramp step multiplies the rate by this. */
+    factor: number | null;
+    rampTimeSec: number | null;
+    windowSec: number | null;
+  };
+  result: CapacityResult;
+  /** The highest rate that met the SLO, qps (exact within the precision for 'found'; a lower bound
+   *  for 'at-least-max' and 'generator'); null when none did. */
+  capacityQps: number | null;
+  /** The lowest rate that failed the SLO, qps; null when none did. */
+  failedQps: number | null;
+  /** 'generator': the rate the generator reached and why it was the limit; else null. */
+  generator: { qps: number; reasons: string[] } | null;
+  /** One sentence: what was found, or why nothing was. */
+  summary: string;
+  /** Search: the 1-based step whose results the report's targets are (the step at capacity, else
+   *  the last); null for a ramp (the report is the ramp run). */
+  reportStep: number | null;
+  steps: CapacityStep[];
+  windows: CapacityWindow[];
+  /** Every target: the highest rate at which it met the SLO (for the others, among the search's steps). */
+  targets: Array<{ label: string; capacityQps: number | null }>;
 }

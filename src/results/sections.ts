@@ -29,6 +29,12 @@ export interface MetricSource {
   correctedLatency: LatencyStats | null;
   /** From the timeline: the longest outage (µs) and the queries lost in outages (absent with --repeat). */
   outage?: { longestUs: number; lost: number };
+  /**
+   * `dnsbench capacity`: the highest rate at which this target met the SLO (qps, null when none);
+   * `lowerBound` when the search stopped before the SLO failed (--max, the generator's limit), and
+   * `why` there is no figure. Absent in other reports.
+   */
+  capacity?: { qps: number | null; lowerBound: boolean; why: string };
 }
 
 export interface GateResult {

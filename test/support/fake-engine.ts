@@ -45,6 +45,15 @@ export class FakeTimers implements EngineTimers {
     this.soonQueue.push(fn);
   }
 
+  /**
+   * The thread was busy (or descheduled) for `ms`: the clock jumps, and every timer due meanwhile
+   * fires late, at the new time, as a real event loop's would.
+   */
+  stall(ms: number): void {
+    this.t += ms;
+    for (const e of this.timers.values()) if (e.at < this.t) e.at = this.t;
+  }
+
   /** Run everything due up to now + ms, in time order (then id order); `soon` callbacks after each. */
   advance(ms: number): void {
     const end = this.t + ms;
@@ -89,7 +98,7 @@ export interface FakeEngine {
   timers: FakeTimers;
   sent: Sent[];
   /** Start a run now; results arrive in `done` as the clock advances. */
-  run(o: { rate: number | null; timeLimitMs: number | null; totalQueries?: number | null; intervalMs?: number }): void;
+  run(o: { rate: number | null; rampMs?: number | null; timeLimitMs: number | null; totalQueries?: number | null; intervalMs?: number }): void;
   /** The per-target results of the last run, once it ended (else undefined). */
   readonly done: RunData[] | undefined;
   interrupt(): void;
@@ -193,6 +202,7 @@ export async function fakeEngine(o: {
       const spec: HostRun = {
         run: ++runId,
         rates: Array.from({ length: loops }, (_, i) => (r.rate === null ? null : Math.floor(r.rate / loops) + (i < r.rate % loops ? 1 : 0))),
+        rampMs: r.rampMs ?? null,
         timeLimitMs: r.timeLimitMs,
         totalQueries: r.totalQueries ?? null,
         intervalMs: r.intervalMs ?? 100,
