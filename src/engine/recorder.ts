@@ -227,7 +227,10 @@ export class Recorder {
     else (s.extended ??= new Map()).set(rcode, (s.extended.get(rcode) ?? 0) + 1);
     this.live.completed++;
     this.lastCompletionAt = now;
-    const us = (now - sentAt) * 1000;
+    // Never below 0: with kernel receive timestamps (native path) the arrival is converted from
+    // the realtime to the monotonic clock with an offset read per batch, good to a few µs, so a
+    // loopback answer can appear a hair before its send.
+    const us = now > sentAt ? (now - sentAt) * 1000 : 0;
     addSample(this.lat, us);
     // Integer microseconds in the histograms; at least 1 so a sub-microsecond answer still counts.
     const v = us < 1 ? 1 : Math.round(us);
@@ -236,7 +239,7 @@ export class Recorder {
     if (this.correctedHist !== null) {
       // Latency from when the schedule charged the query from (issue 9: its due time only when
       // a full window held it back; otherwise its send time), wrk2's correction done honestly.
-      const cus = (now - intendedAt) * 1000;
+      const cus = now > intendedAt ? (now - intendedAt) * 1000 : 0;
       addSample(this.corrected, cus);
       this.correctedHist.recordValue(cus < 1 ? 1 : Math.round(cus));
     }
