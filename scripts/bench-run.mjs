@@ -282,4 +282,16 @@ if (SECTIONS.has('startup')) {
   table(['run', 'start to first query ms', 'CPU s (whole process)', 'peak RSS MB'], rows);
 }
 
-process.exitCode = failures === 0 ? 0 : 1;
+// Stop knotd by its pid (its handle would keep this process alive), then exit with the verdict.
+knot.kill('SIGTERM');
+await new Promise((resolve) => {
+  const t = setTimeout(() => {
+    knot.kill('SIGKILL');
+    resolve();
+  }, 5000);
+  knot.once('exit', () => {
+    clearTimeout(t);
+    resolve();
+  });
+});
+process.exit(failures === 0 ? 0 : 1);

@@ -35,7 +35,11 @@ class Slot {
   readonly c: Counters = zeroCounters();
   readonly rcodes = new Float64Array(16);
   extended: Map<number, number> | null = null;
-  /** Latency of this interval's queries, 2 significant digits (the run total keeps 3); made at the first answer. */
+  /**
+   * Latency of this interval's queries (3 significant digits, 32-bit counts); made at the first
+   * answer. The run's total is the sum of these, added as each interval is finalized, so an
+   * answer costs one recordValue, not two.
+   */
   hist: Histogram | null = null;
   nsid: Map<string, number> | null = null;
 
@@ -174,6 +178,7 @@ export class Recorder {
       histogram: s.hist !== null && s.hist.totalCount > 0 ? encodeHistogram(s.hist) : '',
       ...(s.nsid !== null ? { nsid: Object.fromEntries(s.nsid) } : {}),
     });
+    if (s.hist !== null && s.hist.totalCount > 0) (this.total ??= newHistogram(3, 32)).add(s.hist);
     s.index = -1;
   }
 
@@ -234,8 +239,7 @@ export class Recorder {
     addSample(this.lat, us);
     // Integer microseconds in the histograms; at least 1 so a sub-microsecond answer still counts.
     const v = us < 1 ? 1 : Math.round(us);
-    (s.hist ??= newHistogram(2)).recordValue(v);
-    (this.total ??= newHistogram(3, 32)).recordValue(v);
+    (s.hist ??= newHistogram(3, 32)).recordValue(v);
     if (this.correctedHist !== null) {
       // Latency from when the schedule charged the query from (issue 9: its due time only when
       // a full window held it back; otherwise its send time), wrk2's correction done honestly.
