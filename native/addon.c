@@ -24,7 +24,7 @@
 #include "udp_sock.h"
 
 /* Bumped whenever the JS-facing contract changes; the loader refuses a stale build. */
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 /* recvmmsg calls per readable event, so one busy socket cannot starve the event loop. */
 #define MAX_ROUNDS 8
 /* Error-queue entries read per error event. */
@@ -53,6 +53,7 @@ struct sock {
   uv_poll_t *poll;
   int events;        /* what the poll handle watches now */
   int want_writable; /* a send hit EAGAIN/ENOBUFS: call onWritable when the socket drains */
+  int deferred;      /* setDeferred(true): answers wait in the kernel until recv() (paced runs) */
   int started;
   napi_async_context actx;
   napi_ref ring, meta, on_readable, on_writable, on_error;
@@ -375,6 +376,9 @@ static int flush_errors(sock *s, napi_value self, int in_js) {
 
 static void on_poll(uv_poll_t *h, int status, int events);
 
+/* What the poll handle should watch: readable unless answers are deferred to recv(), writable while a send waits. */
+static int wanted_events(const sock *s) { return (s->deferred ? 0 : UV_READABLE) | (s->want_writable ? UV_WRITABLE : 0); }
+
 static int set_events(sock *s, int events) {
   if (s->poll == NULL) return 0;
   if (s->events == events) return 0;
@@ -477,12 +481,12 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   if (napi_get_reference_value(env, s->self, &self) != napi_ok || self == NULL) goto out;
   s->st.wakeups += 1;
   if (status < 0) {
-    if (do_error_event(s) == 0) set_events(s, UV_READABLE | (s->want_writable ? UV_WRITABLE : 0));
+    if (do_error_event(s) == 0) set_events(s, wanted_events(s));
   } else {
     if (events & UV_READABLE) do_readable(s, self);
     if (!s->closed && (events & UV_WRITABLE)) {
       s->want_writable = 0;
-      set_events(s, UV_READABLE);
+      set_events(s, wanted_events(s));
       if (call_from_loop(s, self, s->on_writable, 0, NULL) != 0) goto out;
     }
   }
@@ -549,7 +553,8 @@ static napi_value m_set_queries(napi_env env, napi_callback_info info) {
 
 static void arm_writable(sock *s) {
   s->want_writable = 1;
-  if (s->poll != NULL && s->events != 0) set_events(s, UV_READABLE | UV_WRITABLE);
+  /* events is 0 while answers are deferred, or after polling stopped for good on errors. */
+  if (s->poll != NULL && (s->events != 0 || s->deferred)) set_events(s, wanted_events(s));
 }
 
 static napi_value m_send_batch(napi_env env, napi_callback_info info) {
@@ -696,7 +701,7 @@ static napi_value m_start(napi_env env, napi_callback_info info) {
   s->poll->data = s;
   s->events = 0;
   /* An EAGAIN from a sendBatch before start() still wants writability. */
-  r = set_events(s, UV_READABLE | (s->want_writable ? UV_WRITABLE : 0));
+  r = set_events(s, wanted_events(s));
   if (r != 0) return throw_errno(env, -r, "uv_poll_start", "");
   /* Keep the object (and so this struct) alive while the loop may call back into it. */
   uint32_t refs;
@@ -735,6 +740,70 @@ static napi_value m_close(napi_env env, napi_callback_info info) {
 static int set_num(napi_env env, napi_value obj, const char *name, double v) {
   napi_value x;
   return napi_create_double(env, v, &x) == napi_ok && napi_set_named_property(env, obj, name, x) == napi_ok ? 0 : -1;
+}
+
+
+/*
+ * setDeferred(on): with on, the poll handle stops watching for answers, which then wait in the
+ * kernel (each with its SO_TIMESTAMPNS arrival time) until recv() reads them; a paced run reads
+ * them at its next wake-up instead of being woken for each one. Off: back to readable callbacks.
+ * Errors pending meanwhile are seen when watching resumes.
+ */
+static napi_value m_set_deferred(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], self;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  sock *s = this_sock(env, self, 1);
+  if (s == NULL) return NULL;
+  bool on = false;
+  if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) return THROW_TYPE(env, "setDeferred(on: boolean)");
+  s->deferred = on ? 1 : 0;
+  if (s->started) set_events(s, wanted_events(s));
+  return NULL;
+}
+
+/*
+ * recv(): one recvmmsg into the ring started with start(), without a callback: the number of
+ * messages now in slots 0..n-1 (described in meta as for onReadable), 0 when none is waiting.
+ * Errors seen on the way (ICMP) go to onError before it returns.
+ */
+static napi_value m_recv(napi_env env, napi_callback_info info) {
+  napi_value self;
+  NAPI_OK(env, napi_get_cb_info(env, info, NULL, NULL, &self, NULL));
+  sock *s = this_sock(env, self, 1);
+  if (s == NULL) return NULL;
+  if (!s->started) return THROW_TYPE(env, "recv() needs start() first");
+  unsigned char *base;
+  double *meta;
+  if (fetch_ring(s, &base, &meta) != 0) return THROW_RANGE(env, "the ring or meta array was detached");
+  int n = 0;
+  for (int tries = 0; tries < 4; tries++) {
+    n = us_recv_batch(&s->u, &s->r, base, meta);
+    s->st.recv_calls += 1;
+    if (n >= 0) break;
+    if (n == -EAGAIN || n == -EWOULDBLOCK) {
+      n = 0;
+      break;
+    }
+    recv_error(s, -n);
+    /* Unconnected: recvmmsg reported sk_err; the error itself (with its address) is in the error
+       queue, which poll would have drained on POLLERR had it been watching. */
+    if (!s->u.connected && us_is_icmp_errno(-n)) us_drain_errqueue(&s->u, &s->errs, ERRQUEUE_BATCH);
+    n = 0;
+  }
+  if (n > 0) {
+    s->last_n = (unsigned)n;
+    s->st.received += n;
+    for (int i = 0; i < n; i++) {
+      int flags = (int)meta[(size_t)i * US_META_STRIDE + 2];
+      if (flags & US_FLAG_TRUNCATED) s->st.truncated += 1;
+      if (!(flags & US_FLAG_FROM_TARGET)) s->st.foreign += 1;
+    }
+  }
+  if (flush_errors(s, self, 1) != 0) return NULL;
+  napi_value out;
+  NAPI_OK(env, napi_create_int32(env, n, &out));
+  return out;
 }
 
 static napi_value m_stats(napi_env env, napi_callback_info info) {
@@ -904,6 +973,8 @@ NAPI_MODULE_INIT() {
       {"start", NULL, m_start, NULL, NULL, NULL, napi_default, NULL},
       {"sourceOf", NULL, m_source_of, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, m_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"setDeferred", NULL, m_set_deferred, NULL, NULL, NULL, napi_default, NULL},
+      {"recv", NULL, m_recv, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, m_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls;

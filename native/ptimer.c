@@ -75,8 +75,9 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   ptimer *t = h->data;
   if (t == NULL || t->cb == NULL) return;
   uint64_t expirations;
-  while (read(t->fd, &expirations, sizeof expirations) > 0) {
-  }
+  /* One read clears a one-shot timerfd's readiness (it counts expirations); a second would only
+     return EAGAIN, a system call per wake-up for nothing. */
+  if (read(t->fd, &expirations, sizeof expirations) < 0) expirations = 0;
   t->armed = 0;
   uv_unref((uv_handle_t *)t->poll);
   napi_env env = t->env;

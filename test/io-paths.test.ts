@@ -79,6 +79,21 @@ describe.each(paths)('--io %s', (io) => {
   });
 });
 
+describe.skipIf(!native.ok)('--io native, paced', () => {
+  it('reads answers at the next send (deferred) yet times each by its kernel arrival, not by that read', async () => {
+    // 20 qps: each answer waits ~50 ms unread for the next send (-t 5 makes the timeout sweep,
+    // which also reads, run only every 100 ms). Timed when read, latencies would be ~50 ms; timed
+    // by the kernel they are the responder's (well under a millisecond).
+    const { report } = await run('native', {}, ['-Q', '20', '-l', '1', '-n', '1000', '-t', '5']);
+    const t = report.targets[0]!;
+    expect(t.counters.sent).toBeGreaterThanOrEqual(15);
+    expect(t.counters.completed).toBe(t.counters.sent);
+    expect(t.latency.percentiles.p50).toBeLessThan(10_000);
+    expect(t.latency.max).toBeLessThan(t.latency.percentiles.p50 + 25_000);
+    expectRunAccounted(t);
+  });
+});
+
 describe('fallback', () => {
   it('with the addon disabled, --io auto runs on dgram and says why; --io native refuses in one line', async () => {
     responder = await startResponder({ address: '127.0.0.1', port: 0, zone, faults: {}, seed: 1 });

@@ -9,6 +9,7 @@ import {
   FLAG_FROM_TARGET,
   FLAG_KERNEL_TIME,
   FLAG_TRUNCATED,
+  META,
   clockOffsetMs,
   errnoName,
   loadNativeUdp,
@@ -311,6 +312,61 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     expect(c.got[0]!.flags & FLAG_FROM_TARGET).toBe(0);
     await settle(20);
     expect(sock.stats().errors).toBe(1);
+  });
+
+  it('defers answers to recv() (no onReadable meanwhile), keeps their kernel arrival times, and resumes callbacks when turned off', async () => {
+    const qs = querySet(QUERIES);
+    const sock = open({ port: responder.port });
+    sock.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    const slots = 64;
+    const slotSize = 512;
+    const ring = new Uint8Array(slots * slotSize);
+    const meta = new Float64Array(slots * META.stride);
+    let callbacks = 0;
+    sock.start({ ring, slotSize, slots, meta, onReadable: () => void (callbacks += 1), onWritable: () => {}, onError: () => {} });
+    sock.setDeferred(true);
+    const n = qs.count;
+    const ids = Uint16Array.from({ length: n }, (_, i) => 0x2000 + i);
+    const sentAt = new Float64Array(n);
+    expect(sock.sendBatch(ids, Int32Array.from({ length: n }, (_, i) => i), n, sentAt)).toBe(n);
+    await settle(50);
+    expect(callbacks).toBe(0);
+    const offset = clockOffsetMs(addon);
+    const readAt = performance.now();
+    expect(sock.recv()).toBe(n);
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const m = i * META.stride;
+      seen.add((ring[i * slotSize]! << 8) | ring[i * slotSize + 1]!);
+      expect(meta[m + META.arrival]!).toBeGreaterThanOrEqual(Math.min(...sentAt));
+      // Answered on loopback within the 50 ms: a kernel time is well before the read.
+      if (sock.timestamps === 'kernel') expect(meta[m + META.arrival]! + offset).toBeLessThan(readAt - 20);
+    }
+    expect([...seen].sort((a, b) => a - b)).toEqual([...ids]);
+    expect(sock.recv()).toBe(0);
+    sock.setDeferred(false);
+    sock.sendBatch(Uint16Array.of(0x3000), Int32Array.of(0), 1, new Float64Array(1));
+    await until(() => callbacks === 1, 'onReadable after setDeferred(false)');
+    expect(sock.stats().received).toBe(n + 1);
+  });
+
+  it('recv() on a deferred unconnected socket hands a port-unreachable to onError first', async () => {
+    const qs = querySet(QUERIES);
+    const dead = await freePort();
+    const sock = open({ port: dead, connect: false });
+    sock.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    const errors: string[] = [];
+    const slots = 8;
+    sock.start({
+      ring: new Uint8Array(slots * 512), slotSize: 512, slots, meta: new Float64Array(slots * META.stride),
+      onReadable: () => {}, onWritable: () => {}, onError: (code: string) => void errors.push(code),
+    });
+    sock.setDeferred(true);
+    sock.sendBatch(Uint16Array.of(1), Int32Array.of(0), 1, new Float64Array(1));
+    await settle(30);
+    expect(errors).toEqual([]);
+    expect(sock.recv()).toBe(0);
+    expect(errors).toEqual(['ECONNREFUSED']);
   });
 
   it('flags MSG_TRUNC for an answer larger than the slot and keeps its real length', async () => {

@@ -127,6 +127,16 @@ export abstract class DnsChannel {
   /** Send what transmit queued; called once per event-loop turn by the engine. Default: nothing queued. */
   flush(): void {}
 
+  /**
+   * Paced runs: `on` lets answers wait (with their arrival times) until readDeferred(), so a
+   * query costs one wake-up (its send), not two. Only a transport that times answers by the
+   * kernel's clock may defer (native UDP); the default ignores it: latency would grow otherwise.
+   */
+  deferAnswers(_on: boolean): void {}
+
+  /** Read the answers that waited (deferAnswers). Default: nothing waits. */
+  readDeferred(): void {}
+
   get inflight(): number {
     return this.table.inflight;
   }

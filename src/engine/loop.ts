@@ -30,6 +30,9 @@ const CHUNK = 64;
  */
 const ceilSlots = (x: number): number => Math.ceil(x - 1e-9);
 
+/** How soon a paced target whose window is full looks again for answers that free it (ms). */
+const BLOCKED_RECHECK_MS = 0.5;
+
 /** Each channel's first burst (closed loop): then +1 per answer up to its window (slow start). */
 const INITIAL_RAMP = 32;
 
@@ -137,6 +140,8 @@ export class EngineLoop implements ChannelOwner {
   private readonly cursor: StreamCursor | null;
   /** Connections given up this run (no time limit and GIVE_UP_AFTER_FAILURES failures in a row). */
   private givenUp = new Uint8Array(0);
+  /** Paced and sending: channels that can keep answers unread until readDeferred() do. */
+  private deferring = false;
 
   private verboseLines: string[] = [];
 
@@ -255,6 +260,9 @@ export class EngineLoop implements ChannelOwner {
       this.stopSending(now);
     } else {
       this.periodMs = 1000 / run.rate;
+      // Paced: each wake-up reads the answers that arrived since (their times are the kernel's),
+      // so a query costs one wake-up, not two (docs/performance.md "Fixed rates").
+      this.deferAnswers(true);
       // A slot may be sent at most this late (else the schedule resumes from now): 1 ms keeps
       // any 100 ms within rate/10 + 1% + 1 queries (issue 9), unless the timers cannot wake that
       // precisely, in which case their resolution decides (README "Rate limit").
@@ -273,6 +281,8 @@ export class EngineLoop implements ChannelOwner {
   tick(now: number): void {
     if (!this.running) return;
     const timeoutMs = this.common.timeoutMs;
+    // An answer waiting unread (deferred) is not a timeout.
+    if (this.deferring) this.readDeferred();
     for (const ch of this.channels) ch.sweep(now, timeoutMs);
     for (const leg of this.legs) leg.sweep(now, timeoutMs);
     for (const rec of this.recorders) rec.touch(now);
@@ -328,11 +338,23 @@ export class EngineLoop implements ChannelOwner {
     // (knotd's recvmmsg), and the time-limit check is paid once per burst. Measured against
     // knotd: +25% qps over refilling per answer. Before the start (a reconnection while the
     // session waits for its first run) there is nothing to do.
-    if (this.running) this.host.refillSoon(this);
+    // While deferring, pace() reads the answers itself and uses the freed slots at once.
+    if (this.running && !this.deferring) this.host.refillSoon(this);
   }
 
   private flush(): void {
     for (const ch of this.channels) ch.flush();
+  }
+
+  /** Reads the waiting answers of every channel with queries out (one recvmmsg each; none for the others). */
+  private readDeferred(): void {
+    for (const ch of this.channels) if (ch.inflight > 0) ch.readDeferred();
+  }
+
+  /** Paced runs defer answers to the next wake-up (one wake-up a query, not two); others read each at once. */
+  private deferAnswers(on: boolean): void {
+    this.deferring = on;
+    for (const ch of this.channels) ch.deferAnswers(on);
   }
 
   /**
@@ -365,6 +387,7 @@ export class EngineLoop implements ChannelOwner {
     const n = this.targetCount;
     const P = this.periodMs;
     const H = this.horizonMs;
+    if (this.deferring) this.readDeferred();
     let now = this.now();
     if (now >= this.endAt) return this.stopSending(now);
     let wake = Infinity;
@@ -410,6 +433,8 @@ export class EngineLoop implements ChannelOwner {
             this.blockedSince[t] = now;
             this.blockedDue[t] = due;
           }
+          // Answers that free the window may be waiting unread (deferred): look again soon.
+          if (now + BLOCKED_RECHECK_MS < wake) wake = now + BLOCKED_RECHECK_MS;
           continue;
         }
         const rec = this.recorders[t]!;
@@ -537,6 +562,11 @@ export class EngineLoop implements ChannelOwner {
   private stopSending(now: number): void {
     if (!this.sending) return;
     this.phase = Phase.draining;
+    // Draining reads each answer as it comes (the run ends with the last one).
+    if (this.deferring) {
+      this.readDeferred();
+      this.deferAnswers(false);
+    }
     this.sendEndedAt = now;
     for (let t = 0; t < this.targetCount; t++) {
       // A target that had sent all its queries (-n) had no more slots to miss.

@@ -3,7 +3,7 @@
 // the types without loading anything. Linux only; see docs in each member.
 
 /** ABI_VERSION in native/addon.c: the loader refuses a build with another value. */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 /**
  * Per received message, `metaStride` (4) doubles in `meta`, message i at i * 4:
@@ -153,6 +153,17 @@ export interface NativeUdpSocket {
   /** "addr:port" ("[v6]:port") of message `slot` of the current batch; only inside onReadable. */
   sourceOf(slot: number): string;
   stats(): NativeUdpStats;
+  /**
+   * Deferred answers (paced runs): on, the socket is not watched for answers, which wait in the
+   * kernel with their arrival times until recv() reads them; off, onReadable is called again.
+   * Errors pending meanwhile reach onError when watching resumes.
+   */
+  setDeferred(on: boolean): void;
+  /**
+   * One recvmmsg without a callback: n messages now in ring slots 0..n-1, described in meta as
+   * for onReadable; 0 when none was waiting. Needs start(). ICMP errors go to onError first.
+   */
+  recv(): number;
   /** Stops polling and closes the fd. Idempotent; allowed inside any callback. */
   close(): void;
 }

@@ -160,6 +160,30 @@ export class NativeUdpChannel extends DnsChannel {
     if (this.sock.sendRaw(msg) < 0) this.recorder.event('socketErrors', this.now());
   }
 
+  private deferred = false;
+
+  /**
+   * The kernel timestamps each answer as it arrives (SO_TIMESTAMPNS), so reading it at the next
+   * wake-up instead of at once changes no latency, only when its slot frees.
+   */
+  override deferAnswers(on: boolean): void {
+    // Without kernel timestamps an answer's time is when it is read: it must be read at once.
+    if (on && this.sock.timestamps !== 'kernel') return;
+    if (this.closed || on === this.deferred) return;
+    this.deferred = on;
+    this.sock.setDeferred(on);
+  }
+
+  override readDeferred(): void {
+    if (!this.deferred || this.closed) return;
+    // Bounded: a socket cannot make one wake-up read forever.
+    for (let round = 0; round < 64; round++) {
+      const n = this.sock.recv();
+      if (n > 0) this.onReadable(n);
+      if (n < RING_SLOTS || this.closed) return;
+    }
+  }
+
   private onReadable(n: number): void {
     const meta = this.meta;
     const size = this.slotSize;
