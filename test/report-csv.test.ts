@@ -100,3 +100,23 @@ describe('renderCsv', () => {
     expect(csvField(Number.NaN)).toBe('');
   });
 });
+
+describe('csvField and terminal controls (a saved report is outside input)', () => {
+  it('shows ESC, BEL, NUL, C1 and bidi overrides visibly, so `cat r.csv` cannot drive the terminal', () => {
+    // An OSC sequence that would retitle the terminal, as a hand-edited report's host could carry.
+    expect(csvField('h\u001b]0;pwn\u0007')).toBe('h\\x1b]0;pwn\\x07');
+    expect(csvField('a\u0000b\u009bc\u202ed')).toBe('a\\x00b\\x9bc\\u{202e}d');
+    // ...and an escaped control can still not start a formula.
+    expect(csvField('\u0000=1+1')).toBe('\\x00=1+1');
+    expect(csvField('=1\u001b')).toBe("'=1\\x1b");
+  });
+
+  it('renders no raw control character but CR LF line ends for a report whose label and server carry them', () => {
+    const r = fixtureReport();
+    const t = r.targets[0]!;
+    const evil = { ...r, targets: [{ ...t, label: 'x\u001b[2J\u0007', server: '\u001b]0;pwn\u0007' }, ...r.targets.slice(1)] };
+    const text = renderCsv(evil);
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u);
+    expect(parseCsv(text)[1]!.slice(0, 2)).toEqual(['\\x1b]0;pwn\\x07', 'x\\x1b[2J\\x07']);
+  });
+});
