@@ -1,7 +1,7 @@
 // Saved reports are validated at load (issue 11, item 5): `report`, `merge` and `--baseline` refuse
 // a file that is not a well-formed report with exit 2 and one line naming the file and the first
 // bad field as a JSON pointer, before any traffic, instead of an "internal error" after the run.
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -145,5 +145,50 @@ describe('merge and --baseline check their files before anything else', () => {
       /\/targets\/0\/intervals must be array/,
     );
     expect(responder.stats().received).toBe(0);
+  });
+});
+
+describe('a report that passes the schema but whose numbers no run can produce is refused (results/consistency.ts)', () => {
+  type R = Record<string, unknown> & { targets: Array<Record<string, unknown>> };
+  const counters = (r: R, i = 0): Record<string, number> => r.targets[i]!['counters'] as Record<string, number>;
+  const latency = (r: R, i = 0): Record<string, unknown> & { percentiles: Record<string, number> } =>
+    r.targets[i]!['latency'] as Record<string, unknown> & { percentiles: Record<string, number> };
+  const interval = (r: R, j: number): Record<string, unknown> & { counters: Record<string, number>; latency: Record<string, number> } =>
+    (r.targets[0]!['intervals'] as Array<Record<string, unknown> & { counters: Record<string, number>; latency: Record<string, number> }>)[j]!;
+  const cases: Array<[string, (r: R) => void, RegExp]> = [
+    // "integer" in JSON Schema includes 1e308; the count would render as 1e+308 and the loss as 0.00%.
+    ['sent = 1e308', (r) => (counters(r)['sent'] = 1e308), /: \/targets\/0\/counters\/sent is 1e\+308, above 2\^53 - 1/],
+    ['sent that is not completed + lost + interrupted', (r) => (counters(r, 1)['sent'] += 1000), /: \/targets\/1\/counters\/sent is \d+, expected completed \+ lost \+ interrupted = \d+/],
+    ['lost that no kind of loss explains', (r) => {
+      counters(r)['lost'] += 5;
+      counters(r)['sent'] += 5;
+    }, /: \/targets\/0\/counters\/lost is \d+, expected timedOut \+ truncated \+ aborted \+ wrongAnswer = \d+/],
+    ['intervals that do not add up to the run', (r) => {
+      interval(r, 1).counters['sent'] += 7;
+      interval(r, 1).counters['completed'] += 7;
+    }, /: \/targets\/0\/counters\/sent is \d+ but its intervals add up to \d+/],
+    ['a p99 above the max', (r) => (latency(r).percentiles['p99'] = 1e9), /: \/targets\/0\/latency\/percentiles\/p99 is 1000000000 µs, expected between .* and the max/],
+    ['a p50 above the p90', (r) => (latency(r, 2).percentiles['p50'] = latency(r, 2).percentiles['p90']! + 1), /: \/targets\/2\/latency\/percentiles\/p90 is .* expected between/],
+    ['a min above the max', (r) => (latency(r)['min'] = 1e7), /: \/targets\/0\/latency\/min is 10000000 µs, above the max/],
+    ['a mean outside [min, max]', (r) => (latency(r)['mean'] = 0), /: \/targets\/0\/latency\/mean is 0 µs, outside \[min/],
+    ['an interval p99 above its max', (r) => (interval(r, 0).latency['p99'] = interval(r, 0).latency['max']! + 1000), /: \/targets\/0\/intervals\/0\/latency has percentiles out of order/],
+  ];
+  for (const [what, mutate, pattern] of cases) {
+    it(what, async () => {
+      const file = saved(mutate);
+      await refused(['report', file], file, pattern);
+    });
+  }
+
+  it('the fixture itself (every number as dnsbench writes it) loads, so the checks above test only their mutation', () => {
+    expect(() => loadReport(saved(() => {}))).not.toThrow();
+  });
+
+  it('merge refuses such a file too, naming it, and writes nothing', async () => {
+    const good = saved(() => {});
+    const bad = saved((r) => (latency(r).percentiles['p99'] = 1e9));
+    const out = join(dir, 'merged-inconsistent.json');
+    await refused(['merge', good, bad, '-o', out], bad, /\/targets\/0\/latency\/percentiles\/p99 is 1000000000 µs/);
+    expect(existsSync(out)).toBe(false);
   });
 });

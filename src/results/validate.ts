@@ -11,12 +11,15 @@
 //    hit the prototype setter); NSID keys are server data and are exempt, loaded as own keys;
 // 5. every target's latency histograms decode, and every interval histogram is a bounded
 //    HdrHistogram V2 encoding with dnsbench's parameters (2 or 3 significant digits, lowest 1 µs;
-//    inflated with a size cap: no zip bomb).
+//    inflated with a size cap: no zip bomb);
+// 6. the numbers agree with each other as in every report dnsbench writes (results/consistency.ts:
+//    the accounting identity, intervals adding up to the run, min <= percentiles <= max).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { InputError } from '../errors.js';
+import { findInconsistency } from './consistency.js';
 import { decodeHistogram } from './histogram.js';
 
 /**
@@ -162,6 +165,8 @@ export function validateReportData(file: string, data: unknown): void {
       if (!histogramHeaderOk(iv.histogram)) throw bad(`/targets/${i}/intervals/${j}/histogram`, 'is not a latency histogram written by dnsbench');
     });
   });
+  const wrong = findInconsistency(targets);
+  if (wrong !== null) throw bad(wrong.pointer, wrong.what);
 }
 
 /** The pointer of the first "__proto__" key, outside server data (targets/N/nsid, their intervals' nsid, foreignSources); null when none. */
