@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { UsageError } from './errors.js';
-import { checkFileOutput, checkWritableDir } from './paths.js';
+import { checkDistinctOutputs, checkFileOutput, checkWritableDir } from './paths.js';
 import type { ReportConfig } from './results/report.js';
 import type { NativeUdpLoad } from './engine/native/addon.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
@@ -379,6 +379,10 @@ export async function resolveConfig(
   if (html !== null) checkFileOutput('--html', html);
   const csv = raw.csv ?? null;
   if (csv !== null) checkFileOutput('--csv', csv);
+  checkDistinctOutputs(
+    [['--json', json], ['--html', html], ['--csv', csv], ['--junit', gating.junit], ['--markdown', gating.markdown]],
+    [['-d/--datafile', datafile], ['--expect-file', raw.expectFile]],
+  );
 
   const specs = raw.server && raw.server.length > 0 ? raw.server : ['127.0.0.1'];
   const targets: TargetSpec[] = [];

@@ -1,8 +1,10 @@
 // Pre-flight checks for output paths, made before any query is sent, so a run never ends in a
 // failed write. Shared by the run, `report`, `merge` and the CI flags (config layer). The rules
 // (devices and FIFOs written through, links refused, a probe file in the directory) are src/io.ts's.
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { UsageError } from './errors.js';
-import { checkOutputPath } from './io.js';
+import { checkOutputPath, descriptorOf } from './io.js';
 
 /**
  * Fail before the run, not after it, when an output file cannot be written: a real probe of the
@@ -17,4 +19,52 @@ export function checkWritableDir(flag: string, file: string): void {
 export function checkFileOutput(flag: string, file: string): void {
   if (file === '-' || file === '') throw new UsageError(`${flag}: give a file name (stdout carries the text report)`);
   checkWritableDir(flag, file);
+}
+
+/** Same file: by device and inode when both exist (hard links, `./r.json` vs `r.json`), else by absolute path. */
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** A path written through rather than replaced (src/io.ts): a descriptor, a device or a FIFO may take several outputs. */
+function writtenThrough(file: string): boolean {
+  if (file === '-' || descriptorOf(file) !== null || /^\/(?:dev|proc\/self)\/fd\/\d+$/.test(path.resolve(file))) return true;
+  try {
+    const st = statSync(file);
+    return st.isCharacterDevice() || st.isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses (UsageError, exit 2, before any traffic) two output flags that name the same file (one
+ * would silently replace the other: `--json r.out --csv r.out` kept only the CSV) and an output
+ * that names an input (`-d queries.txt --csv queries.txt` replaced the query file with the CSV).
+ * `outputs` and `inputs` are [flag, path] pairs; unset ones are skipped, as are stdin ("-") and
+ * paths written through (/dev/null, /dev/stdout, FIFOs), which take any number of writes.
+ */
+export function checkDistinctOutputs(
+  outputs: ReadonlyArray<readonly [string, string | null | undefined]>,
+  inputs: ReadonlyArray<readonly [string, string | null | undefined]> = [],
+): void {
+  const outs = outputs.filter((o): o is readonly [string, string] => typeof o[1] === 'string' && !writtenThrough(o[1]));
+  for (let i = 0; i < outs.length; i++) {
+    const [flag, file] = outs[i]!;
+    for (const [otherFlag, other] of outs.slice(0, i)) {
+      if (sameFile(file, other)) throw new UsageError(`${flag} ${file}: the same file as ${otherFlag} ${other}; give each output its own file`);
+    }
+    for (const [inFlag, input] of inputs) {
+      if (typeof input === 'string' && input !== '-' && sameFile(file, input)) {
+        throw new UsageError(`${flag} ${file}: the same file as ${inFlag} ${input}, which it would replace; give the output another name`);
+      }
+    }
+  }
 }

@@ -4,7 +4,7 @@
 import type { Console } from './console.js';
 import { outputWidth } from './console.js';
 import { loadReport } from '../results/load.js';
-import { checkFileOutput, checkWritableDir } from '../paths.js';
+import { checkDistinctOutputs, checkFileOutput, checkWritableDir } from '../paths.js';
 import { UsageError } from '../errors.js';
 import type { Report } from '../results/report.js';
 import { withTargets } from '../results/build.js';
@@ -29,6 +29,10 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   if (o.html !== undefined) checkFileOutput('--html', o.html);
   if (o.csv !== undefined) checkFileOutput('--csv', o.csv);
   const gating = resolveGating(o, { repeatAllowed: false });
+  checkDistinctOutputs(
+    [['--json', o.json], ['--html', o.html], ['--csv', o.csv], ['--junit', gating.junit], ['--markdown', gating.markdown]],
+    files.map((f) => ['report', f] as const),
+  );
   const reports = files.map(loadReport);
   const combined = judgeSaved(combineReports(reports), gating, reports.length);
   const quiet = o.quiet === true;

@@ -1,0 +1,77 @@
+// A careless command line must not destroy a file: two output flags naming one file (the second
+// silently replaced the first: `--json r.out --csv r.out` kept only the CSV), or an output naming
+// an input (`-d queries.txt --csv queries.txt` replaced the query file with the CSV; `dnsbench
+// report r.json --html r.json` replaced the saved run with HTML). Each is one line naming both
+// flags, exit 2, before a single query is sent, and every file is left as it was.
+import { copyFileSync, linkSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/bin.js';
+import { renderJson } from '../src/report/json.js';
+import type { Responder } from '../src/serve/responder.js';
+import { runServe } from '../src/serve/run.js';
+import { captureConsole, ROOT, runCli } from './support/cli.js';
+import { vipFixtureReport } from './support/report-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dnsbench-distinct-'));
+let responder: Responder;
+beforeAll(async () => {
+  responder = await runServe({ address: '127.0.0.1', port: 0, faults: {} }, () => {});
+});
+afterAll(() => responder.close());
+
+async function refused(args: string[], pattern: RegExp): Promise<void> {
+  const con = captureConsole();
+  const code = await main(args, con);
+  expect(code, con.stderr).toBe(2);
+  const lines = con.stderr.trimEnd().split('\n');
+  expect(lines, con.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(con.stderr).not.toMatch(/internal error|\n\s+at /);
+}
+
+const queries = (name: string): string => {
+  const file = join(dir, name);
+  copyFileSync(join(ROOT, 'querysets/demo.txt'), file);
+  return file;
+};
+
+describe('outputs that would replace each other or an input are refused before the run', () => {
+  it('two outputs naming one file, spelled differently', async () => {
+    const out = join(dir, 'same.out');
+    const q = queries('q1.txt');
+    await refused(
+      ['-s', `127.0.0.1:${responder.port}`, '-d', q, '-n', '1', '--json', out, '--csv', join(dir, '.', 'same.out')],
+      /^dnsbench: --csv .*same\.out: the same file as --json .*same\.out; give each output its own file$/,
+    );
+    expect(responder.stats().received).toBe(0);
+  });
+
+  it('an output naming the query file, also through a hard link; the query file is untouched', async () => {
+    const q = queries('q2.txt');
+    const before = readFileSync(q, 'utf8');
+    const args = ['-s', `127.0.0.1:${responder.port}`, '-d', q, '-n', '1'];
+    await refused([...args, '--csv', q], /^dnsbench: --csv .*q2\.txt: the same file as -d\/--datafile .*q2\.txt, which it would replace/);
+    const hard = join(dir, 'q2-link.md');
+    linkSync(q, hard);
+    await refused([...args, '--markdown', hard], /^dnsbench: --markdown .*q2-link\.md: the same file as -d\/--datafile/);
+    expect(readFileSync(q, 'utf8')).toBe(before);
+    expect(responder.stats().received).toBe(0);
+  });
+
+  it('dnsbench report: an output naming a report it reads', async () => {
+    const saved = join(dir, 'saved.json');
+    const text = renderJson(vipFixtureReport());
+    writeFileSync(saved, text);
+    await refused(['report', saved, '--html', saved], /^dnsbench: --html .*saved\.json: the same file as report .*saved\.json, which it would replace/);
+    expect(readFileSync(saved, 'utf8')).toBe(text);
+  });
+
+  it('devices take any number of outputs: /dev/null for all of them still runs', async () => {
+    // The run itself needs the built worker threads: dist/bin.js in a child process.
+    const r = await runCli(['-s', `127.0.0.1:${responder.port}`, '-d', queries('q3.txt'), '-n', '1', '-t', '2', '--quiet', '--json', '/dev/null', '--csv', '/dev/null', '--html', '/dev/null']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(responder.stats().received).toBeGreaterThan(0);
+  });
+});
