@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { UsageError } from './errors.js';
-import { checkDistinctOutputs, checkFileOutput, checkWritableDir } from './paths.js';
+import { checkDistinctOutputs, checkFileOutput, checkWritableDir, stdoutAsDash } from './paths.js';
 import type { ReportConfig } from './results/report.js';
 import type { NativeUdpLoad } from './engine/native/addon.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
@@ -373,7 +373,7 @@ export async function resolveConfig(
   if (datafile !== '-' && !existsSync(datafile)) throw new UsageError(`-d/--datafile: no such file "${datafile}"`);
   if (datafile !== '-' && statSync(datafile).isDirectory()) throw new UsageError(`-d/--datafile: "${datafile}" is a directory, expected a query file`);
 
-  const json = raw.json ?? null;
+  const json = stdoutAsDash(raw.json ?? null);
   if (json !== null && json !== '-') checkWritableDir('--json', json);
   const html = raw.html ?? null;
   if (html !== null) checkFileOutput('--html', html);

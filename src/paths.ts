@@ -68,3 +68,12 @@ export function checkDistinctOutputs(
     }
   }
 }
+
+/**
+ * `--json /dev/stdout` (or /dev/fd/1) means what `--json -` means: the JSON is all that stdout
+ * carries, the text report and the summary stay off it, so `| jq` reads one JSON document instead
+ * of the text report followed by JSON. Returns '-' for those paths, the path itself otherwise.
+ */
+export function stdoutAsDash<T extends string | null | undefined>(file: T): T | '-' {
+  return typeof file === 'string' && descriptorOf(file) === 1 ? '-' : file;
+}

@@ -2,7 +2,7 @@
 // several load generators) into one exact report; `-` reads reports from stdin (concatenated, or
 // as `kubectl logs --prefix` prints them: results/load-stream.ts). Wiring only; the merge is
 // results/merge-reports.ts.
-import { checkWritableDir } from '../paths.js';
+import { checkWritableDir, stdoutAsDash } from '../paths.js';
 import { UsageError } from '../errors.js';
 import { loadReport } from '../results/load.js';
 import { readReportStream } from '../results/load-stream.js';
@@ -24,7 +24,7 @@ export async function mergeCommand(files: string[], o: RawMergeOptions, con: Con
   if (fromStdin > 1) throw new UsageError('merge: "-" (the reports on stdin) can be given only once');
   if (files.length < 2 && fromStdin === 0) throw new UsageError('merge: give at least two saved JSON reports (written by --json) to merge, or - to read them from stdin');
   if (o.output === undefined) throw new UsageError('merge: give -o OUT.json, where to write the merged report');
-  const output = o.output;
+  const output = stdoutAsDash(o.output);
   if (output !== '-') checkWritableDir('-o/--output', output);
   if (fromStdin > 0 && con.stdinIsTTY) {
     throw new UsageError('merge -: stdin is a terminal; pipe the reports in, e.g. kubectl logs -l job-name=JOB --prefix --tail=-1 | dnsbench merge - -o all.json');
@@ -54,7 +54,7 @@ export async function mergeCommand(files: string[], o: RawMergeOptions, con: Con
       (scan.otherLines + scan.otherJson > 0 ? `, skipping ${scan.otherLines} other line(s)${scan.otherJson > 0 ? ` and ${scan.otherJson} other JSON object(s)` : ''}` : '') + '\n';
   }
   if (inputs.length < 2 && fromStdin === 0) throw new UsageError('merge: give at least two saved JSON reports to merge');
-  const command = ['dnsbench', 'merge', ...files, '-o', output, ...(o.force ? ['--force'] : [])];
+  const command = ['dnsbench', 'merge', ...files, '-o', o.output, ...(o.force ? ['--force'] : [])];
   const merged = mergeReports(inputs, { force: o.force === true, title: o.title ?? null, command });
   merged.notes.push(...streamNotes);
   // -o - writes the JSON to stdout and nothing else (the summary then goes to stderr).

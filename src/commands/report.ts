@@ -4,7 +4,7 @@
 import type { Console } from './console.js';
 import { outputWidth } from './console.js';
 import { loadReport } from '../results/load.js';
-import { checkDistinctOutputs, checkFileOutput, checkWritableDir } from '../paths.js';
+import { checkDistinctOutputs, checkFileOutput, checkWritableDir, stdoutAsDash } from '../paths.js';
 import { UsageError } from '../errors.js';
 import type { Report } from '../results/report.js';
 import { withTargets } from '../results/build.js';
@@ -25,6 +25,7 @@ export interface RawReportOptions extends RawGateOptions {
 
 export async function reportCommand(files: string[], o: RawReportOptions, con: Console): Promise<number> {
   if (files.length === 0) throw new UsageError('report: give at least one saved JSON report (written by --json)');
+  o = { ...o, json: stdoutAsDash(o.json) };
   if (o.json !== undefined && o.json !== '-') checkWritableDir('--json', o.json);
   if (o.html !== undefined) checkFileOutput('--html', o.html);
   if (o.csv !== undefined) checkFileOutput('--csv', o.csv);
