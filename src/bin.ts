@@ -8,7 +8,7 @@ import { buildProgram, type Parsed } from './cli.js';
 import { parserMessage } from './cli-errors.js';
 import { DnsbenchError, ExitCode } from './errors.js';
 import { processConsole, processStreams, type Console } from './commands/console.js';
-import { withOutputTransaction } from './io.js';
+import { describeIoError, withOutputTransaction } from './io.js';
 import { terminalText } from './report/escape.js';
 
 export async function main(argv: string[], con: Console = processConsole()): Promise<number> {
@@ -103,6 +103,15 @@ if (entry === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // Text or `--json -` redirected to a file that filled up: the output the user asked for is
+      // incomplete, which is exit 3 like any output that could not be written (README "Exit codes").
+      // Looked at after the stream has reported its last write's error (a nextTick away).
+      setImmediate(() => {
+        const lost = processStreams().out.lostOutput;
+        if (lost === null) return;
+        processStreams().err.write(`dnsbench: cannot write stdout: ${describeIoError(lost)}; what it holds is incomplete\n`);
+        process.exitCode = ExitCode.runFailed;
+      });
     },
     (e: unknown) => {
       processStreams().err.write(`dnsbench: internal error: ${terminalText((e as Error)?.message ?? String(e))}\n`);

@@ -32,10 +32,9 @@ export interface Console {
  */
 export class GuardedStream {
   private closed = false;
+  private error: NodeJS.ErrnoException | null = null;
   constructor(private readonly stream: NodeJS.WritableStream) {
-    stream.on('error', () => {
-      this.closed = true;
-    });
+    stream.on('error', (e: NodeJS.ErrnoException) => this.fail(e));
   }
 
   /** False once the reader has gone. */
@@ -43,16 +42,35 @@ export class GuardedStream {
     return !this.closed;
   }
 
+  /**
+   * The error that closed the stream when it was not a reader going away but a file that could
+   * not take the text (`> out.txt` on a full disk or over quota, `> /dev/full`): ENOSPC, EDQUOT or
+   * EFBIG; null otherwise. A reader that stopped (EPIPE) or a closed terminal (EIO) is not one.
+   * The process boundary turns it into exit 3, as a failed output file is: the text (or the
+   * `--json -` report) the user redirected is incomplete.
+   */
+  get lostOutput(): NodeJS.ErrnoException | null {
+    return this.error !== null && STORAGE_ERRORS.has(this.error.code ?? '') ? this.error : null;
+  }
+
   write(text: string): void {
     if (this.closed) return;
     try {
       this.stream.write(text);
-    } catch {
-      // A synchronous failure (e.g. the stream was already destroyed) means the same.
-      this.closed = true;
+    } catch (e) {
+      // A synchronous failure (a file on a full disk, or the stream was already destroyed) means the same.
+      this.fail(e as NodeJS.ErrnoException);
     }
   }
+
+  private fail(e: NodeJS.ErrnoException): void {
+    this.closed = true;
+    this.error ??= e;
+  }
 }
+
+/** write(2) errors that mean the destination is full, not that the reader left. */
+const STORAGE_ERRORS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 let guarded: { out: GuardedStream; err: GuardedStream } | null = null;
 
