@@ -171,6 +171,7 @@ describe('a report that passes the schema but whose numbers no run can produce i
     ['a p50 above the p90', (r) => (latency(r, 2).percentiles['p50'] = latency(r, 2).percentiles['p90']! + 1), /: \/targets\/2\/latency\/percentiles\/p90 is .* expected between/],
     ['a min above the max', (r) => (latency(r)['min'] = 1e7), /: \/targets\/0\/latency\/min is 10000000 µs, above the max/],
     ['a mean outside [min, max]', (r) => (latency(r)['mean'] = 0), /: \/targets\/0\/latency\/mean is 0 µs, outside \[min/],
+    ['two targets with one label', (r) => (r.targets[2]!['label'] = r.targets[0]!['label']), /: \/targets\/2\/label "vip" is also the label of \/targets\/0/],
     ['an interval p99 above its max', (r) => (interval(r, 0).latency['p99'] = interval(r, 0).latency['max']! + 1000), /: \/targets\/0\/intervals\/0\/latency has percentiles out of order/],
   ];
   for (const [what, mutate, pattern] of cases) {

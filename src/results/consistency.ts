@@ -25,6 +25,7 @@ const n = (o: Num, k: string): number => (typeof o[k] === 'number' ? (o[k] as nu
  * The first inconsistency in a report that already passed the schema (so `targets`, their
  * `counters`, `latency` and `intervals` have the schema's shapes; counters missing from older
  * reports count as 0), or null. Checked, per target and per interval:
+ * - no two targets share a label (gates and --baseline find a target by its label);
  * - every counter is at most 2^53 - 1 (beyond that a count is no longer exact);
  * - sent = completed + lost + interrupted, lost = timedOut + truncated + aborted + wrongAnswer;
  * - the intervals' sent, completed and lost add up to the run's;
@@ -32,9 +33,15 @@ const n = (o: Num, k: string): number => (typeof o[k] === 'number' ? (o[k] as nu
  *   min <= p50 <= p90 <= p99 <= p99.9 <= p99.99 <= max; an interval's p50 <= p90 <= p99 <= max.
  */
 export function findInconsistency(targets: ReadonlyArray<Num>): Inconsistency | null {
+  const labels = new Map<unknown, number>();
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i]!;
     const at = `/targets/${i}`;
+    const first = labels.get(t['label']);
+    if (first !== undefined) {
+      return { pointer: `${at}/label`, what: `"${String(t['label'])}" is also the label of /targets/${first} (a label names one target in gates, --baseline and comparisons; a run refuses the same label twice)` };
+    }
+    labels.set(t['label'], i);
     const c = t['counters'] as Num;
     const bad = countersBad(c, `${at}/counters`);
     if (bad) return bad;
