@@ -186,6 +186,9 @@ describe('parseMaxRegression', () => {
     ['loss=1', 'loss is the share of queries lost'],
     ['bogus=5%', 'unknown metric "bogus"'],
     ['qps=5%,qps=10%', '"qps" is given twice'],
+    // A limit that overflows to Infinity passed every regression ("a rise of Infinitys").
+    ['p99=1e400%', 'value "1e400" is out of range'],
+    ['p99.9=1e306s', 'value "1e306" is out of range'],
   ])('%j: %s', (value, why) => {
     const e = usage(() => parseMaxRegression(value));
     expect(e.message).toContain(`--max-regression "${value}"`);

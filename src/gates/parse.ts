@@ -243,6 +243,8 @@ export function parseMaxRegression(value: string): Allowance[] {
     }
     if (out.some((a) => a.metric.name === metric.name)) return fail(`"${metric.name}" is given twice`);
     const amount = scaled(num[1]!, Number(num[2] ?? 0), unit === '%' ? 0 : SHIFT[unit]);
+    // As for --gate: 1e400% is Infinity, a limit that no regression can pass ("a rise of Infinitys").
+    if (!Number.isFinite(amount)) return fail(`"${part}": value "${num[0]}" is out of range`);
     out.push({ metric, mode, amount, text: `${num[0]}${unit}` });
   }
   return out;
