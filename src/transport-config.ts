@@ -1,13 +1,18 @@
 // The transport and message-security flags (-m, --tcp-fallback, -y, TLS and DoH options, -a list,
 // --edns-size, --ecs, --nsid): raw strings -> checked values. Like config.ts, every failure is a
 // UsageError naming the flag and what it accepts (exit 2), raised before a packet is sent.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
 import { encodeEcs, OPTION_ECS } from './queryset/ecs.js';
 import type { EdnsOption } from './queryset/types.js';
 import { parseTsigKey, type TsigKey } from './tsig/key.js';
 import type { WorkerTransport } from './engine/protocol.js';
+import { readBounded, sizeText, TooLargeError } from './util/read-bounded.js';
+
+/** Largest --tls-ca file read (bytes); the system's whole CA bundle is about 200 KiB. */
+export const MAX_TLS_CA_BYTES = 16 * 1024 * 1024;
+
 export { OPTION_NSID } from './engine/wire.js';
 
 export type TransportMode = 'udp' | 'tcp' | 'dot' | 'doh';
@@ -81,13 +86,17 @@ export function resolveTransport(raw: RawTransportOptions): TransportConfig {
 
   let caFile: string | null = null;
   if (raw.tlsCa !== undefined) {
+    // Bounded: the path may be /dev/zero or a FIFO that never ends (MAX_TLS_CA_BYTES).
     caFile = raw.tlsCa;
     let text: string;
     try {
       if (statSync(caFile).isDirectory()) throw new UsageError(`--tls-ca ${caFile}: is a directory, expected a PEM file`);
-      text = readFileSync(caFile, 'latin1');
+      text = readBounded(caFile, MAX_TLS_CA_BYTES).toString('latin1');
     } catch (e) {
       if (e instanceof UsageError) throw e;
+      if (e instanceof TooLargeError) {
+        throw new UsageError(`--tls-ca ${caFile}: more than ${sizeText(e.maxBytes)} (or it does not end, like /dev/zero); expected PEM certificates`);
+      }
       throw new UsageError(`--tls-ca ${caFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--tls-ca ${caFile}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)`);
@@ -173,7 +182,7 @@ export function workerTransport(t: TransportConfig, io: { nativePath: string | n
     tcpFallback: t.tcpFallback,
     tsig: t.tsig,
     nsid: t.nsid,
-    tls: { insecure: t.tls.insecure, sni: t.tls.sni, ca: t.tls.caFile === null ? null : readFileSync(t.tls.caFile, 'latin1') },
+    tls: { insecure: t.tls.insecure, sni: t.tls.sni, ca: t.tls.caFile === null ? null : readBounded(t.tls.caFile, MAX_TLS_CA_BYTES).toString('latin1') },
     doh: t.doh,
   };
 }

@@ -18,6 +18,7 @@ import { canonicalRdata, ONE_TOKEN_TYPES, presentationTokens } from './rdata-tex
 import { typeFromMnemonic, typeToMnemonic } from './rrtypes.js';
 import type { QuerySet } from './types.js';
 import type { Expectation, ExpectationTable } from './expect-types.js';
+import { readBounded, sizeText, TooLargeError } from '../util/read-bounded.js';
 export type { Expectation, ExpectationTable };
 
 const LF = 0x0a;
@@ -234,7 +235,7 @@ export async function loadExpectations(
     }
     expectationsFromColumns(await readOrFail(o.queryFile, '-d/--datafile'), o.queryFile, set, b);
   }
-  if (o.expectFile !== null) expectationsFromFile(Buffer.from(await readOrFail(o.expectFile, '--expect-file')).toString('utf8'), o.expectFile, set, b);
+  if (o.expectFile !== null) expectationsFromFile(readExpectFile(o.expectFile).toString('utf8'), o.expectFile, set, b);
   if (b.covered === 0) {
     throw new UsageError(
       o.expectFile === null
@@ -243,6 +244,20 @@ export async function loadExpectations(
     );
   }
   return b.table();
+}
+
+/** Largest --expect-file read (bytes): about 4 million expectations of 64 bytes; /dev/zero stops here. */
+export const MAX_EXPECT_FILE_BYTES = 256 * 1024 * 1024;
+
+function readExpectFile(path: string): Buffer {
+  try {
+    return readBounded(path, MAX_EXPECT_FILE_BYTES);
+  } catch (e) {
+    if (e instanceof TooLargeError) {
+      throw new InputError(`--expect-file ${path}: more than ${sizeText(e.maxBytes)} (or it does not end, like /dev/zero); expected lines of "name type expected..."`);
+    }
+    throw new InputError(`--expect-file: cannot read "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 async function readOrFail(path: string, flag: string): Promise<Uint8Array> {

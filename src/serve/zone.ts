@@ -1,8 +1,8 @@
 // The zone the embedded responder serves: an RFC 1035 master-file subset parsed into an index of
 // RRsets by (lower-cased owner, numeric type). Records keep dns-packet's shapes so they encode as is.
-import { readFileSync } from 'node:fs';
 import type { Answer, SoaAnswer } from 'dns-packet';
 import { InputError, type LineProblem } from '../errors.js';
+import { readBounded, sizeText, TooLargeError } from '../util/read-bounded.js';
 import { lexZone, type Entry } from './zone-lexer.js';
 import { FieldError, absoluteName, nameKey, parseTtl } from './zone-fields.js';
 import { RRTYPE, isSupportedType, parseRecord, unknownTypeReason } from './zone-rdata.js';
@@ -81,13 +81,21 @@ export function parseZone(text: string, file: string, origin?: string): Zone {
   return zone;
 }
 
-/** Reads and parses a zone file; an unreadable file is an InputError like a bad line. */
+/** Largest zone file `serve --zone` reads (bytes); /dev/zero or an endless FIFO stops here. */
+export const MAX_ZONE_FILE_BYTES = 256 * 1024 * 1024;
+
+/** Reads and parses a zone file; an unreadable or oversized file is an InputError like a bad line. */
 export function loadZoneFile(path: string, origin?: string): Zone {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBounded(path, MAX_ZONE_FILE_BYTES).toString('utf8');
   } catch (e) {
-    const reason = e instanceof Error && 'code' in e ? `cannot read zone file (${String(e.code)})` : 'cannot read zone file';
+    const reason =
+      e instanceof TooLargeError
+        ? `more than ${sizeText(e.maxBytes)} (or it does not end, like /dev/zero); expected a zone master file`
+        : e instanceof Error && 'code' in e
+          ? `cannot read zone file (${String(e.code)})`
+          : 'cannot read zone file';
     throw new InputError(`${path}: ${reason}`, [{ file: path, line: 0, reason }], 1);
   }
   return parseZone(text, path, origin);
