@@ -10,6 +10,7 @@
 // The table reaches the workers as one Int32Array in shared memory (query index -> expectation
 // number, -1 for none) plus the distinct expectations, so a million queries that expect the same
 // answer cost 4 bytes each.
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { InputError, UsageError, type LineProblem } from '../errors.js';
 import { rcodeCode } from '../results/counters.js';
@@ -233,6 +234,11 @@ export async function loadExpectations(
     if (o.queryFile === '-') {
       throw new UsageError('--expect reads the query file\'s expect= columns, which needs -d FILE (stdin cannot be read twice); with queries on stdin, give --expect-file FILE');
     }
+    // A FIFO or pipe (`-d <(zcat q.gz)`, /dev/stdin) was drained by the loader: a second read would
+    // wait for a writer that never comes, so the run hung before its first query.
+    if (!isRegularFile(o.queryFile)) {
+      throw new UsageError(`--expect reads the query file's expect= columns a second time, which needs -d to be a regular file; "${o.queryFile}" is a pipe or device (read once); save the queries to a file, or give --expect-file FILE`);
+    }
     expectationsFromColumns(await readOrFail(o.queryFile, '-d/--datafile'), o.queryFile, set, b);
   }
   if (o.expectFile !== null) expectationsFromFile(readExpectFile(o.expectFile).toString('utf8'), o.expectFile, set, b);
@@ -257,6 +263,14 @@ function readExpectFile(path: string): Buffer {
       throw new InputError(`--expect-file ${path}: more than ${sizeText(e.maxBytes)} (or it does not end, like /dev/zero); expected lines of "name type expected..."`);
     }
     throw new InputError(`--expect-file: cannot read "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return true; // gone or unreadable: readOrFail says which
   }
 }
 
