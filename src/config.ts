@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import { UsageError } from './errors.js';
 import { checkDistinctOutputs, checkFileOutput, checkWritableDir, stdoutAsDash } from './paths.js';
-import type { ReportConfig } from './results/report.js';
+import { MAX_TARGETS, type ReportConfig } from './results/report.js';
 import type { NativeUdpLoad } from './engine/native/addon.js';
 import type { EdnsOption, EncodeOptions } from './queryset/types.js';
 import {
@@ -385,6 +385,9 @@ export async function resolveConfig(
   );
 
   const specs = raw.server && raw.server.length > 0 ? raw.server : ['127.0.0.1'];
+  if (specs.length > MAX_TARGETS) {
+    throw new UsageError(`-s/--server: at most ${MAX_TARGETS} targets in one run (the most a report holds), got ${specs.length}; split them over several runs`);
+  }
   const targets: TargetSpec[] = [];
   for (const [i, s] of specs.entries()) targets.push(await resolveTarget(s, defaultPort, family, i));
   const labels = new Set<string>();

@@ -18,6 +18,8 @@ const fails = async (args: string[], pattern: RegExp, opts: { stdinIsTTY?: boole
 describe('flag validation (exit 2, one line, names the flag)', () => {
   const cases: Array<[string[], RegExp]> = [
     [['-d', Q, '-p', '0'], /-p\/--port: expected a port from 1 to 65535, got "0"/],
+    // More targets than a report holds: the run would write a JSON report no dnsbench reads back.
+    [['-d', Q, ...Array.from({ length: 1025 }, (_, i) => ['-s', `t${i}=127.0.0.1:9`]).flat()], /-s\/--server: at most 1024 targets in one run \(the most a report holds\), got 1025/],
     [['-d', Q, '-p', '70000'], /-p\/--port/],
     [['-d', Q, '-l', 'abc'], /-l\/--time-limit: expected seconds .* got "abc"/],
     [['-d', Q, '-l', '-5'], /-l\/--time-limit/],

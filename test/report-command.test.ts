@@ -100,3 +100,16 @@ describe('dnsbench report', () => {
     expect(r.stderr).not.toContain('missing.json');
   });
 });
+
+describe('dnsbench report combining more targets than a report holds', () => {
+  it('exit 2 with one line, instead of writing a JSON report that no dnsbench reads back', async () => {
+    const big = fixtureReport();
+    big.targets = Array.from({ length: 600 }, (_, i) => ({ ...big.targets[0]!, label: `t${i}` }));
+    delete big.comparison;
+    const file = save('600.json', big);
+    const r = await run(['report', file, file, '--quiet']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe('dnsbench: report: the reports hold 1200 targets together, more than the 1024 one report holds; compare fewer at a time\n');
+    expect((await run(['report', file, '--quiet'])).code).toBe(0);
+  });
+});

@@ -6,7 +6,7 @@ import { outputWidth } from './console.js';
 import { loadReport } from '../results/load.js';
 import { checkDistinctOutputs, checkFileOutput, checkWritableDir, stdoutAsDash } from '../paths.js';
 import { UsageError } from '../errors.js';
-import type { Report } from '../results/report.js';
+import { MAX_TARGETS, type Report } from '../results/report.js';
 import { withTargets } from '../results/build.js';
 import { resolveGating, type RawGateOptions } from '../gates/config.js';
 import { renderHuman } from '../report/human.js';
@@ -59,6 +59,10 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
  */
 export function combineReports(reports: Report[]): Report {
   if (reports.length === 1) return reports[0]!;
+  const total = reports.reduce((n, r) => n + r.targets.length, 0);
+  if (total > MAX_TARGETS) {
+    throw new UsageError(`report: the reports hold ${total} targets together, more than the ${MAX_TARGETS} one report holds; compare fewer at a time`);
+  }
   const seen = new Set<string>();
   const targets = reports.flatMap((r) =>
     r.targets.map((t) => {

@@ -13,6 +13,11 @@ import { formatHostPort } from '../util/hostport.js';
 
 export const SCHEMA_ID = 'https://dnsbench.dev/schema/report-v1.json';
 export const SCHEMA_VERSION = 1;
+/**
+ * Most targets one report holds (docs/report-v1.schema.json: targets maxItems). A run with more
+ * -s, or `dnsbench report` combining more, would write a JSON report that no dnsbench reads back.
+ */
+export const MAX_TARGETS = 1024;
 
 export interface LatencyReport {
   unit: 'us';
