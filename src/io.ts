@@ -15,10 +15,13 @@
 //                                                          file's permission bits are kept
 //   a character device (/dev/null, /dev/full) or a FIFO    written through: opened O_WRONLY|O_NOFOLLOW,
 //                                                          never O_CREAT or O_TRUNC, and fstat must
-//                                                          still say device/FIFO before a byte goes out
+//                                                          still say device/FIFO before a byte goes out;
+//                                                          only /dev/null, /dev/zero, /dev/full and
+//                                                          terminals (writableDevice)
 //   a symbolic link (other than the descriptors above),    refused before the run (exit 2): a link in a
-//   a directory, a block device, a socket                  directory others can write may have been
-//                                                          planted to make root overwrite another file
+//   a directory, a block device, a socket, any other       directory others can write may have been
+//   character device (/dev/mem, /dev/kmsg, /dev/sg0)       planted to make root overwrite another file;
+//                                                          a device is never opened to be refused
 //
 // All outputs of one command are one transaction (bin.ts wraps each command in
 // withOutputTransaction): every file goes to its temp file first, and only when all of them were
@@ -100,6 +103,31 @@ function kindOf(st: Stats): string {
   return 'a regular file';
 }
 
+/** "major:minor" of a device number (Linux encoding, glibc's gnu_dev_major/minor). */
+function deviceNumber(rdev: number): { major: number; minor: number } {
+  const high = Math.floor(rdev / 2 ** 32);
+  return { major: ((rdev >>> 8) & 0xfff) | ((high & ~0xfff) >>> 0), minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
+}
+
+/**
+ * Character devices a report may be written through: /dev/null, /dev/zero and /dev/full (memory
+ * devices 1:3, 1:5, 1:7) and terminals (majors 4 and 5: tty*, ttyS*, /dev/tty, /dev/console;
+ * 136-143: ptys). Every other one is refused before it is opened: as root a mistyped or planted
+ * path such as /dev/mem (1:1), /dev/kmsg (1:11), a SCSI /dev/sg* or /dev/watchdog (which acts on
+ * open) would take a report into memory, the kernel log or hardware.
+ */
+export function writableDevice(st: Stats): boolean {
+  if (!st.isCharacterDevice()) return st.isFIFO();
+  const { major, minor } = deviceNumber(st.rdev);
+  if (major === 1) return minor === 3 || minor === 5 || minor === 7;
+  return major === 4 || major === 5 || (major >= 136 && major <= 143);
+}
+
+function deviceRefusal(st: Stats): string {
+  const { major, minor } = deviceNumber(st.rdev);
+  return `is a character device (${major}:${minor}) other than /dev/null, /dev/full or a terminal; dnsbench writes no report into a device (as root that could be memory, the kernel log or hardware)`;
+}
+
 /** A name no one can guess: an attacker cannot pre-create it (and O_EXCL refuses it anyway). */
 function randomName(dir: string, base: string, what: string): string {
   return path.join(dir, `.${base.slice(0, 64)}.${what}-${randomBytes(8).toString('hex')}.tmp`);
@@ -133,6 +161,7 @@ export function checkOutputPath(flag: string, file: string): void {
     if (!target.isFIFO() && !target.isCharacterDevice()) {
       throw new UsageError(`${flag} ${file}: descriptor ${n} is ${kindOf(target)}; dnsbench writes through a descriptor only to a pipe or a device (give a file's own path)`);
     }
+    if (!writableDevice(target)) throw new UsageError(`${flag} ${file}: descriptor ${n} ${deviceRefusal(target)}`);
     return;
   }
   let st: Stats | null;
@@ -143,6 +172,7 @@ export function checkOutputPath(flag: string, file: string): void {
   }
   if (st !== null && !st.isFile()) {
     if (st.isCharacterDevice() || st.isFIFO()) {
+      if (!writableDevice(st)) throw new UsageError(`${flag} ${file}: ${deviceRefusal(st)}`);
       try {
         accessSync(abs, W_OK);
       } catch (e) {
@@ -256,15 +286,19 @@ export class OutputTransaction {
   private writeThrough(file: string, abs: string, bytes: Uint8Array, o: { followLink?: boolean } = {}): void {
     let fd: number;
     try {
+      // Before the open: opening some devices already acts (a watchdog).
+      const pre = o.followLink ? statSync(abs) : lstatSync(abs);
+      if ((pre.isCharacterDevice() || pre.isFIFO()) && !writableDevice(pre)) throw this.fail(file, null, deviceRefusal(pre));
       // O_NONBLOCK: a FIFO without a reader fails with ENXIO instead of hanging the job.
       fd = openSync(abs, O_WRONLY | (o.followLink ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY);
     } catch (e) {
-      throw this.fail(file, e);
+      throw e instanceof OutputError ? e : this.fail(file, e);
     }
     try {
       const st = fstatSync(fd);
       // Swapped for a regular file since the lstat: opened without O_TRUNC, so it is untouched.
       if (!st.isCharacterDevice() && !st.isFIFO()) throw this.fail(file, null, `it was replaced by ${kindOf(st)} during the run`);
+      if (!writableDevice(st)) throw this.fail(file, null, deviceRefusal(st));
       writeAll(fd, bytes);
     } catch (e) {
       throw e instanceof OutputError ? e : this.fail(file, e);

@@ -299,3 +299,32 @@ describe('pre-flight: an output that cannot be written stops the command before 
     expect(readdirSync(d)).toEqual(['full']);
   });
 });
+
+describe('character devices other than /dev/null, /dev/full and terminals are refused, never opened', () => {
+  // 1:8 is /dev/random's number: harmless if the code were wrong (a write adds entropy), and it
+  // stands for /dev/mem (1:1), /dev/kmsg (1:11), /dev/sg*, /dev/watchdog, which as root a mistyped
+  // or planted path would have written a report into.
+  it.skipIf(!isRoot)('--json on a 1:8 node: exit 2 before the run, naming the device; 1:3 (null) and 1:7 (full) still pass the check', async () => {
+    const d = freshDir();
+    const odd = join(d, 'odd-device');
+    expect(spawnSync('mknod', [odd, 'c', '1', '8']).status).toBe(0);
+    const r = await runCli(['report', saved, '--json', odd]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`dnsbench: --json ${odd}: is a character device (1:8) other than /dev/null, /dev/full or a terminal; dnsbench writes no report into a device (as root that could be memory, the kernel log or hardware)\n`);
+    expect(() => checkOutputPath('--csv', odd)).toThrow(/--csv .*: is a character device \(1:8\)/);
+    for (const [name, minor] of [['null-like', '3'], ['full-like', '7']] as const) {
+      expect(spawnSync('mknod', [join(d, name), 'c', '1', minor]).status).toBe(0);
+      expect(() => checkOutputPath('--json', join(d, name))).not.toThrow();
+    }
+  });
+
+  it.skipIf(!isRoot)('a transaction refuses it too (a node swapped in after the check), and writes nothing else', () => {
+    const d = freshDir();
+    const odd = join(d, 'odd-device');
+    expect(spawnSync('mknod', [odd, 'c', '1', '8']).status).toBe(0);
+    const tx = new OutputTransaction();
+    tx.stage(join(d, 'a.json'), '{}');
+    expect(() => tx.stage(odd, 'x')).toThrow(OutputError);
+    expect(readdirSync(d).sort()).toEqual(['odd-device']);
+  });
+});
