@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { buildProgram, type Parsed } from './cli.js';
 import { parserMessage } from './cli-errors.js';
-import { DnsbenchError, ExitCode } from './errors.js';
+import { DnsbenchError, ExitCode, InputError } from './errors.js';
 import { processConsole, processStreams, type Console } from './commands/console.js';
 import { describeIoError, withOutputTransaction } from './io.js';
 import { terminalText } from './report/escape.js';
@@ -42,7 +42,7 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
     );
   } catch (e) {
     if (e instanceof DnsbenchError) {
-      con.err(errorLines(e.message));
+      con.err(errorLines(e instanceof InputError ? e.lines : e.message));
       return e.exitCode;
     }
     const err = e as NodeJS.ErrnoException;
@@ -55,10 +55,13 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
 /**
  * "dnsbench: <message>", each line escaped and bounded: messages quote flags, file names and file
  * contents, which must not reach the terminal as control sequences or as megabytes of one token.
- * (InputError lists several `file:line: reason` lines on purpose.)
+ * A string is one line: a line break in it (from a file name such as "q\nQueries per second: 9")
+ * is shown as \n, so it cannot forge a line a script greps. Several lines come only as a list
+ * (InputError.lines: the `file:line: reason` lines of a bad file).
  */
-export function errorLines(message: string): string {
-  return `dnsbench: ${message.split('\n').map((l) => terminalText(l, MAX_ERROR_LINE)).join('\n')}\n`;
+export function errorLines(message: string | readonly string[]): string {
+  const lines = typeof message === 'string' ? [message] : message;
+  return `dnsbench: ${lines.map((l) => terminalText(l, MAX_ERROR_LINE)).join('\n')}\n`;
 }
 
 /** Long enough for the longest list we print (the gate metrics), short enough for one screen. */

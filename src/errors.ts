@@ -35,12 +35,25 @@ export interface LineProblem {
 /** Input files could not be used: lists up to 10 problems as `file:line: reason` plus the total. */
 export class InputError extends DnsbenchError {
   readonly exitCode = ExitCode.usage;
+  /**
+   * The lines to print: the message as one line, or the list given to fromLines. A line break
+   * inside one (a file named "q\nQueries per second: 9") is shown as \n, never taken as a new line.
+   */
+  lines: readonly string[];
   constructor(
     message: string,
     readonly problems: readonly LineProblem[] = [],
     readonly totalProblems: number = problems.length,
   ) {
     super(message);
+    this.lines = [message];
+  }
+
+  /** Several lines on purpose (the bad lines of a file, then the total); `message` is them joined by LF. */
+  static fromLines(lines: readonly string[], problems: readonly LineProblem[], total: number = problems.length): InputError {
+    const e = new InputError(lines.join('\n'), problems, total);
+    e.lines = lines;
+    return e;
   }
 }
 

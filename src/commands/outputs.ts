@@ -11,6 +11,7 @@ import { renderHtml, type HtmlAssets } from '../report/html.js';
 import { renderJson } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { terminalText } from '../report/escape.js';
 import type { Console } from './console.js';
 
 /** Where each output goes (null: not asked for). Only `json` may be '-' (stdout). */
@@ -48,6 +49,7 @@ export function writeOutputs(report: Report, paths: OutputPaths, o: { quiet: boo
       continue;
     }
     writeFileAtomic(file, render(report));
-    if (!o.quiet) con.err(`dnsbench: wrote ${file}\n`);
+    // The path as typed may hold a line break or ESC: shown visibly, like every path in a message.
+    if (!o.quiet) con.err(`dnsbench: wrote ${terminalText(file)}\n`);
   }
 }

@@ -94,7 +94,7 @@ export class TableBuilder {
 function problemsError(what: string, problems: LineProblem[], total: number): InputError {
   const lines = problems.map((p) => `${p.file}:${p.line}: ${p.reason}`);
   lines.push(`${what}: ${total} bad ${total === 1 ? 'expectation' : 'expectations'}${total > problems.length ? ` (first ${problems.length} shown)` : ''}; fix or remove them`);
-  return new InputError(lines.join('\n'), problems, total);
+  return InputError.fromLines(lines, problems, total);
 }
 
 /**

@@ -578,5 +578,5 @@ export function badLinesError(source: string, problems: readonly LineProblem[], 
   const shown = total > problems.length ? ` (first ${problems.length} shown)` : '';
   const noun = total === 1 ? 'bad line' : 'bad lines';
   lines.push(`${source}: ${total} ${noun}${shown}; fix or remove them`);
-  return new InputError(lines.join('\n'), problems, total);
+  return InputError.fromLines(lines, problems, total);
 }

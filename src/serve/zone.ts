@@ -71,12 +71,12 @@ export function parseZone(text: string, file: string, origin?: string): Zone {
     problems.sort((a, b) => a.line - b.line);
     const listed = problems.slice(0, MAX_LISTED);
     const more = problems.length - listed.length;
-    const message = [
+    const lines = [
       `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in zone file`,
       ...listed.map((p) => (p.line > 0 ? `${p.file}:${p.line}: ${p.reason}` : `${p.file}: ${p.reason}`)),
       ...(more > 0 ? [`(and ${more} more)`] : []),
-    ].join('\n');
-    throw new InputError(message, listed, problems.length);
+    ];
+    throw InputError.fromLines(lines, listed, problems.length);
   }
   return zone;
 }
