@@ -150,11 +150,12 @@ describe('merge and --baseline check their files before anything else', () => {
 
 describe('a report that passes the schema but whose numbers no run can produce is refused (results/consistency.ts)', () => {
   type R = Record<string, unknown> & { targets: Array<Record<string, unknown>> };
-  const counters = (r: R, i = 0): Record<string, number> => r.targets[i]!['counters'] as Record<string, number>;
+  type Counts = Record<'sent' | 'completed' | 'lost', number>;
+  const counters = (r: R, i = 0): Counts => r.targets[i]!['counters'] as Counts;
   const latency = (r: R, i = 0): Record<string, unknown> & { percentiles: Record<string, number> } =>
     r.targets[i]!['latency'] as Record<string, unknown> & { percentiles: Record<string, number> };
-  const interval = (r: R, j: number): Record<string, unknown> & { counters: Record<string, number>; latency: Record<string, number> } =>
-    (r.targets[0]!['intervals'] as Array<Record<string, unknown> & { counters: Record<string, number>; latency: Record<string, number> }>)[j]!;
+  type Interval = { counters: Counts; latency: Record<'p99' | 'max', number> };
+  const interval = (r: R, j: number): Interval => (r.targets[0]!['intervals'] as Interval[])[j]!;
   const cases: Array<[string, (r: R) => void, RegExp]> = [
     // "integer" in JSON Schema includes 1e308; the count would render as 1e+308 and the loss as 0.00%.
     ['sent = 1e308', (r) => (counters(r)['sent'] = 1e308), /: \/targets\/0\/counters\/sent is 1e\+308, above 2\^53 - 1/],
