@@ -7,7 +7,7 @@ import { CommanderError } from 'commander';
 import { buildProgram, type Parsed } from './cli.js';
 import { parserMessage } from './cli-errors.js';
 import { DnsbenchError, ExitCode, InputError } from './errors.js';
-import { processConsole, processStreams, type Console } from './commands/console.js';
+import { processConsole, processStreams, SIGNAL_EXIT, type Console, type StopSignal } from './commands/console.js';
 import { describeIoError, withOutputTransaction } from './io.js';
 import { terminalText } from './report/escape.js';
 
@@ -37,7 +37,12 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
       () => dispatch(parsed!, argv, con),
       (abort) => {
         process.once('exit', abort);
-        return () => void process.off('exit', abort);
+        hookStopSignals();
+        pendingAbort = abort;
+        return () => {
+          process.off('exit', abort);
+          if (pendingAbort === abort) pendingAbort = null;
+        };
       },
     );
   } catch (e) {
@@ -62,6 +67,33 @@ export async function main(argv: string[], con: Console = processConsole()): Pro
 export function errorLines(message: string | readonly string[]): string {
   const lines = typeof message === 'string' ? [message] : message;
   return `dnsbench: ${lines.map((l) => terminalText(l, MAX_ERROR_LINE)).join('\n')}\n`;
+}
+
+/** The open output transaction's abort (its temp files removed), while one is open. */
+let pendingAbort: (() => void) | null = null;
+let stopSignalsHooked = false;
+
+/**
+ * A command with no signal handler of its own (report, merge, kubernetes) died of the default
+ * action mid-write, which runs no 'exit' handler: its temp files stayed beside the outputs
+ * (.r.json.dnsbench-....tmp). Handled, a signal is taken only between synchronous steps: while the
+ * command waits (merge reading stdin) it exits 128 + n at once, as the default action would (3 if
+ * the command already failed so), removing anything staged; during the synchronous load, render
+ * and write it waits for them, so the outputs are all renamed into place and the command ends as
+ * if the signal had come a moment later. A command that handles signals itself (run, capacity,
+ * serve: a second Ctrl-C exits, firing 'exit') is left to do so. Hooked once for the life of the
+ * process. The cost: a write blocked on a FIFO nobody reads (a retry loop) is no longer stopped
+ * by Ctrl-C or SIGTERM, as in a run already; SIGKILL still stops it.
+ */
+function hookStopSignals(): void {
+  if (stopSignalsHooked) return;
+  stopSignalsHooked = true;
+  const onSignal = (s: StopSignal): void => {
+    if (process.listenerCount(s) > 1) return;
+    pendingAbort?.();
+    process.exit(process.exitCode === ExitCode.runFailed ? ExitCode.runFailed : SIGNAL_EXIT[s]);
+  };
+  for (const s of Object.keys(SIGNAL_EXIT) as StopSignal[]) process.on(s, onSignal);
 }
 
 /** Long enough for the longest list we print (the gate metrics), short enough for one screen. */
