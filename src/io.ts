@@ -317,7 +317,7 @@ export class OutputTransaction {
       throw this.fail(file, e);
     }
     try {
-      if (old !== null) {
+      if (old !== null && metadataTrusted(old, dir)) {
         // Replacing a file keeps its permission bits (a private 0600 report stays private) and, as
         // root, its owner (anyone else gets EPERM for another owner, and keeps the file as theirs).
         fchmodSync(fd, old.mode & 0o777);
@@ -372,6 +372,22 @@ export class OutputTransaction {
     return new OutputError(
       `cannot write ${file}: ${why ?? describeIoError(e)}` + (pending > 0 ? '; no other output file was written either' : ''),
     );
+  }
+}
+
+/**
+ * Whether a file being replaced may pass on its mode and owner: when it is ours, or its
+ * directory's owner's (a report in someone's own directory). Not a file another user planted in a
+ * shared directory (/tmp, a CI workspace): kept, its 0666 mode and foreign owner would let that
+ * user edit root's report afterwards (a --baseline that then passes every gate); the new file
+ * gets the default mode and is ours.
+ */
+function metadataTrusted(old: Stats, dir: string): boolean {
+  if (old.uid === process.geteuid?.()) return true;
+  try {
+    return statSync(dir).uid === old.uid;
+  } catch {
+    return false;
   }
 }
 

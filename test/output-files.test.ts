@@ -247,6 +247,40 @@ describe('symbolic links and temp files: a planted link cannot redirect a write'
     expect(statSync(join(d, 'r.json')).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(join(d, 'r.json'), 'utf8'))).toMatchObject({ tool: { name: 'dnsbench' } });
   });
+
+  // A file another user planted in a shared sticky directory used to hand its 0666 mode and its
+  // owner to root's new report, so that user could edit the report (a --baseline) afterwards.
+  it.skipIf(!isRoot)('as root, a file planted by another user in a shared directory passes on neither its mode nor its owner', async () => {
+    const d = freshDir();
+    chmodSync(d, 0o1777); // like /tmp: root's directory, anyone may create files
+    const planted = join(d, 'r.json');
+    writeFileSync(planted, 'planted');
+    spawnSync('chown', ['65534:65534', planted]);
+    chmodSync(planted, 0o666);
+    expect(statSync(planted).uid).toBe(65534);
+    const r = await runCli(['report', saved, '--quiet', '--json', planted]);
+    expect(r.code, r.stderr).toBe(0);
+    const st = statSync(planted);
+    expect(st.uid).toBe(0);
+    // The default mode of a new file (the child inherits this umask), not the planted 0666.
+    const umask = process.umask();
+    expect(st.mode & 0o777).toBe(0o666 & ~umask);
+    if ((umask & 0o002) !== 0) expect(st.mode & 0o002).toBe(0);
+    expect(JSON.parse(readFileSync(planted, 'utf8'))).toMatchObject({ tool: { name: 'dnsbench' } });
+  });
+
+  it.skipIf(!isRoot)("as root, in a user's own directory, the user's file keeps its owner and mode", async () => {
+    const d = freshDir();
+    spawnSync('chown', ['65534:65534', d]);
+    const own = join(d, 'r.json');
+    writeFileSync(own, 'theirs');
+    spawnSync('chown', ['65534:65534', own]);
+    chmodSync(own, 0o640);
+    const r = await runCli(['report', saved, '--quiet', '--json', own]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(statSync(own).uid).toBe(65534);
+    expect(statSync(own).mode & 0o777).toBe(0o640);
+  });
 });
 
 describe('pre-flight: an output that cannot be written stops the command before any traffic (exit 2)', () => {
