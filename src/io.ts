@@ -12,7 +12,8 @@
 //                                                          exclusively and without following links
 //                                                          (O_CREAT|O_EXCL|O_NOFOLLOW), written, then
 //                                                          renamed over the path: atomic, and the old
-//                                                          file's permission bits are kept
+//                                                          file's permission bits are kept (when it is
+//                                                          ours or the directory owner's)
 //   a character device (/dev/null, /dev/full) or a FIFO    written through: opened O_WRONLY|O_NOFOLLOW,
 //                                                          never O_CREAT or O_TRUNC, and fstat must
 //                                                          still say device/FIFO before a byte goes out;
