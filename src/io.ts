@@ -318,7 +318,8 @@ export class OutputTransaction {
       throw this.fail(file, e);
     }
     try {
-      if (old !== null && metadataTrusted(old, dir)) {
+      // The temp file is ours: its owner is our effective uid.
+      if (old !== null && metadataTrusted(old, dir, fstatSync(fd).uid)) {
         // Replacing a file keeps its permission bits (a private 0600 report stays private) and, as
         // root, its owner (anyone else gets EPERM for another owner, and keeps the file as theirs).
         fchmodSync(fd, old.mode & 0o777);
@@ -383,8 +384,8 @@ export class OutputTransaction {
  * user edit root's report afterwards (a --baseline that then passes every gate); the new file
  * gets the default mode and is ours.
  */
-function metadataTrusted(old: Stats, dir: string): boolean {
-  if (old.uid === process.geteuid?.()) return true;
+function metadataTrusted(old: Stats, dir: string, ourUid: number): boolean {
+  if (old.uid === ourUid) return true;
   try {
     return statSync(dir).uid === old.uid;
   } catch {
