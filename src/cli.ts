@@ -186,7 +186,7 @@ function addCapacityCommand(program: Command, onParsed: (p: Parsed) => void): vo
   addRunOptions(cmd);
   // The search sets these itself (capacity/config.ts refuses them with a reason): not in its help.
   for (const o of cmd.options) {
-    if (['--max-qps', '--time-limit', '--runs', '--stats-interval', '--segment', '--start-at'].includes(o.long ?? '')) o.hideHelp();
+    if (['--max-qps', '--time-limit', '--runs', '--one-pass', '--stats-interval', '--segment', '--start-at'].includes(o.long ?? '')) o.hideHelp();
     if (o.long === '--timeout') o.description = 'seconds before an unanswered query counts as lost (default here: 1)';
     if (o.long === '--outstanding') o.description = 'outstanding queries in total, split across sockets (default here: 10000)';
     if (o.long === '--interval') o.description = "length of the report's intervals (default: 1; 0.25 with --ramp)";
