@@ -55,6 +55,16 @@ describe('flag validation (exit 2, one line, names the flag)', () => {
     [['-d', dir], /-d\/--datafile: ".*" is a directory/],
     [['-d', Q, '--json', join(dir, 'no/such/dir/r.json')], /--json .*: directory ".*" does not exist/],
     [['-d', Q, '--bogus'], /unknown option '--bogus'/],
+    // A flag where a value belongs (queryperf's -c is a switch) is named, not a stray file name.
+    [['-s', '127.0.0.1', '-c', '-d', Q], /^dnsbench: -c\/--clients: expected a value, got the flag -d \(queryperf's -c, print response codes, is not needed/],
+    [['-d', Q, '-l', '-v'], /^dnsbench: -l\/--time-limit: expected a value, got the flag -v \(see dnsbench --help\)$/],
+    [['capacity', '-d', Q, '--slo', '-q', '10'], /^dnsbench: --slo: expected a value, got the flag -q/],
+    // dnsperf's and queryperf's flags that dnsbench lacks say what to do instead.
+    [['-d', Q, '-W'], /unknown option '-W': dnsperf's -W \(warnings on stdout\) is not supported: warnings and errors always go to stderr/],
+    [['-d', Q, '-u'], /unknown option '-u': dnsperf's -u \(dynamic updates\) is not supported/],
+    [['-d', Q, '-B'], /unknown option '-B': dnsperf's -B \(binary TCP-stream query files\) is not supported/],
+    [['-d', Q, '-i', '1'], /unknown option '-i': queryperf's -i \(interval statistics\) is -S here, e\.g\. -S 1/],
+    [['serve', '-u'], /^dnsbench: unknown option '-u' \(see dnsbench --help\)$/],
     [['-d'], /argument missing|option '-d, --datafile <file>' argument missing/],
   ];
   for (const [args, pattern] of cases) {
