@@ -1,10 +1,12 @@
 // Every bad flag is refused before the first packet: exit code 2, one line naming the flag and
 // what it accepts, no stack trace. Runs main() in-process with a capturing console.
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/bin.js';
+import { loadNativeUdp } from '../src/engine/native/addon.js';
 import { resolveConfig, type BenchConfig, type RawRunOptions } from '../src/config.js';
 import { captureConsole, expectUsageError, ROOT, runCli } from './support/cli.js';
 
@@ -199,5 +201,28 @@ describe('dnsperf command lines are adjusted, not refused (issue 10 item 8)', ()
     const saved = JSON.parse(readFileSync(join(dir, 'w.json'), 'utf8')) as { config: Record<string, unknown> };
     expect(saved.config['warnings']).toBeUndefined();
     expect(saved.config['threads']).toBe(2);
+  });
+});
+
+describe('a local bind that fails names the flag to change (exit 3, nothing sent)', () => {
+  // Both UDP paths word their bind errors differently; the native one only where the addon loads.
+  const paths = loadNativeUdp({ env: process.env, platform: process.platform }).ok ? ['native', 'dgram'] : ['dgram'];
+  // Nothing listens at 127.0.0.1:9 here; both runs fail while opening sockets, before any send.
+  it.each(paths)('-a with an address this host does not have (--io %s)', async (io) => {
+    const r = await runCli(['-s', '127.0.0.1:9', '-d', Q, '-a', '192.0.2.77', '-c', '1', '-T', '1', '--io', io]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/cannot open socket: .*EADDRNOTAVAIL.*; -a must be an address of this host/);
+  });
+
+  it.each(paths)('-x on a port in use (--io %s)', async (io) => {
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind({ address: '0.0.0.0', port: 0, exclusive: true }, () => resolve()));
+    try {
+      const r = await runCli(['-s', '127.0.0.1:9', '-d', Q, '-x', String(holder.address().port), '-c', '1', '-T', '1', '--io', io]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/cannot open socket: .*EADDRINUSE.*; with -x the sockets take consecutive local ports/);
+    } finally {
+      holder.close();
+    }
   });
 });
