@@ -31,8 +31,16 @@ export function parserMessage(e: CommanderError, args: readonly string[], progra
     return `unknown option '${name}'${suggestion}${hint}`;
   }
   if (e.code === 'commander.invalidArgument') {
-    // "option '-f, --family <family>' argument 'X' is invalid. Allowed choices are ..."
+    // "option '-f, --family <family>' argument 'X' is invalid. Allowed choices are inet, inet6, any."
+    // told as every other flag error is ("-f/--family: expected ..."), without the value.
+    const choices = /^option '(-\w), (--[\w-]+) <[^>]*>' argument '[\s\S]*' is invalid\. Allowed choices are ([\w, -]+)\.$/.exec(message);
+    if (choices) return `${choices[1]}/${choices[2]}: expected one of ${choices[3]}`;
     return message.replace(/ argument '[\s\S]*' is invalid\./, ' argument is invalid.');
+  }
+  if (e.code === 'commander.optionMissingArgument') {
+    // "option '-c, --clients <n>' argument missing" -> "-c/--clients: expected a value (<n>)".
+    const missing = /^option '(?:(-\w), )?(--[\w-]+) (<[^>]*>)' argument missing$/.exec(message);
+    if (missing) return `${missing[1] === undefined ? '' : `${missing[1]}/`}${missing[2]}: expected a value ${missing[3]} after it`;
   }
   // Other messages name options and counts, not values; still, no TSIG value passes.
   let out = message;
