@@ -47,7 +47,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .command('serve')
     .description('run the embedded authoritative responder on loopback (for demos, tests and calibration)')
     .option('--address <addr>', 'loopback address to listen on (default: 127.0.0.1)')
-    .option('-p, --port <port>', 'UDP port; 0 picks a free one (default: 5353)')
+    .option('-p, --port <port>', 'port to answer on (UDP, and TCP with --tcp); 0 picks a free one (default: 5353)')
     .option('--zone <file>', 'zone file to answer from (default: the bundled demo.test zone)')
     .option('--drop <ratio>', 'fault (udp and tcp): drop this share of queries, 0..1')
     .option('--delay <ms>', 'fault (udp and tcp): delay every answer by this many milliseconds')
