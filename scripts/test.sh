@@ -11,7 +11,7 @@ step "node modules"
 ensure_node_modules
 step "native UDP addon (scripts/build-native.mjs --if-stale; a failed build only skips its tests)"
 node scripts/build-native.mjs --if-stale
-step "build (tsc -p tsconfig.json)"
+step "build (tsc -p tsconfig.json, then scripts/bundle.mjs)"
 npm run --silent build
 step "typecheck tests (tsc -p tsconfig.test.json)"
 npx --no-install tsc -p tsconfig.test.json

@@ -2,7 +2,7 @@
 // run one benchmark as segments 1..N with a shared --start-at, and the commands that collect and
 // merge what the pods print. Everything is validated here, as a run would validate it, before a
 // byte is printed: a typo must not surface only once the pods are scheduled.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { Command, type Option } from 'commander';

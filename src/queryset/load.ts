@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
-import { InputError, type LineProblem } from '../errors.js';
+import { InputError } from '../errors.js';
 import { encodeEcsList, MAX_ECS_GROWTH } from './ecs.js';
 import { Line, LineEncoder, MAX_LINE_BYTES, overlongLineReason } from './line-encoder.js';
 import type { EncodeOptions, QuerySet } from './types.js';

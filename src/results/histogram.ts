@@ -2,9 +2,23 @@
 // percentile is within 0.1% of the true value. Histograms cross thread and process boundaries as
 // the standard compressed base64 encoding (the same one HdrHistogram uses in Java/Go/Rust), which
 // round-trips exactly, so merging partial results is lossless.
-import * as hdr from 'hdr-histogram-js';
+//
+// The package's index loads its WebAssembly build (a 39 KB base64 module) and pako even when
+// only the JS histograms are used: ~30 ms of every thread's startup. We take the JS factory from
+// its own module and load the codec (the package's own encode/decode) on first use.
+import { createRequire } from 'node:module';
+import type { Histogram as HdrHistogram } from 'hdr-histogram-js';
+import { constructorFromBucketSize } from 'hdr-histogram-js/dist/JsHistogramFactory.js';
 
-export type Histogram = hdr.Histogram;
+export type Histogram = HdrHistogram;
+
+type Codec = typeof import('hdr-histogram-js/dist/encoding.js');
+let codecModule: Codec | null = null;
+/** hdr-histogram-js's compressed-base64 codec, loaded when a histogram is first encoded or decoded. */
+function codec(): Codec {
+  codecModule ??= createRequire(import.meta.url)('hdr-histogram-js/dist/encoding.js') as Codec;
+  return codecModule;
+}
 
 /** One hour in microseconds; autoResize grows past it if a run ever needs more. */
 const HIGHEST_US = 3_600_000_000;
@@ -17,32 +31,31 @@ const HIGHEST_US = 3_600_000_000;
  * decode into 64-bit counts.
  */
 export function newHistogram(digits: 2 | 3 = 3, bits: 32 | 64 = digits === 3 ? 64 : 32): Histogram {
-  return hdr.build({
-    bitBucketSize: bits,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_US,
-    numberOfSignificantValueDigits: digits,
-    autoResize: true,
-    // The pure-JS implementation: WebAssembly would need async init in every worker and is no
-    // faster for single recordValue calls, which cross the JS/WASM boundary each time.
-    useWebAssembly: false,
-  });
+  // The pure-JS implementation (what hdr.build gives with useWebAssembly false): WebAssembly would
+  // need async init in every worker and is no faster for single recordValue calls, which cross
+  // the JS/WASM boundary each time.
+  const Ctor = constructorFromBucketSize(bits);
+  const h = new Ctor(1, HIGHEST_US, digits);
+  h.autoResize = true;
+  return h;
 }
 
+/** The standard HdrHistogram V2 compressed base64 form. */
 export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return codec().encodeIntoCompressedBase64(h);
 }
 
+/** Throws (the codec's Error) when `encoded` is not a V2 compressed histogram. */
 export function decodeHistogram(encoded: string): Histogram {
   const h = newHistogram();
-  if (encoded !== '') h.add(hdr.decodeFromCompressedBase64(encoded, 64, false));
+  if (encoded !== '') h.add(codec().decodeFromCompressedBase64(encoded, 64, false));
   return h;
 }
 
 /** Merge encoded histograms into one (exact: bucket counts add). */
 export function mergeEncoded(encoded: readonly string[]): Histogram {
   const h = newHistogram();
-  for (const e of encoded) if (e !== '') h.add(hdr.decodeFromCompressedBase64(e, 64, false));
+  for (const e of encoded) if (e !== '') h.add(codec().decodeFromCompressedBase64(e, 64, false));
   return h;
 }
 

@@ -15,7 +15,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { InputError } from '../errors.js';
 import { decodeHistogram } from './histogram.js';
 
@@ -113,8 +115,7 @@ function schemaValidator(): Validator {
   if (validator) return validator;
   const require = createRequire(import.meta.url);
   const { Ajv2020 } = require('ajv/dist/2020.js') as { Ajv2020: new (o: object) => { addFormat(n: string, f: (s: string) => boolean): void; compile(s: object): Validator } };
-  // src/results/ and dist/results/ both sit two levels below the package root, beside docs/.
-  const schema = JSON.parse(readFileSync(new URL('../../docs/report-v1.schema.json', import.meta.url), 'utf8')) as object;
+  const schema = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'docs', 'report-v1.schema.json'), 'utf8')) as object;
   const ajv = new Ajv2020({ allErrors: false, strict: false });
   ajv.addFormat('date-time', (s) => /^\d{4}-\d\d-\d\dT/.test(s) && !Number.isNaN(Date.parse(s)));
   validator = ajv.compile(schema);

@@ -2,8 +2,8 @@
 // Wiring only; the command layer parses flags into ServeOptions and prints what `log` receives.
 import { BlockList, isIP } from 'node:net';
 import { isAbsolute, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { validateFaults, type Faults } from './faults.js';
 import { startResponder, type Responder } from './responder.js';
 import { startTcpResponder, type TcpResponderStats } from './tcp.js';
@@ -28,8 +28,7 @@ export interface ServeOptions {
   capacity?: CapacityOptions;
 }
 
-/** The package root: src/serve/run.ts and dist/serve/run.js both sit two levels below it. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { PACKAGE_ROOT };
 export const DEMO_ZONE = join(PACKAGE_ROOT, 'zones', 'demo.zone');
 
 const LOOPBACK = new BlockList();

@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../package-root.js';
 import { META, NATIVE_ABI_VERSION, type NativeUdpAddon } from './api.js';
 
 export type { NativeUdpAddon, NativeUdpOpenOptions, NativeUdpSocket, NativeUdpStartOptions, NativeUdpStats } from './api.js';
@@ -26,8 +26,8 @@ export interface NativeUdpLoadOptions {
   platform: string;
 }
 
-/** src/engine/native or dist/engine/native -> the package root's build/. */
-const DEFAULT_BUILD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'build');
+/** Where node-gyp puts the addon: the package root's build/. */
+const DEFAULT_BUILD_DIR = join(PACKAGE_ROOT, 'build');
 const ADDON_FILE = join('Release', 'dnsbench_udp.node');
 const STATUS_FILE = 'native-status.json';
 
