@@ -6,7 +6,9 @@
 // "Startup"). The rest of dist/ stays as tsc wrote it (scripts/bench-validate.mjs imports from it).
 //
 // Optional by design: without esbuild (or if bundling fails) tsc's dist/bin.js runs exactly the
-// same code, only slower to start; we say so and exit 0.
+// same code, only slower to start; we say so and exit 0. esbuild's own postinstall is denied in
+// package.json's allowScripts: it only checks the platform binary that npm already installed as
+// the optional dependency @esbuild/<platform>, and an unreviewed script would warn on every install.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

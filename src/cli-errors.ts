@@ -26,16 +26,48 @@ export function parserMessage(e: CommanderError, args: readonly string[], progra
     const i = args.indexOf(token);
     // Not a whole token: commander split it off a cluster of short flags (`-e=x` gives `-=x`).
     if (i < 0) return `unknown option '${name}'`;
-    return `unknown option '${name}'${suggestionFor(program(), args, i, name)}`;
+    const suggestion = suggestionFor(program(), args, i, name);
+    const hint = suggestion === '' ? foreignFlagHint(program(), args, name) : '';
+    return `unknown option '${name}'${suggestion}${hint}`;
   }
   if (e.code === 'commander.invalidArgument') {
-    // "option '-f, --family <family>' argument 'X' is invalid. Allowed choices are ..."
+    // "option '-f, --family <family>' argument 'X' is invalid. Allowed choices are inet, inet6, any."
+    // told as every other flag error is ("-f/--family: expected ..."), without the value.
+    const choices = /^option '(-\w), (--[\w-]+) <[^>]*>' argument '[\s\S]*' is invalid\. Allowed choices are ([\w, -]+)\.$/.exec(message);
+    if (choices) return `${choices[1]}/${choices[2]}: expected one of ${choices[3]}`;
     return message.replace(/ argument '[\s\S]*' is invalid\./, ' argument is invalid.');
+  }
+  if (e.code === 'commander.optionMissingArgument') {
+    // "option '-c, --clients <n>' argument missing" -> "-c/--clients: expected a value (<n>)".
+    const missing = /^option '(?:(-\w), )?(--[\w-]+) (<[^>]*>)' argument missing$/.exec(message);
+    if (missing) return `${missing[1] === undefined ? '' : `${missing[1]}/`}${missing[2]}: expected a value ${missing[3]} after it`;
   }
   // Other messages name options and counts, not values; still, no TSIG value passes.
   let out = message;
   for (const v of tsigValues(args)) if (v !== '') out = out.split(v).join(redactTsig(v));
   return redactArgv([out]).join('');
+}
+
+ /**
+ * dnsperf's and queryperf's flags that dnsbench does not have (dnsperf -h; queryperf's usage), and
+ * what to do instead: a dnsperf user's script fails with the reason, not a bare "unknown option".
+ * (-O, -1, -i's meaning and the rest are in README "Flags: queryperf and dnsperf to dnsbench".)
+ */
+const FOREIGN_FLAGS: ReadonlyMap<string, string> = new Map([
+  ['-W', "dnsperf's -W (warnings on stdout) is not supported: warnings and errors always go to stderr (add 2>&1)"],
+  ['-B', "dnsperf's -B (binary TCP-stream query files) is not supported: query files are \"name type\" text"],
+  ['-u', "dnsperf's -u (dynamic updates) is not supported: dnsbench sends queries"],
+  ['-i', "queryperf's -i (interval statistics) is -S here, e.g. -S 1"],
+  ['-H', "dnsperf's -H (long options help): dnsbench --help lists every flag, -O included"],
+]);
+
+/** "; dnsperf's -W ... is not supported ..." for a run (not a subcommand) given one of FOREIGN_FLAGS. */
+function foreignFlagHint(program: Command, args: readonly string[], name: string): string {
+  const hint = FOREIGN_FLAGS.get(name);
+  if (hint === undefined) return '';
+  const first = args[0];
+  if (first !== undefined && program.commands.some((c) => c.name() === first || c.aliases().includes(first))) return '';
+  return `: ${hint}`;
 }
 
 /** commander's "(Did you mean --tsig?)" for the flag name alone: argv parsed again with the token replaced by its name. */

@@ -21,7 +21,9 @@ Totals are global: -c, -q and -Q are split across the -T workers in equal shares
 going one each to the first workers (-q 100 over 3 sockets = 34+33+33). -v prints the split.
 dnsperf command lines run as they are: what cannot run as given is adjusted with one
 "Warning: ..." line on stderr, in dnsperf's words (-T 4 -c 2 runs 2 threads; -c 200 with the
-default -q 100 runs 100 sockets, the same 100 outstanding queries; -S 0.0011 prints every 0.01 s).
+default -q 100 runs 100 sockets, the same 100 outstanding queries; -S 0.0011 prints every 0.01 s;
+-m doh -O doh-method=POST runs as --doh-method POST). Not supported: dnsperf's -u, -B, -W and
+its other -O settings, refused with one line saying so.
 
 Several targets: -s is repeatable (-s vip=127.0.0.1:5300 -s dns1=127.0.0.1:5301). By default each
 target is run in turn with identical settings and the full -l each; --interleave measures them all

@@ -17,7 +17,12 @@ export function addTransportOptions(cmd: Command): Command {
     .option('--tls-sni <name>', 'DoT/DoH: server name for SNI and the certificate check')
     .option('--insecure', 'DoT/DoH: do not verify the server certificate')
     .option('--doh-uri <path|url>', 'DoH: request path or https:// URL (default: /dns-query)')
-    .option('--doh-method <method>', 'DoH: GET or POST (default: GET, as dnsperf)');
+    .option('--doh-method <method>', 'DoH: GET or POST (default: GET, as dnsperf)')
+    .option(
+      '-O, --dnsperf-option <name=value>',
+      "dnsperf's -O: doh-uri=, doh-method=, tls-sni= set the flags above; suppress=... is accepted (those messages are never printed); repeatable",
+      collect,
+    );
 }
 
 export const TRANSPORT_EXAMPLES = `

@@ -37,6 +37,8 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .helpCommand(false);
   addGateOptions(addRunOptions(program).addHelpText('after', RUN_EXAMPLES), { run: true });
   program.action((options: RawRunOptions, cmd: Command) => {
+    const swallowed = flagTakenAsValue(cmd, options as Record<string, unknown>);
+    if (swallowed !== null) program.error(swallowed, { exitCode: 2, code: 'dnsbench.flagAsValue' });
     if (cmd.args.length > 0) program.error(strayArgument(cmd.args[0]!), { exitCode: 2, code: 'dnsbench.unexpectedArgument' });
     onParsed({ command: 'run', options });
   });
@@ -45,7 +47,7 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
     .command('serve')
     .description('run the embedded authoritative responder on loopback (for demos, tests and calibration)')
     .option('--address <addr>', 'loopback address to listen on (default: 127.0.0.1)')
-    .option('-p, --port <port>', 'UDP port; 0 picks a free one (default: 5353)')
+    .option('-p, --port <port>', 'port to answer on (UDP, and TCP with --tcp); 0 picks a free one (default: 5353)')
     .option('--zone <file>', 'zone file to answer from (default: the bundled demo.test zone)')
     .option('--drop <ratio>', 'fault (udp and tcp): drop this share of queries, 0..1')
     .option('--delay <ms>', 'fault (udp and tcp): delay every answer by this many milliseconds')
@@ -186,14 +188,44 @@ function addCapacityCommand(program: Command, onParsed: (p: Parsed) => void): vo
   addRunOptions(cmd);
   // The search sets these itself (capacity/config.ts refuses them with a reason): not in its help.
   for (const o of cmd.options) {
-    if (['--max-qps', '--time-limit', '--runs', '--stats-interval', '--segment', '--start-at'].includes(o.long ?? '')) o.hideHelp();
+    if (['--max-qps', '--time-limit', '--runs', '--one-pass', '--stats-interval', '--segment', '--start-at'].includes(o.long ?? '')) o.hideHelp();
     if (o.long === '--timeout') o.description = 'seconds before an unanswered query counts as lost (default here: 1)';
     if (o.long === '--outstanding') o.description = 'outstanding queries in total, split across sockets (default here: 10000)';
     if (o.long === '--interval') o.description = "length of the report's intervals (default: 1; 0.25 with --ramp)";
     if (o.long === '--buffer-size') o.description = 'socket send/receive buffer size in KB (default here: 4096, capped by net.core.rmem_max)';
   }
   addGateOptions(cmd, { run: false });
-  cmd.addHelpText('after', CAPACITY_HELP).action((options: RawCapacityOptions) => onParsed({ command: 'capacity', options }));
+  cmd.addHelpText('after', CAPACITY_HELP).action((options: RawCapacityOptions) => {
+    const swallowed = flagTakenAsValue(cmd, options as Record<string, unknown>);
+    if (swallowed !== null) cmd.error(swallowed, { exitCode: 2, code: 'dnsbench.flagAsValue' });
+    onParsed({ command: 'capacity', options });
+  });
+}
+
+/**
+ * "-c/--clients: expected a value, got the flag -d ...": commander gives an option that takes a
+ * value the next word even when it is a flag, so queryperf's `-c` (a switch there: print response
+ * codes) swallowed `-d` and the run failed on a stray file name. The value is named only when it
+ * is one of the command's own flags (never a user value, which may be a secret). Null when none.
+ * Values that read as negative numbers (`-1`) are left to config.ts, which names the range.
+ */
+export function flagTakenAsValue(cmd: Command, options: Record<string, unknown>): string | null {
+  const flags = new Set<string>();
+  for (const o of cmd.options) {
+    if (o.short !== undefined) flags.add(o.short);
+    if (o.long !== undefined) flags.add(o.long);
+  }
+  for (const o of cmd.options) {
+    if (!o.required && !o.optional) continue;
+    const value = options[o.attributeName()];
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v !== 'string' || /^-\d/.test(v) || !flags.has(v)) continue;
+      const name = [o.short, o.long].filter((x) => x !== undefined).join('/');
+      const queryperf = o.short === '-c' ? " (queryperf's -c, print response codes, is not needed: they are always shown)" : '';
+      return `${name}: expected a value, got the flag ${v}${queryperf}`;
+    }
+  }
+  return null;
 }
 
 /**

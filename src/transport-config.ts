@@ -3,6 +3,7 @@
 // UsageError naming the flag and what it accepts (exit 2), raised before a packet is sent.
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { applyDnsperfOptions } from './dnsperf-options.js';
 import { UsageError } from './errors.js';
 import { encodeEcs, OPTION_ECS } from './queryset/ecs.js';
 import type { EdnsOption } from './queryset/types.js';
@@ -60,6 +61,8 @@ export interface RawTransportOptions {
   tlsSni?: string;
   dohUri?: string;
   dohMethod?: string;
+  /** dnsperf's -O NAME=VALUE, repeatable (dnsperf-options.ts folds them into the fields above). */
+  dnsperfOption?: string[];
   localAddr?: string;
 }
 
@@ -69,7 +72,8 @@ const MODES: readonly TransportMode[] = ['udp', 'tcp', 'dot', 'doh'];
 export const DEFAULT_PORTS: Record<TransportMode, number> = { udp: 53, tcp: 53, dot: 853, doh: 443 };
 
 
-export function resolveTransport(raw: RawTransportOptions): TransportConfig {
+export function resolveTransport(given: RawTransportOptions): TransportConfig {
+  const raw = applyDnsperfOptions(given, given.dnsperfOption);
   const mode = (raw.mode ?? 'udp').toLowerCase() as TransportMode;
   if (!MODES.includes(mode)) throw new UsageError(`-m/--mode: expected udp, tcp, dot or doh, got "${raw.mode}"`);
   const tls = mode === 'dot' || mode === 'doh';

@@ -34,6 +34,7 @@ describe('dnsbench capacity: flags', () => {
     [['--slo', 'p99<5'], /^dnsbench: --slo: "p99<5": p99 is a latency/],
     [['--slo', 'loss<1%', '-Q', '5000'], /-Q\/--max-qps does not apply to dnsbench capacity: the search sets the rate/],
     [['--slo', 'loss<1%', '-l', '10'], /-l\/--time-limit does not apply/],
+    [['--slo', 'loss<1%', '-1'], /-1\/--one-pass does not apply to dnsbench capacity: each step lasts --step-time/],
     [['--slo', 'loss<1%', '--repeat', '3'], /unknown option '--repeat'/],
     [['--slo', 'loss<1%', '--segment', '1/2'], /--segment does not apply to dnsbench capacity: a search needs the whole query file/],
     [['--slo', 'loss<1%', '--ramp'], /--ramp needs --max QPS/],
@@ -58,6 +59,7 @@ describe('dnsbench capacity: flags', () => {
     expect(r.stdout).toMatch(/default here: 1\)/);
     expect(r.stdout).not.toMatch(/--max-qps/);
     expect(r.stdout).not.toMatch(/--time-limit/);
+    expect(r.stdout).not.toMatch(/--one-pass/);
   });
 });
 

@@ -47,6 +47,14 @@ describe('transport flag validation (exit 2, one line, names the flag)', () => {
     [['-a', '127.0.0.1,127.0.0.2', '-c', '1', '-T', '1'], /-a\/--local-addr: 2 addresses but only 1 socket\(s\)/],
     [['-a', '127.0.0.1,127.0.0.1', '-c', '2', '-T', '1'], /-a\/--local-addr: an address is listed twice/],
     [['-a', '127.0.0.1,::1', '-c', '2', '-T', '1', '-s', '127.0.0.1'], /-a\/--local-addr ::1 is IPv6 but -s 127\.0\.0\.1 is IPv4/],
+    // dnsperf's -O: the settings we have become our flags (and their checks), the rest is refused.
+    [['-O', 'doh-uri=/q'], /--doh-uri: only with -m doh/],
+    [['-m', 'doh', '-O', 'doh-method=PUT'], /--doh-method: expected GET or POST, got "PUT"/],
+    [['-O', 'doh-uri'], /-O: expected NAME=VALUE as in dnsperf \(e\.g\. -O doh-method=POST\), got "doh-uri"/],
+    [['-O', 'num-queries-per-conn=10'], /-O num-queries-per-conn: not supported .*connections here stay open/],
+    [['-O', 'latency-histogram=1'], /-O latency-histogram: not supported \(dnsbench takes dnsperf's -O doh-uri=, doh-method=, tls-sni= and suppress=/],
+    [['-O', 'suppress=timeouts,bogus'], /-O suppress: expected a list of timeouts, congestion, sendfailed, sockready, unexpected .*got "bogus"/],
+    [['-m', 'doh', '-O', 'doh-uri=/a', '--doh-uri', '/b'], /-O doh-uri= and --doh-uri give different values/],
   ];
   for (const [args, pattern] of cases) {
     it(args.join(' '), async () => {
@@ -83,6 +91,22 @@ describe('transport flags resolve', () => {
     const c = await resolveConfig({ datafile: Q, mode: 'doh', dohUri: 'https://dns.example:8443/q', tlsCa: pem, tlsSni: 'dns.example' });
     expect(c.transport.doh).toEqual({ path: '/q', authority: 'dns.example:8443', method: 'GET' });
     expect(c.transport.tls).toEqual({ insecure: false, caFile: pem, sni: 'dns.example' });
+  });
+
+  it("dnsperf's -O doh-uri=, doh-method=, tls-sni= resolve as our flags; suppress= changes nothing", async () => {
+    const c = await resolveConfig({
+      datafile: Q,
+      mode: 'doh',
+      tlsCa: pem,
+      dnsperfOption: ['doh-uri=https://dns.example:8443/q', 'doh-method=post', 'tls-sni=dns.example', 'suppress=timeouts,unexpected'],
+    });
+    expect(c.transport.doh).toEqual({ path: '/q', authority: 'dns.example:8443', method: 'POST' });
+    expect(c.transport.tls).toEqual({ insecure: false, caFile: pem, sni: 'dns.example' });
+    // The same value both ways is no conflict.
+    const same = await resolveConfig({ datafile: Q, mode: 'doh', dohMethod: 'POST', dnsperfOption: ['doh-method=POST'] });
+    expect(same.transport.doh.method).toBe('POST');
+    const plain = await resolveConfig({ datafile: Q, dnsperfOption: ['suppress=timeouts'] });
+    expect(plain.transport).toEqual((await resolveConfig({ datafile: Q })).transport);
   });
 
   it('the reported config and command line carry the key name, never the secret', async () => {

@@ -115,6 +115,52 @@ describe('timeouts and late answers on a fake clock', () => {
     expectRunAccounted(r);
   });
 
+  it('against a server that answers nothing, the window still fills to -q (as dnsperf), by the time floor of the slow start', async () => {
+    // Slow start grows +1 per answer; with no answer at all only its floor by time (32 + 2 per ms)
+    // lets the window fill. Before it, -q 100 kept 32 outstanding: a third of dnsperf's load.
+    const e = await fakeEngine({ window: 100, timeoutMs: 1000, server: { latencyMs: () => null } });
+    e.run({ rate: null, timeLimitMs: 3000 });
+    e.timers.advance(10_000);
+    const r = e.done![0]!;
+    const at = e.sent.map((x) => x.at - e.sent[0]!.at);
+    // The whole window within its first ~34 ms (32 at once, then 2 per ms), never all at once.
+    expect(at.filter((t) => t < 1000)).toHaveLength(100);
+    expect(at.filter((t) => t < 1)).toHaveLength(32);
+    expect(Math.max(...at.filter((t) => t < 1000))).toBeLessThanOrEqual(40);
+    // Each 1 s timeout frees the whole window, which is sent again: 3 windows in the 3 s limit.
+    expect(r.counters.sent).toBe(300);
+    expect(r.counters.timedOut).toBe(300);
+    expectRunAccounted(r);
+  });
+
+  it('the time limit still ends a closed-loop run on time while the slow start wakes the loop', async () => {
+    // A limit shorter than the slow start (32 + 2/ms reaches 10,000 after ~5 s): the loop's own
+    // ramp wake-ups must not push its time-limit wake-up out.
+    const e = await fakeEngine({ window: 10_000, timeoutMs: 100, server: { latencyMs: () => null } });
+    e.run({ rate: null, timeLimitMs: 50 });
+    e.timers.advance(1000);
+    const r = e.done![0]!;
+    const last = Math.max(...e.sent.map((x) => x.at)) - e.sent[0]!.at;
+    expect(last).toBeLessThan(51);
+    expect(r.counters.sent).toBeGreaterThanOrEqual(32 + 2 * 49);
+    expect(r.counters.sent).toBeLessThanOrEqual(32 + 2 * 51);
+    expectRunAccounted(r);
+  });
+
+  it('the time limit ends sending on time when the slow start finished by answers and the server then went silent', async () => {
+    // Answers fill the window within a few ms, while a slow-start wake-up is pending (it held the
+    // loop's one wake-up slot); from 30 ms on nothing is answered, so no answer wakes the loop at
+    // the limit. Housekeeping ticks are 100 ms apart here (-t 5): only the limit's own wake-up,
+    // asked for again, stops sending at 250 ms rather than at the 300 ms tick.
+    const e = await fakeEngine({ window: 100, timeoutMs: 5000, server: { latencyMs: ({ sentAt }) => (sentAt < 30 ? 0.5 : null) } });
+    e.run({ rate: null, timeLimitMs: 250 });
+    e.timers.advance(10_000);
+    const r = e.done![0]!;
+    expect(r.sendEndedAt - r.startedAt).toBeGreaterThanOrEqual(250);
+    expect(r.sendEndedAt - r.startedAt).toBeLessThan(260);
+    expectRunAccounted(r);
+  });
+
   it('a sweep delayed far past the timeout still counts each loss in the interval it was sent in', async () => {
     // Timers fire up to 1.5 s late (a starved machine) while -t is 0.5 s and intervals are 50 ms:
     // outcomes arrive later than the recorder's usual window; it grows rather than misplace them.

@@ -15,7 +15,7 @@ describe('split: equal shares, remainder one each to the first parts', () => {
     expect(plans.map((p) => p.socketWindows.length)).toEqual([3, 2]);
     expect(plans.flatMap((p) => p.socketWindows)).toEqual([21, 20, 20, 20, 20]);
     expect(plans.map((p) => p.firstSocket)).toEqual([0, 3]);
-    expect(describePlan(plans, 1001)).toBe('2 worker(s), 5 socket(s), 101 outstanding in total: worker 0: 3 socket(s), window 21+20+20, 501 qps; worker 1: 2 socket(s), window 20+20, 500 qps');
+    expect(describePlan(plans, 1001)).toBe('2 worker(s), 5 socket(s), 101 outstanding in total: worker 0: 3 socket(s), 21+20+20 outstanding, 501 qps; worker 1: 2 socket(s), 20+20 outstanding, 500 qps');
   });
   it('never gives a worker no socket', () => {
     expect(planWorkers({ threads: 4, sockets: 2, outstanding: 10 })).toHaveLength(2);

@@ -38,7 +38,7 @@ describe.each(paths)('--io %s', (io) => {
   it('names the path in the report and the text', async () => {
     const { report, stdout } = await run(io, {});
     expect(report.config.io).toBe(io === 'native' ? 'native' : 'dgram (--io dgram)');
-    expect(stdout).toMatch(new RegExp(`^I/O: +${io === 'native' ? 'native' : 'dgram \\(--io dgram\\)'}$`, 'm'));
+    expect(stdout).toMatch(new RegExp(`^I/O: +${io === 'native' ? 'native \\(sendmmsg/recvmmsg addon; docs/native-udp\\.md\\)' : 'dgram \\(--io dgram\\)'}$`, 'm'));
     const t = report.targets[0]!;
     expect(t.counters.completed).toBe(t.counters.sent);
     expectRunAccounted(t);

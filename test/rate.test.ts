@@ -69,6 +69,11 @@ describe('-Q open-loop rate', () => {
     expect(t.counters.sent + p.skipped).toBeLessThanOrEqual(800 + 2);
     expectAccounted(t.counters);
     expect(report.notes.join('\n')).toMatch(/the window \(-q 4\) was full for [\d.]+ s, so \d+ scheduled queries were skipped .* a window of at least 4000/);
-    expect(stdout).toMatch(/Pacing: send lag p50 \S+, p99 \S+; [\d,]+ scheduled queries skipped/);
+    // Both causes are named, and the two counts add up to the skipped total.
+    const m = /Pacing: send lag p50 \S+, p99 \S+; ([\d,]+) scheduled queries skipped: ([\d,]+) because the generator was late, ([\d,]+) while all -q queries were outstanding \([\d.]+ s\)/.exec(stdout);
+    expect(m, stdout).not.toBeNull();
+    const num = (x: string): number => Number(x.replace(/,/g, ''));
+    expect(num(m![2]!) + num(m![3]!)).toBe(num(m![1]!));
+    expect(num(m![3]!)).toBe(p.skippedWindowFull);
   });
 });

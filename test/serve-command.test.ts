@@ -1,6 +1,7 @@
 // `dnsbench serve` as users run it: it says where it listens, answers over UDP (and TCP with
 // --tcp), stops cleanly on Ctrl-C, and refuses bad flags with exit 2.
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../src/results/report.js';
@@ -52,5 +53,20 @@ describe('dnsbench serve', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(pattern);
+  });
+
+  it('a port in use fails in one line that says so (exit 3)', async () => {
+    // A UDP socket of this test holds the port, as a running named would.
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind({ address: '127.0.0.1', port: 0, exclusive: true }, () => resolve()));
+    try {
+      const port = holder.address().port;
+      const r = await runCli(['serve', '-p', String(port)], { timeoutMs: 10_000 });
+      expect(r.code).toBe(3);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${port}: the port is in use \\(EADDRINUSE\\): another server listens there; pick another with -p, or -p 0`));
+    } finally {
+      holder.close();
+    }
   });
 });

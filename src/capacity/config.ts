@@ -84,6 +84,8 @@ const REFUSED: Array<[keyof RawCapacityOptions, string, string]> = [
   ['maxQps', '-Q/--max-qps', 'the search sets the rate of each step (use --start and --max)'],
   ['timeLimit', '-l/--time-limit', 'each step lasts --step-time (or the ramp --ramp-time)'],
   ['runs', '-n/--runs', 'each step lasts --step-time, looping over the query file'],
+  // -1 is queryperf's spelling of -n 1 (config.ts): refused with it, not silently ignored.
+  ['onePass', '-1/--one-pass', 'each step lasts --step-time, looping over the query file'],
   ['startAt', '--start-at', 'a search is one generator; --start-at lines up several generators of one run'],
   ['segment', '--segment', 'a search needs the whole query file on one generator'],
   ['statsInterval', '-S/--stats-interval', 'the search prints one line per step'],

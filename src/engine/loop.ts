@@ -37,6 +37,16 @@ const BLOCKED_RECHECK_MS = 0.5;
 const INITIAL_RAMP = 32;
 
 /**
+ * ...and, whether or not answers come, at least +2 per ms since the start (RAMP_PER_MS), looked
+ * at every RAMP_WAKE_MS while a channel is held below its window: dnsperf's first window pauses
+ * ~1 ms every other query while nothing has been answered, so it reaches -q against a server that
+ * answers nothing. Growth by answers alone kept 32 outstanding there, not -q: against a dead (or
+ * dropping, or TSIG-failing) server, -q 100 -t 1 sent 32 queries a second where dnsperf sent 100.
+ */
+const RAMP_PER_MS = 2;
+const RAMP_WAKE_MS = 1;
+
+/**
  * A run without a time limit gives a connection up after this many failed attempts in a row
  * (about 6 s of backoff: at once, then 50 ms doubling to 1 s); with -l it keeps trying until the
  * end. Without it, `-m tcp -n 1` against a server that went away would never end (issue 11.13).
@@ -104,6 +114,13 @@ export class EngineLoop implements ChannelOwner {
   private phase: Phase = Phase.notStarted;
   private sendEndedAt = 0;
   private endAt = Infinity;
+  /** Closed loop: clock time the slow start began, or -1 once every channel has its whole window. */
+  private rampFrom = -1;
+  /**
+   * A slow-start wake-up was asked for this run. The host keeps one wake-up per loop (the
+   * earliest), so it may have taken the time limit's place: fillAll asks for that one again.
+   */
+  private rearmEndWake = false;
   /** Plain arrays of small integers (V8 keeps them as SMIs, so `%` below stays integer math). */
   private chunkNext: number[] = [];
   private chunkEnd: number[] = [];
@@ -253,13 +270,17 @@ export class EngineLoop implements ChannelOwner {
     if (run.rate === null) {
       this.periodMs = 0;
       for (const ch of this.channels) ch.ramp = Math.min(ch.window, INITIAL_RAMP);
+      this.rampFrom = now;
+      this.rearmEndWake = false;
       this.fillAll();
     } else if (run.rate <= 0) {
+      this.rampFrom = -1;
       // More loops than queries per second: this one sends nothing (the others carry the rate).
       this.periodMs = Infinity;
       this.stopSending(now);
     } else {
       this.periodMs = 1000 / run.rate;
+      this.rampFrom = -1;
       // Paced: each wake-up reads the answers that arrived since (their times are the kernel's),
       // so a query costs one wake-up, not two (docs/performance.md "Fixed rates").
       this.deferAnswers(true);
@@ -368,6 +389,8 @@ export class EngineLoop implements ChannelOwner {
   private fillAll(): void {
     const now = this.now();
     if (now >= this.endAt) return this.stopSending(now);
+    if (this.rampFrom >= 0) this.rampByTime(now);
+    else if (this.rearmEndWake && this.endAt !== Infinity) this.host.wakeAt(this, this.endAt);
     for (let more = true; more && this.sending; ) {
       more = false;
       for (const ch of this.channels) {
@@ -377,6 +400,29 @@ export class EngineLoop implements ChannelOwner {
         ch.send(qi, -1);
         more = true;
       }
+    }
+  }
+
+  /**
+   * Slow start's floor by time (RAMP_PER_MS): raise each channel's ramp to it, and wake again in
+   * RAMP_WAKE_MS while one is still below its window. The host keeps one wake-up per loop, the
+   * earliest, so once the ramp is done the time limit's wake-up is asked for again (here, and by
+   * fillAll after any later wake-up: one asked for while a ramp wake-up was pending is dropped).
+   */
+  private rampByTime(now: number): void {
+    const floor = INITIAL_RAMP + Math.floor((now - this.rampFrom) * RAMP_PER_MS);
+    let below = false;
+    for (const ch of this.channels) {
+      if (ch.ramp >= ch.window) continue;
+      if (ch.ramp < floor) ch.ramp = Math.min(ch.window, floor);
+      if (ch.ramp < ch.window) below = true;
+    }
+    if (below) {
+      this.rearmEndWake = true;
+      this.host.wakeAt(this, Math.min(now + RAMP_WAKE_MS, this.endAt));
+    } else {
+      this.rampFrom = -1;
+      if (this.endAt !== Infinity) this.host.wakeAt(this, this.endAt);
     }
   }
 

@@ -39,7 +39,8 @@ export function describePlan(plans: readonly WorkerPlan[], rate: number | null =
   const window = plans.reduce((a, p) => a + p.socketWindows.reduce((x, y) => x + y, 0), 0);
   const rates = rate === null ? null : split(rate, plans.length);
   const parts = plans.map(
-    (p, i) => `worker ${i}: ${p.socketWindows.length} socket(s), window ${p.socketWindows.join('+')}${rates === null ? '' : `, ${rates[i]} qps`}`,
+    // "outstanding", dnsperf's word for -q, rather than our internal "window".
+    (p, i) => `worker ${i}: ${p.socketWindows.length} socket(s), ${p.socketWindows.join('+')} outstanding${rates === null ? '' : `, ${rates[i]} qps`}`,
   );
   return `${plans.length} worker(s), ${sockets} socket(s), ${window} outstanding in total: ${parts.join('; ')}`;
 }

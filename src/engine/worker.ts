@@ -32,5 +32,16 @@ port.on('message', (msg: ToWorker) => {
 host.open().then(
   (sockets) => post({ type: 'ready', sockets }),
   (err: NodeJS.ErrnoException) =>
-    post({ type: 'failed', message: err instanceof ConnectError ? err.message : `cannot open socket: ${err.message}` }),
+    post({ type: 'failed', message: err instanceof ConnectError ? err.message : `cannot open socket: ${err.message}${bindHint(err)}` }),
 );
+
+/**
+ * What to change when a local bind fails: the two errors a user's -x or -a causes. The native
+ * path reports the errno name in its message, dgram in err.code, so both are looked at.
+ */
+function bindHint(err: NodeJS.ErrnoException): string {
+  const is = (code: string): boolean => err.code === code || err.message.includes(`(${code})`) || err.message.includes(` ${code} `);
+  if (is('EADDRINUSE')) return '; with -x the sockets take consecutive local ports from it: choose a free range, or leave -x out';
+  if (is('EADDRNOTAVAIL')) return '; -a must be an address of this host (see ip addr; any 127.x.y.z works on Linux)';
+  return '';
+}

@@ -65,7 +65,9 @@ export function renderTail(saved: Report, width = DEFAULT_WIDTH): string {
   const report = forTerminal(saved);
   // "native", or "dgram (native addon unavailable: REASON)" (issue 9). The config is not escaped
   // wholesale (forTerminal skips it): this one string is.
-  let out = report.config.io !== undefined ? `I/O:          ${terminalText(String(report.config.io))}\n` : '';
+  // A bare "native" says nothing to someone who has not read docs/native-udp.md: name the calls.
+  const io = report.config.io === undefined ? undefined : String(report.config.io);
+  let out = io !== undefined ? `I/O:          ${terminalText(io === 'native' ? 'native (sendmmsg/recvmmsg addon; docs/native-udp.md)' : io)}\n` : '';
   out += renderOps(report);
   if (report.comparison) out += renderComparison(report.comparison, width) + '\n';
   for (const n of report.notes) out += `Note: ${n}\n`;

@@ -51,8 +51,11 @@ export function renderCounterTable(t: TargetReport): string {
   const p = t.pacing;
   if (p !== undefined) {
     const lag = p.lag.count > 0 ? `send lag p50 ${formatUs(p.lag.percentiles.p50)}, p99 ${formatUs(p.lag.percentiles.p99)}` : 'no paced sends';
+    // The two causes named in dnsperf's terms: the generator's own lateness, and -q queries all
+    // outstanding (the server held them). windowFullSec is summed over workers.
     const skipped = p.skipped > 0
-      ? `; ${formatCount(p.skipped)} scheduled queries skipped (${formatCount(p.skippedWindowFull)} while the window was full for ${p.windowFullSec.toFixed(2)} s)`
+      ? `; ${formatCount(p.skipped)} scheduled queries skipped: ${formatCount(p.skipped - p.skippedWindowFull)} because the generator was late, ` +
+        `${formatCount(p.skippedWindowFull)} while all -q queries were outstanding (${p.windowFullSec.toFixed(2)} s)`
       : '';
     out += `Pacing: ${lag}${skipped}\n`;
   }

@@ -43,7 +43,10 @@ export function readReportBytes(file: string): Buffer {
   try {
     fd = openSync(file, 'r');
   } catch (e) {
-    throw new InputError(`cannot read report "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    // The common two in words (as -d says "no such file"); any other by its errno name.
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message);
+    throw new InputError(`cannot read report "${file}": ${why}`);
   }
   try {
     if (fstatSync(fd).isDirectory()) throw new InputError(`cannot read report "${file}": it is a directory`);

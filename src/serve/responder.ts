@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { RunError, UsageError } from '../errors.js';
 import { RCODE, buildAnswer, buildHeaderOnly, responseLimit } from './answer.js';
 import { faultyReply } from './fault-reply.js';
+import { listenHint } from './listen-error.js';
 import type { Capacity } from './capacity.js';
 import { FaultAction, makeFaultPlan, randomSeed, validateFaults, type FaultPlan, type Faults } from './faults.js';
 import { QueryStatus, newParsedQuery, parseQuery } from './query.js';
@@ -114,7 +115,7 @@ function bind(socket: dgram.Socket, address: string, port: number): Promise<void
         // already closed
       }
       const where = formatHostPort(address, port);
-      reject(new RunError(`cannot listen on udp ${where}: ${err.message}`));
+      reject(new RunError(`cannot listen on udp ${where}: ${listenHint(err)}`));
     };
     socket.once('error', onError);
     socket.bind({ address, port, exclusive: true }, () => {

@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RunError } from '../errors.js';
+import { listenHint } from './listen-error.js';
 import { FrameReader } from '../engine/transports/framing.js';
 import { buildAnswer, buildHeaderOnly, RCODE } from './answer.js';
 import { faultyReply, zeroFaultCounters, type FaultCounters } from './fault-reply.js';
@@ -132,7 +133,7 @@ export async function startTcpResponder(opts: TcpResponderOptions): Promise<TcpR
   });
   const address = opts.address ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new RunError(`cannot listen on tcp ${address}:${opts.port}: ${e.message}`)));
+    server.once('error', (e) => reject(new RunError(`cannot listen on tcp ${address}:${opts.port}: ${listenHint(e)}`)));
     server.listen({ host: address, port: opts.port, exclusive: true }, () => resolve());
   });
   const bound = server.address() as net.AddressInfo;

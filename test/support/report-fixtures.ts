@@ -128,7 +128,7 @@ export function fixtureConfig(o: Partial<ReportConfig> = {}): ReportConfig {
     html: null,
     csv: null,
     gating: { gates: [], baseline: null, maxRegression: null, repeat: 1, junit: null, markdown: null },
-    split: '1 worker(s), 1 socket(s), 100 outstanding in total: worker 0: 1 socket(s), window 100',
+    split: '1 worker(s), 1 socket(s), 100 outstanding in total: worker 0: 1 socket(s), 100 outstanding',
     ...o,
   };
 }
