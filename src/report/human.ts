@@ -25,6 +25,8 @@ export interface BlockContext extends EndInfo {
   title: string | null;
   /** Several targets: the title heads the run instead of following one target's block. */
   several: boolean;
+  /** The rate rose from 0 to the target (capacity --ramp): what was offered is an average, not a shortfall. */
+  ramp?: boolean;
 }
 
 /** The block context of a saved (or just finished) report. */
@@ -36,6 +38,7 @@ export function blockContext(report: Report): BlockContext {
     interrupted: report.notes.some((n) => n.startsWith('Interrupted')),
     title: report.title,
     several: report.targets.length > 1,
+    ramp: report.capacity?.method === 'ramp',
   };
 }
 
@@ -50,7 +53,7 @@ export function renderTargetBlock(target: TargetReport, ctx: BlockContext): stri
     renderStatistics(t) +
     renderConnectionStatistics(t) +
     (ctx.several ? '' : renderTitle(ctx.title)) +
-    renderTables(t) +
+    renderTables(t, ctx.ramp === true) +
     renderTransportNotes(t) +
     renderAnswerChecks(t) +
     '\n'

@@ -26,7 +26,7 @@ export function renderLatencyTable(t: TargetReport): string {
   return out;
 }
 
-export function renderCounterTable(t: TargetReport): string {
+export function renderCounterTable(t: TargetReport, ramp = false): string {
   const c = t.counters;
   // Replies from another source are rare and only possible over UDP: their column appears when
   // there were some, so the usual table stays as narrow as dnsperf users know it.
@@ -45,7 +45,11 @@ export function renderCounterTable(t: TargetReport): string {
     ...(foreign ? [formatCount(c.foreignSource)] : []),
   ]);
   let out = table.toString() + '\n';
-  if (t.targetQps !== null) {
+  if (t.targetQps !== null && ramp) {
+    // A linear ramp from 0 offers about half its top on average: a percentage of the top would
+    // read as a shortfall.
+    out += `Rate: ramp from 0 to ${formatCount(t.targetQps)} qps, offered ${formatCount(t.sendRate)} qps on average, answered ${formatCount(t.qps)} qps\n`;
+  } else if (t.targetQps !== null) {
     out += `Rate: target ${formatCount(t.targetQps)} qps, offered ${formatCount(t.sendRate)} qps (${formatPct(t.sendRate, t.targetQps)} of target), answered ${formatCount(t.qps)} qps\n`;
   }
   const p = t.pacing;
@@ -62,6 +66,6 @@ export function renderCounterTable(t: TargetReport): string {
   return out;
 }
 
-export function renderTables(t: TargetReport): string {
-  return renderLatencyTable(t) + renderCounterTable(t);
+export function renderTables(t: TargetReport, ramp = false): string {
+  return renderLatencyTable(t) + renderCounterTable(t, ramp);
 }
