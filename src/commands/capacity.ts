@@ -10,7 +10,6 @@ import { CapacitySearch } from '../capacity/search.js';
 import { gateText } from '../gates/parse.js';
 import { ExitCode } from '../errors.js';
 import { openMeasurement, type MeasureContext, type MeasureObserver, type Measurement } from '../measure.js';
-import { loadQuerySet } from '../queryset/load.js';
 import type { QuerySet } from '../queryset/types.js';
 import { redactArgv } from '../redact.js';
 import { checkGenerator } from '../results/generator.js';
@@ -21,8 +20,7 @@ import type { Progress } from '../engine/session.js';
 import type { Console, StopSignal } from './console.js';
 import { outputWidth, SIGNAL_EXIT, stopOnSignals } from './console.js';
 import { nativeUdp } from './native.js';
-import { streamTuning } from './run.js';
-import { loadExpectations } from '../queryset/expect.js';
+import { withQuerySet } from './run.js';
 import { isHuman } from './finish.js';
 import { applyGating, emitVerdicts, gatingExitCode, worstExit } from './gating.js';
 import { writeOutputs } from './outputs.js';
@@ -77,18 +75,8 @@ export async function capacityCommand(raw: RawCapacityOptions, argv: string[], c
   const config = cc.bench;
   // Flags adjusted instead of refused, one dnsperf-style line each (as a run prints them).
   if (!config.quiet) for (const w of config.warnings) con.err(`Warning: ${w}\n`);
-  const loaded = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment, streamTuning(process.env));
-  try {
-    // --expect: answers checked against the file's expectations (wrong answers count as lost).
-    const querySet =
-      config.ops.expect || config.ops.expectFile !== null
-        ? { ...loaded, expectations: await loadExpectations(loaded, { queryFile: config.queryFile, columns: config.ops.expect, expectFile: config.ops.expectFile }) }
-        : loaded;
-    return await search(cc, querySet, argv, con);
-  } finally {
-    // A streamed file: close the input (and drop the spool of a pipe).
-    await loaded.stream?.close();
-  }
+  // --expect: answers checked against the file's expectations (wrong answers count as lost).
+  return withQuerySet(config, con, (querySet) => search(cc, querySet, argv, con));
 }
 
 async function search(cc: CapacityConfig, querySet: QuerySet, argv: string[], con: Console): Promise<number> {

@@ -25,6 +25,15 @@ export async function runCommand(raw: RawRunOptions, argv: string[], con: Consol
   if (!config.quiet) for (const w of config.warnings) con.err(`Warning: ${w}\n`);
   const capacityGate = config.gating.gates.find((g) => g.metric.kind === 'capacity');
   if (capacityGate) throw new UsageError(`--gate "${capacityGate.expression}": capacity is measured by dnsbench capacity, not by a run (see dnsbench capacity --help)`);
+  return withQuerySet(config, con, (querySet) => runWith(config, querySet, argv, con));
+}
+
+/**
+ * Loads `config.queryFile` (whole, or streamed: streamTuning) with --expect's expectations beside
+ * it, runs `body` on it, and closes a streamed input (and a pipe's spool) however `body` ends.
+ * Throws what loadQuerySet and loadExpectations throw (InputError, UsageError).
+ */
+export async function withQuerySet<T>(config: BenchConfig, con: Console, body: (querySet: QuerySet) => Promise<T>): Promise<T> {
   const loaded = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment, streamTuning(process.env));
   try {
     // --expect: a side table beside the query set (only the queries with an expectation cost anything).
@@ -32,9 +41,8 @@ export async function runCommand(raw: RawRunOptions, argv: string[], con: Consol
       config.ops.expect || config.ops.expectFile !== null
         ? { ...loaded, expectations: await loadExpectations(loaded, { queryFile: config.queryFile, columns: config.ops.expect, expectFile: config.ops.expectFile }) }
         : loaded;
-    return await runWith(config, querySet, argv, con);
+    return await body(querySet);
   } finally {
-    // A streamed file: close the input (and drop the spool of a pipe).
     await loaded.stream?.close();
   }
 }
