@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "dnsbench_udp",
-      "sources": ["native/addon.c", "native/udp_sock.c", "native/ptimer.c"],
+      "sources": ["native/addon.c", "native/udp_sock.c", "native/ptimer.c", "native/sched.c"],
       "conditions": [
         ["OS=='linux'", {
           "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

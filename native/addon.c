@@ -19,18 +19,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ptimer.h"
+#include "sched.h"
 #include "udp_sock.h"
 
 /* Bumped whenever the JS-facing contract changes; the loader refuses a stale build. */
-#define ABI_VERSION 3
+#define ABI_VERSION 4
 /* recvmmsg calls per readable event, so one busy socket cannot starve the event loop. */
 #define MAX_ROUNDS 8
 /* Error-queue entries read per error event. */
 #define ERRQUEUE_BATCH 64
 /* Consecutive error events that found nothing to drain before polling gives up (never expected). */
 #define MAX_EMPTY_ERROR_EVENTS 64
+/* A scheduled send that found the socket buffer full is tried again this much later (ns). */
+#define SCHED_RETRY_NS 50000
 
 typedef struct sock sock;
 
@@ -64,9 +70,17 @@ struct sock {
   us_errors errs;
   us_send_scratch send;
 
+  /* The C-side send schedule (schedule/takeSent), set up by the first schedule(): a timerfd on
+     CLOCK_MONOTONIC, watched by its own uv_poll_t, sends each entry at its due time. */
+  us_sched sch;
+  int sch_fd;            /* -1 until set up */
+  uv_poll_t *sch_poll;
+  int64_t sch_armed;     /* the expiry armed (CLOCK_MONOTONIC ns), 0 when none */
+
   struct {
     double send_calls, sent, refused, blocked, raw_sent;
     double recv_calls, received, truncated, foreign, wakeups;
+    double scheduled, sched_wakeups;
   } st;
 };
 
@@ -220,6 +234,15 @@ static void free_handle(uv_handle_t *h) { free(h); }
 
 /* Stops polling and closes the fd; no JavaScript is touched (safe from the env cleanup hook). */
 static void shutdown_native(sock *s) {
+  if (s->sch_poll != NULL) {
+    uv_poll_stop(s->sch_poll);
+    s->sch_poll->data = NULL;
+    uv_close((uv_handle_t *)s->sch_poll, free_handle);
+    s->sch_poll = NULL;
+  }
+  if (s->sch_fd >= 0) close(s->sch_fd);
+  s->sch_fd = -1;
+  us_sched_free(&s->sch);
   if (s->poll != NULL) {
     uv_poll_stop(s->poll);
     s->poll->data = NULL;
@@ -806,6 +829,230 @@ static napi_value m_recv(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* ---------------------------------------------------------------- the send schedule (paced runs) */
+
+static void sch_arm(sock *s, int64_t at_ns) {
+  if (s->sch_fd < 0 || s->sch_armed == at_ns) return;
+  if (at_ns < 1) at_ns = 1; /* 0 would disarm */
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  its.it_value.tv_sec = (time_t)(at_ns / 1000000000);
+  its.it_value.tv_nsec = (long)(at_ns % 1000000000);
+  if (timerfd_settime(s->sch_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0) s->sch_armed = at_ns;
+}
+
+static int64_t mono_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* The wire buffer and offsets setQueries() gave, looked up again (a detached buffer reads as 0 bytes). */
+static int fetch_queries(sock *s, unsigned char **wire, size_t *wire_len, uint32_t **off, size_t *count) {
+  napi_env env = s->env;
+  napi_value v;
+  napi_typedarray_type t;
+  void *data;
+  size_t len;
+  if (s->wire == NULL || s->offsets == NULL) return -1;
+  if (napi_get_reference_value(env, s->wire, &v) != napi_ok ||
+      napi_get_typedarray_info(env, v, &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint8_array)
+    return -1;
+  *wire = data;
+  *wire_len = data == NULL ? 0 : len;
+  if (napi_get_reference_value(env, s->offsets, &v) != napi_ok ||
+      napi_get_typedarray_info(env, v, &t, &len, &data, NULL, NULL) != napi_ok || t != napi_uint32_array)
+    return -1;
+  *off = data;
+  *count = data == NULL || len == 0 ? 0 : len - 1;
+  return 0;
+}
+
+/*
+ * Sends what is due, then arms the timer for the next entry (or a retry when the socket buffer is
+ * full). No JavaScript runs here unless an error report is waiting for onError.
+ */
+static void sch_send_due(sock *s) {
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  unsigned char *wire;
+  size_t wire_len, count;
+  uint32_t *off;
+  int64_t now = mono_ns();
+  if (fetch_queries(s, &wire, &wire_len, &off, &count) != 0) {
+    /* No queries to send from (never expected: schedule() needs them): nothing is sent. */
+    us_sched_cancel(&s->sch);
+  } else {
+    int blocked = us_sched_run(&s->sch, now, &s->u, &s->send, wire, wire_len, off, count, &s->errs,
+                               &s->st.send_calls, &s->st.sent, &s->st.refused);
+    if (blocked) {
+      s->st.blocked += 1;
+      sch_arm(s, now + SCHED_RETRY_NS);
+    } else if (us_sched_waiting(&s->sch) > 0) {
+      sch_arm(s, us_sched_next_due(&s->sch));
+    }
+  }
+  /* Nothing armed: clear the expired timer's readiness (timerfd_settime resets its count, so the
+     fire path needs no read(2); a system call saved per query). */
+  if (s->sch_armed == 0 && s->sch_fd >= 0) {
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    timerfd_settime(s->sch_fd, 0, &its, NULL);
+  }
+  if (s->errs.n > 0) {
+    napi_value self;
+    if (napi_get_reference_value(env, s->self, &self) == napi_ok && self != NULL) flush_errors(s, self, 0);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_sched(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  sock *s = h->data;
+  if (s == NULL || s->closed) return;
+  /* No read(2): sch_send_due re-arms or disarms the timer, and timerfd_settime clears its count
+     (fs/timerfd.c timerfd_setup), so the level-triggered poll does not fire again. */
+  s->sch_armed = 0;
+  s->st.sched_wakeups += 1;
+  sch_send_due(s);
+}
+
+static napi_value sch_setup(napi_env env, sock *s) {
+  if (us_sched_init(&s->sch) != 0) return throw_errno(env, ENOMEM, "schedule", "ring");
+  s->sch_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (s->sch_fd < 0) {
+    int e = errno;
+    us_sched_free(&s->sch);
+    return throw_errno(env, e, "timerfd_create", "");
+  }
+  uv_loop_t *loop;
+  NAPI_OK(env, napi_get_uv_event_loop(env, &loop));
+  s->sch_poll = malloc(sizeof *s->sch_poll);
+  int r = s->sch_poll == NULL ? UV_ENOMEM : uv_poll_init(loop, s->sch_poll, s->sch_fd);
+  if (r == 0) {
+    s->sch_poll->data = s;
+    r = uv_poll_start(s->sch_poll, UV_READABLE, on_sched);
+    if (r != 0) {
+      uv_close((uv_handle_t *)s->sch_poll, free_handle);
+      s->sch_poll = NULL;
+    }
+  } else {
+    free(s->sch_poll);
+    s->sch_poll = NULL;
+  }
+  if (r != 0) {
+    close(s->sch_fd);
+    s->sch_fd = -1;
+    us_sched_free(&s->sch);
+    return throw_errno(env, -r, "uv_poll_start", "schedule timer");
+  }
+  /* The engine's own timers keep the loop alive during a run; this one never does on its own. */
+  uv_unref((uv_handle_t *)s->sch_poll);
+  return NULL;
+}
+
+/*
+ * schedule(ids, queryIndex, dueMs, n, lateMs): hands over n queries to send at their due times
+ * (CLOCK_MONOTONIC ms, in nondecreasing order) from C, without entering JavaScript per query. An
+ * entry more than lateMs late when its turn comes is not sent (takeSent gives 0 for it).
+ */
+static napi_value m_schedule(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], self;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  sock *s = this_sock(env, self, 1);
+  if (s == NULL) return NULL;
+  if (argc < 5) return THROW_TYPE(env, "schedule(ids: Uint16Array, queryIndex: Int32Array, dueMs: Float64Array, n: number, lateMs: number)");
+  void *ids, *qi, *due;
+  size_t ids_len, qi_len, due_len;
+  double nd, late;
+  if (read_typed(env, argv[0], "ids", napi_uint16_array, -1, &ids, &ids_len) != 0) return NULL;
+  if (read_typed(env, argv[1], "queryIndex", napi_int32_array, -1, &qi, &qi_len) != 0) return NULL;
+  if (read_typed(env, argv[2], "dueMs", napi_float64_array, -1, &due, &due_len) != 0) return NULL;
+  if (read_int(env, argv[3], "n", 0, US_SCHED_CAP, &nd) != 0) return NULL;
+  if (napi_get_value_double(env, argv[4], &late) != napi_ok || !isfinite(late) || late < 0 || late > 60000)
+    return THROW_RANGE(env, "lateMs must be a number of 0..60000 ms");
+  size_t n = (size_t)nd;
+  if (n > ids_len || n > qi_len || n > due_len)
+    return THROW_RANGE(env, "n = %zu exceeds an array (ids %zu, queryIndex %zu, dueMs %zu)", n, ids_len, qi_len, due_len);
+  unsigned char *wire;
+  size_t wire_len, count;
+  uint32_t *off;
+  if (fetch_queries(s, &wire, &wire_len, &off, &count) != 0) {
+    napi_throw_error(env, "ERR_INVALID_STATE", "schedule before setQueries");
+    return NULL;
+  }
+  const int32_t *q = qi;
+  const double *d = due;
+  for (size_t i = 0; i < n; i++) {
+    int32_t k = q[i];
+    if (k < 0 || (size_t)k >= count)
+      return THROW_RANGE(env, "queryIndex[%zu] = %d is outside 0..%zd", i, k, (ssize_t)count - 1);
+    if (!isfinite(d[i]) || d[i] < 0 || d[i] > 9.2e12)
+      return THROW_RANGE(env, "dueMs[%zu] is not a CLOCK_MONOTONIC time in ms", i);
+    if (i > 0 && d[i] < d[i - 1]) return THROW_RANGE(env, "dueMs[%zu] is earlier than dueMs[%zu]", i, i - 1);
+  }
+  if (s->sch_fd < 0 && n > 0 && sch_setup(env, s) == NULL && s->sch_fd < 0) return NULL;
+  if (n == 0) return NULL;
+  us_sched *sq = &s->sch;
+  if (n > us_sched_room(sq))
+    return THROW_RANGE(env, "%zu entries do not fit: %u are free of %d", n, us_sched_room(sq), US_SCHED_CAP);
+  sq->late_ns = llround(late * 1e6);
+  const uint16_t *id = ids;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t j = sq->tail & (US_SCHED_CAP - 1);
+    sq->id[j] = id[i];
+    sq->qi[j] = q[i];
+    sq->due_ns[j] = llround(d[i] * 1e6);
+    sq->tail++;
+  }
+  s->st.scheduled += (double)n;
+  int64_t next = us_sched_next_due(sq);
+  if (s->sch_armed == 0 || next < s->sch_armed) sch_arm(s, next);
+  return NULL;
+}
+
+/*
+ * takeSent(out: Float64Array): the results of scheduled entries done since the last call, oldest
+ * first, into out: the send time (CLOCK_MONOTONIC ms, > 0), 0 when it was not sent (too late or
+ * cancelled), or -errno when the kernel refused it. Returns how many (at most out.length).
+ */
+static napi_value m_take_sent(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], self;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  sock *s = this_sock(env, self, 1);
+  if (s == NULL) return NULL;
+  if (argc < 1) return THROW_TYPE(env, "takeSent(out: Float64Array)");
+  void *out;
+  size_t out_len;
+  if (read_typed(env, argv[0], "out", napi_float64_array, -1, &out, &out_len) != 0) return NULL;
+  uint32_t n = s->sch.done == NULL ? 0 : us_sched_take(&s->sch, out, out_len > US_SCHED_CAP ? US_SCHED_CAP : (uint32_t)out_len);
+  napi_value r;
+  NAPI_OK(env, napi_create_uint32(env, n, &r));
+  return r;
+}
+
+/* cancelScheduled(): every entry not sent yet is dropped (takeSent gives 0 for it); returns how many. */
+static napi_value m_cancel_scheduled(napi_env env, napi_callback_info info) {
+  napi_value self;
+  NAPI_OK(env, napi_get_cb_info(env, info, NULL, NULL, &self, NULL));
+  sock *s = this_sock(env, self, 1);
+  if (s == NULL) return NULL;
+  uint32_t n = s->sch.done == NULL ? 0 : us_sched_cancel(&s->sch);
+  if (s->sch_armed != 0 && s->sch_fd >= 0) {
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    timerfd_settime(s->sch_fd, 0, &its, NULL);
+    s->sch_armed = 0;
+  }
+  napi_value r;
+  NAPI_OK(env, napi_create_uint32(env, n, &r));
+  return r;
+}
+
 static napi_value m_stats(napi_env env, napi_callback_info info) {
   napi_value self, out;
   NAPI_OK(env, napi_get_cb_info(env, info, NULL, NULL, &self, NULL));
@@ -817,7 +1064,8 @@ static napi_value m_stats(napi_env env, napi_callback_info info) {
       set_num(env, out, "blocked", s->st.blocked) || set_num(env, out, "recvCalls", s->st.recv_calls) ||
       set_num(env, out, "received", s->st.received) || set_num(env, out, "truncated", s->st.truncated) ||
       set_num(env, out, "foreign", s->st.foreign) || set_num(env, out, "wakeups", s->st.wakeups) ||
-      set_num(env, out, "errors", s->errs.total))
+      set_num(env, out, "errors", s->errs.total) || set_num(env, out, "scheduled", s->st.scheduled) ||
+      set_num(env, out, "scheduleWakeups", s->st.sched_wakeups) || set_num(env, out, "skippedLate", s->sch.skipped))
     return NULL;
   return out;
 }
@@ -919,6 +1167,7 @@ static napi_value m_open(napi_env env, napi_callback_info info) {
   }
   s->env = env;
   s->u = u;
+  s->sch_fd = -1;
   module_state *ms;
   napi_value cons, obj;
   if (napi_get_instance_data(env, (void **)&ms) != napi_ok || ms == NULL ||
@@ -975,6 +1224,9 @@ NAPI_MODULE_INIT() {
       {"stats", NULL, m_stats, NULL, NULL, NULL, napi_default, NULL},
       {"setDeferred", NULL, m_set_deferred, NULL, NULL, NULL, napi_default, NULL},
       {"recv", NULL, m_recv, NULL, NULL, NULL, napi_default, NULL},
+      {"schedule", NULL, m_schedule, NULL, NULL, NULL, napi_default, NULL},
+      {"takeSent", NULL, m_take_sent, NULL, NULL, NULL, napi_default, NULL},
+      {"cancelScheduled", NULL, m_cancel_scheduled, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, m_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls;

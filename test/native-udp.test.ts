@@ -384,6 +384,74 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     expect(sock.stats().truncated).toBe(1);
   });
 
+  it('sends scheduled queries from C at their due times, in order, each once; a late one is not sent; cancel drops the rest', async () => {
+    const qs = querySet(QUERIES);
+    const p = await peer();
+    const arrived: { id: number; at: number }[] = [];
+    p.on('message', (m) => arrived.push({ id: m.readUInt16BE(0), at: performance.now() }));
+    const sock = open({ port: p.address().port });
+    sock.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    collect(sock);
+    const n = 20;
+    const t0 = addon.monotonicMs() + 30;
+    // Entry 0 is already 50 ms late (past lateMs = 1): skipped. Entries 1..n-1 are 3 ms apart.
+    const due = Float64Array.from({ length: n }, (_, i) => (i === 0 ? t0 - 80 : t0 + i * 3));
+    const ids = Uint16Array.from({ length: n }, (_, i) => 1000 + i);
+    const qi = Int32Array.from({ length: n }, (_, i) => i % qs.count);
+    sock.schedule(ids, qi, due, n, 1);
+    // Two more far in the future, to be cancelled.
+    sock.schedule(Uint16Array.of(2000, 2001), Int32Array.of(0, 1), Float64Array.of(t0 + 60_000, t0 + 60_001), 2, 1);
+    const out = new Float64Array(64);
+    const done: number[] = [];
+    await until(() => {
+      const k = sock.takeSent(out);
+      for (let i = 0; i < k; i++) done.push(out[i]!);
+      return done.length >= n;
+    }, `${n} scheduled results`);
+    expect(done.length).toBe(n);
+    expect(done[0]).toBe(0);
+    for (let i = 1; i < n; i++) {
+      // Never early; sent from C by the timer, so not held back by this test's own 2 ms polling.
+      expect(done[i]!).toBeGreaterThanOrEqual(due[i]!);
+      expect(done[i]!).toBeLessThan(due[i]! + 1);
+    }
+    const st = sock.stats();
+    expect(st.scheduled).toBe(n + 2);
+    expect(st.skippedLate).toBe(1);
+    expect(st.scheduleWakeups).toBeGreaterThan(0);
+    await until(() => arrived.length >= n - 1, 'the scheduled queries at the peer');
+    expect(arrived.map((a) => a.id)).toEqual(Array.from({ length: n - 1 }, (_, i) => 1001 + i));
+    expect(sock.cancelScheduled()).toBe(2);
+    expect(sock.takeSent(out)).toBe(2);
+    expect([out[0], out[1]]).toEqual([0, 0]);
+    expect(sock.cancelScheduled()).toBe(0);
+    await settle(20);
+    expect(arrived.length).toBe(n - 1);
+  });
+
+  it('schedule() checks every entry before taking any', () => {
+    const qs = querySet(QUERIES);
+    const sock = open({ port: responder.port });
+    const now = addon.monotonicMs() + 1000;
+    expect(() => sock.schedule(Uint16Array.of(1), Int32Array.of(0), Float64Array.of(now), 1, 1)).toThrow(/before setQueries/);
+    sock.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    expect(() => sock.schedule(Uint16Array.of(1, 2), Int32Array.of(0, qs.count), Float64Array.of(now, now), 2, 1)).toThrow(RangeError);
+    expect(() => sock.schedule(Uint16Array.of(1, 2), Int32Array.of(0, 1), Float64Array.of(now + 1, now), 2, 1)).toThrow(/earlier than/);
+    expect(() => sock.schedule(Uint16Array.of(1), Int32Array.of(0), Float64Array.of(Number.NaN), 1, 1)).toThrow(RangeError);
+    expect(() => sock.schedule(Uint16Array.of(1), Int32Array.of(0), Float64Array.of(now), 2, 1)).toThrow(/exceeds an array/);
+    expect(() => sock.schedule(Uint16Array.of(1), Int32Array.of(0), Float64Array.of(now), 1, Number.NaN)).toThrow(/lateMs/);
+    expect(() => sock.schedule(new Uint16Array(5000), new Int32Array(5000), new Float64Array(5000).fill(now), 5000, 1)).toThrow(RangeError);
+    expect(() => sock.schedule(Uint16Array.of(1), Uint32Array.of(0) as unknown as Int32Array, Float64Array.of(now), 1, 1)).toThrow(TypeError);
+    expect(sock.stats().scheduled).toBe(0);
+    // Full: 4096 entries wait or hold a result; one more is refused, whole.
+    const big = 4096;
+    sock.schedule(new Uint16Array(big), new Int32Array(big), new Float64Array(big).fill(now), big, 1);
+    expect(() => sock.schedule(Uint16Array.of(1), Int32Array.of(0), Float64Array.of(now), 1, 1)).toThrow(/do not fit/);
+    expect(sock.cancelScheduled()).toBe(big);
+    sock.close();
+    expect(() => sock.takeSent(new Float64Array(1))).toThrow(/closed/);
+  });
+
   it('throws TypeError/RangeError for bad arguments and never sends part of a bad batch', () => {
     const qs = querySet(QUERIES);
     const port = responder.port;

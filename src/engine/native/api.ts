@@ -3,7 +3,7 @@
 // the types without loading anything. Linux only; see docs in each member.
 
 /** ABI_VERSION in native/addon.c: the loader refuses a build with another value. */
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 
 /**
  * Per received message, `metaStride` (4) doubles in `meta`, message i at i * 4:
@@ -97,6 +97,12 @@ export interface NativeUdpStats {
   wakeups: number;
   /** Errors reported (or still queued for) onError. */
   errors: number;
+  /** Entries handed to schedule(). */
+  scheduled: number;
+  /** Timer wake-ups of the send schedule (each one sends what is due, in C). */
+  scheduleWakeups: number;
+  /** Scheduled entries not sent because their turn came more than lateMs late. */
+  skippedLate: number;
 }
 
 /**
@@ -164,6 +170,25 @@ export interface NativeUdpSocket {
    * for onReadable; 0 when none was waiting. Needs start(). ICMP errors go to onError first.
    */
   recv(): number;
+  /**
+   * The send schedule (paced runs): n queries to leave at their due times, sent from C by a
+   * timerfd (CLOCK_MONOTONIC) on this thread's loop without entering JavaScript per query. Entry
+   * i is message ids[i] + query queryIndex[i] (as sendBatch), due at dueMs[i] (CLOCK_MONOTONIC
+   * ms, nondecreasing, and not earlier than the entries already waiting). Entries due at the same
+   * wake-up leave in one sendmmsg. An entry whose turn comes more than lateMs after its due time
+   * is not sent (the rate is a ceiling; engine/loop.ts). At most 4096 entries wait or hold a
+   * result not taken. Throws RangeError for a bad index, time or count, ERR_INVALID_STATE before
+   * setQueries.
+   */
+  schedule(ids: Uint16Array, queryIndex: Int32Array, dueMs: Float64Array, n: number, lateMs: number): void;
+  /**
+   * Results of scheduled entries done since the last call, oldest first, into out: the send time
+   * (CLOCK_MONOTONIC ms, > 0, read right before its sendmmsg), 0 when it was not sent (too late,
+   * or cancelled), or -errno when the kernel refused it. Returns how many (at most out.length).
+   */
+  takeSent(out: Float64Array): number;
+  /** Drops every scheduled entry not sent yet (takeSent gives 0 for each); returns how many. */
+  cancelScheduled(): number;
   /** Stops polling and closes the fd. Idempotent; allowed inside any callback. */
   close(): void;
 }
