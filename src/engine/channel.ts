@@ -28,6 +28,11 @@ export interface ChannelOwner {
   slotFreed(channel: DnsChannel): void;
   /** Only set with -v: one line per finished query (outcome: an RCODE number or a word; latency ms). */
   verbose?(channel: DnsChannel, outcome: string, queryIndex: number, latencyMs: number): void;
+  /**
+   * A query taken by scheduleAt was not sent (its slot came too late, and was counted skipped): the
+   * owner sends it in a later slot, so -n still sends every query of every pass.
+   */
+  returnQuery?(channel: DnsChannel, queryIndex: number): void;
 }
 
 /** Where --tcp-fallback sends a query whose UDP answer had TC=1. */
@@ -136,6 +141,35 @@ export abstract class DnsChannel {
 
   /** Read the answers that waited (deferAnswers). Default: nothing waits. */
   readDeferred(): void {}
+
+  /**
+   * Paced runs: whether this channel can take a query now to send at a later due time
+   * (scheduleAt). Default: no; a transport that can send on time without the engine's wake-up
+   * (native UDP: a timerfd in C) says yes.
+   */
+  canScheduleAhead(): boolean {
+    return false;
+  }
+
+  /**
+   * Take query `queryIndex` (an ID now, like send) to leave at clock time `due` (ms, later than
+   * now); it is counted as sent, with its send lag, when it has left, and not sent at all when its
+   * turn comes more than `lateMs` late (the -Q ceiling). Only after canScheduleAhead().
+   */
+  scheduleAt(_queryIndex: number, _due: number, _lateMs: number): void {
+    throw new Error('this transport has no send schedule');
+  }
+
+  /** The latest due time of a query taken by scheduleAt and not yet sent, or -1. */
+  lastScheduledDue(): number {
+    return -1;
+  }
+
+  /**
+   * Sending ends: a query taken by scheduleAt and not sent is dropped (its ID freed); one whose due
+   * time had passed is counted as a skipped slot. Default: nothing is scheduled.
+   */
+  stopSchedule(): void {}
 
   get inflight(): number {
     return this.table.inflight;

@@ -33,6 +33,14 @@ const ceilSlots = (x: number): number => Math.ceil(x - 1e-9);
 /** How soon a paced target whose window is full looks again for answers that free it (ms). */
 const BLOCKED_RECHECK_MS = 0.5;
 
+/**
+ * Paced runs on a transport with a send schedule (native UDP): queries due in the next AHEAD_MS
+ * are handed over at once and leave from C at their due times, so the engine wakes once per
+ * AHEAD_MS, not once per query (docs/performance.md "Fixed rates"). At most half of a channel's
+ * window is taken ahead, so a full window still means the server holds half of it or more.
+ */
+const AHEAD_MS = 20;
+
 /** Each channel's first burst (closed loop): then +1 per answer up to its window (slow start). */
 const INITIAL_RAMP = 32;
 
@@ -122,6 +130,8 @@ export class EngineLoop implements ChannelOwner {
    */
   private rearmEndWake = false;
   /** Plain arrays of small integers (V8 keeps them as SMIs, so `%` below stays integer math). */
+  /** Per target: queries a send schedule gave back unsent (their slots passed), sent first. */
+  private returned: number[][] = [];
   private chunkNext: number[] = [];
   private chunkEnd: number[] = [];
   /** 1 while the target still has queries to send. */
@@ -159,6 +169,8 @@ export class EngineLoop implements ChannelOwner {
   private givenUp = new Uint8Array(0);
   /** Paced and sending: channels that can keep answers unread until readDeferred() do. */
   private deferring = false;
+  /** Paced: queries may be handed to a channel's send schedule ahead of their due times. */
+  private ahead = false;
 
   private verboseLines: string[] = [];
 
@@ -246,12 +258,14 @@ export class EngineLoop implements ChannelOwner {
     for (const leg of this.legs) leg.recorder = recorders[0]!;
     this.run = run;
     this.phase = Phase.sending;
+    this.ahead = false;
     this.sendEndedAt = 0;
     this.cursor?.begin(run.sequence.buffer as SharedArrayBuffer);
     this.streamWaitFrom = new Float64Array(n).fill(-1);
     this.givenUp = new Uint8Array(this.channels.length);
     // Without a time limit a connection that cannot be re-established is given up, so the run ends.
     for (const ch of this.channels) reconnectorOf(ch)?.limitFailures(run.timeLimitMs === null ? GIVE_UP_AFTER_FAILURES : Infinity);
+    this.returned = Array.from({ length: n }, () => []);
     this.chunkNext = new Array<number>(n).fill(0);
     this.chunkEnd = new Array<number>(n).fill(0);
     this.targetSending = new Uint8Array(n).fill(1);
@@ -284,6 +298,8 @@ export class EngineLoop implements ChannelOwner {
       // Paced: each wake-up reads the answers that arrived since (their times are the kernel's),
       // so a query costs one wake-up, not two (docs/performance.md "Fixed rates").
       this.deferAnswers(true);
+      // A streamed file may move a query while it waits (stream-cursor.ts): not handed over ahead.
+      this.ahead = this.cursor === null;
       // A slot may be sent at most this late (else the schedule resumes from now): 1 ms keeps
       // any 100 ms within rate/10 + 1% + 1 queries (issue 9), unless the timers cannot wake that
       // precisely, in which case their resolution decides (README "Rate limit").
@@ -353,6 +369,11 @@ export class EngineLoop implements ChannelOwner {
   close(): void {
     for (const ch of this.channels) ch.close();
     for (const leg of this.legs) leg.close();
+  }
+
+  returnQuery(channel: DnsChannel, queryIndex: number): void {
+    // Bounded by the schedule (at most SCHEDULE_MAX per channel are ever out).
+    if (this.sending && this.targetSending[channel.target] === 1) this.returned[channel.target]!.push(queryIndex);
   }
 
   slotFreed(channel: DnsChannel): void {
@@ -441,6 +462,7 @@ export class EngineLoop implements ChannelOwner {
     let readNow = this.deferring;
     if (now >= this.endAt) return this.stopSending(now);
     let wake = Infinity;
+    const aheadUntil = this.ahead ? now + AHEAD_MS : now;
     for (let more = true; more && this.sending; ) {
       more = false;
       for (let t = 0; t < n; t++) {
@@ -449,6 +471,10 @@ export class EngineLoop implements ChannelOwner {
         // The schedule ends at the time limit: a slot due at or after it is not this run's.
         if (due >= this.endAt) continue;
         if (due > now) {
+          if (due <= aheadUntil && this.scheduleAhead(t, due)) {
+            more = true;
+            continue;
+          }
           if (due < wake) wake = due;
           continue;
         }
@@ -533,6 +559,33 @@ export class EngineLoop implements ChannelOwner {
     if (this.sending && wake !== Infinity) this.host.wakeAt(this, wake);
   }
 
+  /**
+   * Hands target t's next slot (due at `due`, later than now) to a channel's send schedule: one
+   * that has one, with under half its window taken; not while a full window holds the target back
+   * (the query sent after that is charged from its due time, which only the engine does). Returns
+   * false when none can take it: the slot is then sent by the engine when due.
+   */
+  private scheduleAhead(t: number, due: number): boolean {
+    if (this.blockedSince[t]! >= 0 || this.chargeFrom[t]! >= 0) return false;
+    const s = this.socketsPerTarget;
+    const base = t * s;
+    const first = this.rr[t]!;
+    for (let i = 0; i < s; i++) {
+      const j = (first + i) % s;
+      const c = this.channels[base + j]!;
+      if (c.inflight * 2 >= c.limit || !c.canScheduleAhead()) continue;
+      const qi = this.nextQuery(t);
+      if (qi < 0) return false;
+      this.rr[t] = (j + 1) % s;
+      c.scheduleAt(qi, due, this.horizonMs);
+      const k = this.slot[t]! + 1;
+      this.slot[t] = k;
+      this.nextDueAt[t] = this.dueAt(t, k + t / this.targetCount);
+      return true;
+    }
+    return false;
+  }
+
   /** The target's next channel with a free slot (round-robin), or undefined when all are full. */
   private freeChannel(t: number): DnsChannel | undefined {
     const s = this.socketsPerTarget;
@@ -555,6 +608,8 @@ export class EngineLoop implements ChannelOwner {
    */
   private nextQuery(t: number): number {
     if (this.targetSending[t] === 0) return -1;
+    const back = this.returned[t]!;
+    if (back.length > 0) return back.shift()!;
     const cursor = this.cursor;
     if (cursor !== null) {
       const qi = cursor.next(t);
@@ -612,12 +667,26 @@ export class EngineLoop implements ChannelOwner {
     if (this.targetSending[t] === 0) return;
     this.targetSending[t] = 0;
     this.targetSendEndedAt[t] = now;
-    if (--this.targetsSending === 0) this.stopSending(now);
+    if (--this.targetsSending > 0) return;
+    // Every query is taken (-n): those still in a send schedule leave at their due times, and
+    // sending ends once the last of them has had its horizon to leave (the time limit moves there:
+    // the addon's timer and this loop's may fire in either order within one event-loop turn).
+    let last = -1;
+    for (const ch of this.channels) last = Math.max(last, ch.lastScheduledDue());
+    if (last >= now && this.sending) {
+      this.endAt = Math.min(this.endAt, last + this.horizonMs);
+      for (let i = 0; i < this.targetCount; i++) this.targetSendEndedAt[i] = Math.max(this.targetSendEndedAt[i]!, last);
+      this.host.wakeAt(this, this.endAt);
+    } else this.stopSending(now);
   }
 
   private stopSending(now: number): void {
     if (!this.sending) return;
     this.phase = Phase.draining;
+    // Queries in a send schedule that have not left by now never will (their slots were due by the
+    // end, or the run was interrupted).
+    if (this.ahead) for (const ch of this.channels) ch.stopSchedule();
+    this.ahead = false;
     // Draining reads each answer as it comes (the run ends with the last one).
     if (this.deferring) {
       this.readDeferred();

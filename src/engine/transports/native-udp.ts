@@ -20,6 +20,11 @@ import { formatHostPort } from '../../util/hostport.js';
 const SEND_CAP = 32;
 /** Receive ring: messages per recvmmsg. */
 const RING_SLOTS = 64;
+/**
+ * Most queries a channel holds in its send schedule (the addon holds up to 4096): the engine
+ * hands over at most half a window anyway (engine/loop.ts AHEAD_MS).
+ */
+const SCHEDULE_MAX = 1024;
 
 export class NativeUdpChannel extends DnsChannel {
   private readonly sock: NativeUdpSocket;
@@ -37,6 +42,19 @@ export class NativeUdpChannel extends DnsChannel {
   private readonly local: string;
   private readonly remote: string;
   private closed = false;
+  // The send schedule (paced runs): a FIFO mirror of the addon's, IDs and due times (clock ms),
+  // plus the entries taken since the last flush, handed over there in one schedule() call.
+  private readonly schIds = new Uint16Array(SCHEDULE_MAX);
+  private readonly schDue = new Float64Array(SCHEDULE_MAX);
+  private schHead = 0;
+  private schCount = 0;
+  private schStaged = 0;
+  private readonly stIds = new Uint16Array(SCHEDULE_MAX);
+  private readonly stQi = new Int32Array(SCHEDULE_MAX);
+  private readonly stDue = new Float64Array(SCHEDULE_MAX);
+  private readonly schOut = new Float64Array(SCHEDULE_MAX);
+  /** A scheduled query whose turn comes this much (ms) after its due time is not sent (loop.ts horizon). */
+  private scheduleLateMs = 1;
 
   constructor(addon: NativeUdpAddon, ctx: ChannelContext) {
     super(ctx);
@@ -117,7 +135,103 @@ export class NativeUdpChannel extends DnsChannel {
     this.pendCharged = ch;
   }
 
+  /**
+   * The addon can send at the due time from C (a timerfd), so the engine need not wake for each
+   * query: paced runs whose answers wait unread (kernel timestamps), unsigned, with room.
+   */
+  override canScheduleAhead(): boolean {
+    return this.deferred && this.features === null && !this.closed && this.schCount < SCHEDULE_MAX;
+  }
+
+  override scheduleAt(queryIndex: number, due: number, lateMs: number): void {
+    this.scheduleLateMs = lateMs;
+    const t = this.table;
+    const id = t.acquire();
+    t.query[id] = queryIndex;
+    // Not on the wire yet: until it is, the sweep and the window see it as sent at its due time.
+    t.sentAt[id] = due;
+    t.chargeFrom(id, -1);
+    const j = (this.schHead + this.schCount) % SCHEDULE_MAX;
+    this.schIds[j] = id;
+    this.schDue[j] = due;
+    this.schCount++;
+    const k = this.schStaged++;
+    this.stIds[k] = id;
+    this.stQi[k] = queryIndex;
+    // The addon's clock (CLOCK_MONOTONIC ms): the engine's minus the offset.
+    this.stDue[k] = due - this.offset;
+  }
+
+  override lastScheduledDue(): number {
+    return this.schCount === 0 ? -1 : this.schDue[(this.schHead + this.schCount - 1) % SCHEDULE_MAX]!;
+  }
+
+  override stopSchedule(): void {
+    if (this.closed || this.schCount === 0) return;
+    this.handOver();
+    this.sock.cancelScheduled();
+    this.collectScheduled();
+  }
+
+  /** The queries taken since the last flush go to the addon's schedule. */
+  private handOver(): void {
+    const n = this.schStaged;
+    if (n === 0) return;
+    this.schStaged = 0;
+    this.sock.schedule(this.stIds, this.stQi, this.stDue, n, this.scheduleLateMs);
+  }
+
+  /**
+   * What the schedule did since the last look, in order: a query sent gets its send time (and is
+   * counted sent, with its lag); one not sent frees its ID (a skipped slot when it was due, a
+   * socket error when the kernel refused it). Called before answers are read, so an answer always
+   * finds its query's real send time.
+   */
+  private collectScheduled(): void {
+    if (this.schCount === 0 || this.closed) return;
+    const n = this.sock.takeSent(this.schOut);
+    if (n === 0) return;
+    const t = this.table;
+    const offsets = this.q.offsets;
+    const rec = this.recorder;
+    const now = this.now();
+    let freed = false;
+    for (let i = 0; i < n; i++) {
+      const h = this.schHead;
+      const id = this.schIds[h]!;
+      const due = this.schDue[h]!;
+      this.schHead = (h + 1) % SCHEDULE_MAX;
+      this.schCount--;
+      const at = this.schOut[i]!;
+      if (at > 0) {
+        const sent = at + this.offset;
+        t.sentAt[id] = sent;
+        const qi = t.query[id]!;
+        rec.sent(sent, offsets[qi + 1]! - offsets[qi]!);
+        rec.paced(sent - due);
+        continue;
+      }
+      const qi = t.query[id]!;
+      t.release(id, 0);
+      freed = true;
+      if (at < 0) rec.event('socketErrors', now);
+      else if (due <= now) {
+        // Its slot passed unsent (the loop was late past the horizon): a skipped slot, as when the
+        // engine itself is late; the query goes back for a later slot.
+        rec.skip(1, false);
+        this.owner.returnQuery?.(this, qi);
+      }
+    }
+    if (freed) this.owner.slotFreed(this);
+  }
+
+  override sweep(now: number, timeoutMs: number): number {
+    this.collectScheduled();
+    return super.sweep(now, timeoutMs);
+  }
+
   override flush(): void {
+    if (this.schStaged > 0 && !this.closed) this.handOver();
     if (this.pendN === 0 || this.blocked || this.closed) return;
     const n = this.pendN;
     const sentAt = this.sentAt.length >= n ? this.sentAt : new Float64Array(n);
@@ -176,6 +290,7 @@ export class NativeUdpChannel extends DnsChannel {
 
   override readDeferred(): void {
     if (!this.deferred || this.closed) return;
+    this.collectScheduled();
     // Bounded: a socket cannot make one wake-up read forever.
     for (let round = 0; round < 64; round++) {
       const n = this.sock.recv();
@@ -185,6 +300,8 @@ export class NativeUdpChannel extends DnsChannel {
   }
 
   private onReadable(n: number): void {
+    // Scheduled queries sent since the last look get their send times before their answers count.
+    if (this.schCount > 0) this.collectScheduled();
     const meta = this.meta;
     const size = this.slotSize;
     for (let i = 0; i < n; i++) {
