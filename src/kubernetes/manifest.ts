@@ -10,8 +10,11 @@ import type { IIoK8sApiCoreV1PodAffinityTerm } from 'kubernetes-models/v1/PodAff
 import type { IIoK8sApiCoreV1Volume } from 'kubernetes-models/v1/Volume';
 import type { IIoK8sApiCoreV1VolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import type { IIoK8sApiCoreV1EnvVar } from 'kubernetes-models/v1/EnvVar';
-import { stringify } from 'yaml';
+import type * as Yaml from 'yaml';
+import { lazyRequire } from '../util/lazy-require.js';
 import { escapeKubernetesExpansion, shellQuote } from './shell.js';
+
+const yaml = lazyRequire<typeof Yaml>('yaml');
 
 /** Where the ConfigMap is mounted in the pods. */
 export const CONFIG_DIR = '/etc/dnsbench';
@@ -218,5 +221,5 @@ export function renderManifest(objects: readonly ManifestObject[], comments: rea
   // A line break in a comment (an argument can hold one) would end it and start YAML.
   const head = comments.map((c) => `# ${c.replace(/[\r\n\u0085\u2028\u2029]/g, ' ')}\n`).join('');
   // No anchors and aliases (&a1/*a1) even for equal objects: plain YAML reads the same everywhere.
-  return head + objects.map((o) => `---\n${stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
+  return head + objects.map((o) => `---\n${yaml().stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
 }

@@ -12,10 +12,11 @@
 //           wrongly reject it.
 //   uneven  anything else: some rotations only, or shares a uniform choice would not give.
 // Debian's BIND is built without fixed ordering: `order fixed` answers cyclically, and this shows it.
-import jstatPkg from 'jstat';
+import type jstatPkg from 'jstat';
+import { lazyRequire } from '../util/lazy-require.js';
 import type { OrderCount, OrderTally } from './checks.js';
 
-const { jStat } = jstatPkg;
+const jstat = lazyRequire<typeof jstatPkg>('jstat');
 
 export type OrderVerdict = 'fixed' | 'cyclic' | 'random' | 'uneven';
 
@@ -54,7 +55,7 @@ export interface RrsetOrderReport {
 /** Upper tail of the chi-square distribution: P(X >= stat) with `dof` degrees of freedom. */
 export function chiSquarePValue(stat: number, dof: number): number {
   if (dof <= 0) return 1;
-  const p = 1 - jStat.chisquare.cdf(stat, dof);
+  const p = 1 - jstat().jStat.chisquare.cdf(stat, dof);
   return Math.min(1, Math.max(0, p));
 }
 

@@ -2,10 +2,13 @@
 // for byte (case and all, as clients check it); records are encoded by dns-packet. Results carry ID 0
 // and RD/CD clear: the responder caches them and patches those bits per query.
 import { Buffer } from 'node:buffer';
-import dnsPacket from 'dns-packet';
+import type DnsPacket from 'dns-packet';
 import type { Answer, SoaAnswer } from 'dns-packet';
+import { lazyRequire } from '../util/lazy-require.js';
 import { EdnsState, questionKey, type ParsedQuery } from './query.js';
 import { RRTYPE, type Zone } from './zone.js';
+
+const dnsPacket = lazyRequire<typeof DnsPacket>('dns-packet');
 
 export const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp: 4, refused: 5 } as const;
 /** Extended RCODE 16 (RFC 6891 6.1.3): upper 8 bits go in the OPT record, lower 4 in the header. */
@@ -36,7 +39,7 @@ export function buildAnswer(zone: Zone, msg: Buffer, q: ParsedQuery, limit: numb
   if (q.edns === EdnsState.badVersion) return buildBare(msg, q, 0, BADVERS);
   const result = resolve(zone, questionKey(msg), q);
   const flags = (result.authoritative ? AA : 0) | result.rcode;
-  const body = dnsPacket.encode({
+  const body = dnsPacket().encode({
     type: 'response',
     id: 0,
     flags,
