@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-// Entry point: parse argv, run the command, map typed errors to exit codes. The only place that
-// prints errors or chooses an exit code (see errors.ts and README "Exit codes").
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The CLI: parse argv, run the command, map typed errors to exit codes. The only place that
+// prints errors or chooses an exit code (see errors.ts and README "Exit codes"). bin.ts loads it.
 import { CommanderError } from 'commander';
 import { buildProgram, type Parsed } from './cli.js';
 import { parserMessage } from './cli-errors.js';
@@ -132,9 +130,8 @@ async function dispatch(p: Parsed, argv: string[], con: Console): Promise<number
   }
 }
 
-// Run when executed (also through npm's bin symlink), not when imported by tests.
-const entry = process.argv[1] ? realpathSync(process.argv[1]) : '';
-if (entry === fileURLToPath(import.meta.url)) {
+/** Runs the CLI on this process's arguments and sets its exit code (bin.ts). */
+export function runAsCli(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import { configForReport, resolveConfig } from '../src/config.js';
 import { redactArgv } from '../src/redact.js';
 import { captureConsole, expectUsageError, ROOT } from './support/cli.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import { loadNativeUdp } from '../src/engine/native/addon.js';
 import { resolveConfig, type BenchConfig, type RawRunOptions } from '../src/config.js';
 import { captureConsole, expectUsageError, ROOT, runCli } from './support/cli.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { errorLines, main } from '../src/bin.js';
+import { errorLines, main } from '../src/cli-main.js';
 import { renderJson } from '../src/report/json.js';
 import { captureConsole } from './support/cli.js';
 import { vipFixtureReport } from './support/report-fixtures.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import { cut, markdownText, terminalText } from '../src/report/escape.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderJson } from '../src/report/json.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import type { Responder } from '../src/serve/responder.js';
 import { runServe } from '../src/serve/run.js';
 import { captureConsole } from './support/cli.js';

@@ -11,7 +11,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import { buildProgram, type Parsed } from '../src/cli.js';
 import { CONFIGMAP_MAX_BYTES, kubernetesCommand, type RawKubernetesOptions } from '../src/commands/kubernetes.js';
 import { escapeKubernetesExpansion, shellQuote } from '../src/kubernetes/shell.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import { InputError } from '../src/errors.js';
 import { readReportStream, ReportStreamScanner, type StreamLimits, type StreamScan } from '../src/results/load-stream.js';
 import type { Report } from '../src/results/report.js';

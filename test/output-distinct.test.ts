@@ -7,7 +7,7 @@ import { copyFileSync, linkSync, mkdtempSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import { renderJson } from '../src/report/json.js';
 import type { Responder } from '../src/serve/responder.js';
 import { runServe } from '../src/serve/run.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import type { Report } from '../src/results/report.js';
 import { compareTargets } from '../src/results/compare.js';
 import { renderJson } from '../src/report/json.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import { loadReport } from '../src/results/load.js';
 import { renderJson } from '../src/report/json.js';
 import type { Responder } from '../src/serve/responder.js';

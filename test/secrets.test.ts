@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/bin.js';
+import { main } from '../src/cli-main.js';
 import { buildProgram } from '../src/cli.js';
 import { redactArgv, tsigValues } from '../src/redact.js';
 import type { Responder } from '../src/serve/responder.js';

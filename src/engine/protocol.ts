@@ -110,7 +110,12 @@ export interface SocketInfo {
   target: number;
 }
 
-export type ToWorker = { type: 'run'; spec: HostRun } | { type: 'interrupt'; run: number } | { type: 'close' };
+export type ToWorker =
+  /** A warm worker's setup (engine/warm.ts); others get theirs as workerData. */
+  | { type: 'setup'; setup: HostSetup }
+  | { type: 'run'; spec: HostRun }
+  | { type: 'interrupt'; run: number }
+  | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready'; sockets: SocketInfo[] }

@@ -14,6 +14,7 @@ import type { GeneratorReport } from '../results/report.js';
 import type { FromWorker, HostRun, HostSetup, LiveCounts, LoopSetup, SocketInfo, ToWorker, WorkerTarget, WorkerTransport } from './protocol.js';
 import { split, type WorkerPlan } from './split.js';
 import { udpReceiveDrops } from './udp-drops.js';
+import { dropWarmWorkers, takeWarmWorker, WORKER_URL } from './warm.js';
 
 /** What a session is opened with (the parts of the config that fix sockets and threads). */
 export interface SessionSpec {
@@ -57,6 +58,9 @@ export interface SessionRun {
 }
 
 /** One progress interval, merged over every worker (counts by event time, dnsperf -S meaning). */
+/** How far ahead of now a run's common start is set (ms). */
+const START_LEAD_MS = 5;
+
 export interface Progress {
   index: number;
   /** Epoch ms. */
@@ -89,7 +93,6 @@ export interface EngineSession {
   close(): Promise<void>;
 }
 
-const workerUrl = new URL('./worker.js', import.meta.url);
 
 /**
  * Start the worker threads and open every channel. Rejects with RunError (one line, e.g. a TCP
@@ -133,8 +136,12 @@ export async function openSession(spec: SessionSpec): Promise<EngineSession> {
       nativePath: spec.nativePath,
       queries,
     };
-    return new Worker(workerUrl, { workerData: setup });
+    const warm = takeWarmWorker();
+    if (warm === undefined) return new Worker(WORKER_URL, { workerData: setup });
+    warm.postMessage({ type: 'setup', setup });
+    return warm;
   });
+  dropWarmWorkers();
   const session = new Session(workers, byWorker, spec);
   try {
     await session.ready();
@@ -223,8 +230,10 @@ class Session implements EngineSession {
         claimed: sequence,
       });
     }
-    // A common start a little ahead, so every worker begins within the same millisecond.
-    const startAtEpochMs = r.startAtEpochMs ?? Date.now() + 20;
+    // A common start a little ahead, so every worker begins within the same millisecond (a
+    // postMessage reaches a waiting worker in well under 1 ms; one that gets it later starts as it
+    // does, and its -l counts from there: loop.ts begin).
+    const startAtEpochMs = r.startAtEpochMs ?? Date.now() + START_LEAD_MS;
     const W = this.threads.length;
     const pendingProgress = new Map<number, Array<{ w: number; startMs: number; durationMs: number; targets: LiveCounts[]; cpuMs: number | null; waitMs: number | null }>>();
     const cpuIntervals: GeneratorReport['intervals'] = [];

@@ -11,29 +11,39 @@ import { registerNativeUdp } from './transports/native-udp.js';
 
 const port = parentPort!;
 const post = (msg: FromWorker): void => port.postMessage(msg);
-const setup = workerData as HostSetup;
-// The main thread chose the native path (and checked the build); load it here too.
-const addon = setup.nativePath === null ? null : loadNativeUdpAt(setup.nativePath);
-if (addon !== null && setup.transport.io === 'native') registerNativeUdp(addon);
-const timers = engineTimers(addon);
-const host = new WorkerHost(setup, post, { timers, toEpochMs, fromEpochMs });
 
-port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'run') host.run(msg.spec);
-  else if (msg.type === 'interrupt') host.interrupt(msg.run);
-  else if (msg.type === 'close') {
-    host.close();
-    addon?.timerClose();
-    post({ type: 'closed' });
-    port.close();
-  }
-});
+/** Opens this worker's loops for `setup` and answers the main thread's messages. */
+function start(setup: HostSetup): void {
+  // The main thread chose the native path (and checked the build); load it here too.
+  const addon = setup.nativePath === null ? null : loadNativeUdpAt(setup.nativePath);
+  if (addon !== null && setup.transport.io === 'native') registerNativeUdp(addon);
+  const timers = engineTimers(addon);
+  const host = new WorkerHost(setup, post, { timers, toEpochMs, fromEpochMs });
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'run') host.run(msg.spec);
+    else if (msg.type === 'interrupt') host.interrupt(msg.run);
+    else if (msg.type === 'close') {
+      host.close();
+      addon?.timerClose();
+      post({ type: 'closed' });
+      port.close();
+    }
+  });
+  host.open().then(
+    (sockets) => post({ type: 'ready', sockets }),
+    (err: NodeJS.ErrnoException) =>
+      post({ type: 'failed', message: err instanceof ConnectError ? err.message : `cannot open socket: ${err.message}${bindHint(err)}` }),
+  );
+}
 
-host.open().then(
-  (sockets) => post({ type: 'ready', sockets }),
-  (err: NodeJS.ErrnoException) =>
-    post({ type: 'failed', message: err instanceof ConnectError ? err.message : `cannot open socket: ${err.message}${bindHint(err)}` }),
-);
+if (workerData !== null) start(workerData as HostSetup);
+else {
+  // Started warm (engine/warm.ts): the setup comes as the first message.
+  port.once('message', (msg: ToWorker) => {
+    if (msg.type === 'setup') start(msg.setup);
+    else port.close();
+  });
+}
 
 /**
  * What to change when a local bind fails: the two errors a user's -x or -a causes. The native

@@ -62,7 +62,7 @@ export function captureConsole(stdinIsTTY = false): Console & { stdout: string; 
  * "dnsbench: " and matching `pattern`, and no stack trace. Returns stderr.
  */
 export async function expectUsageError(args: string[], pattern: RegExp, o: { stdinIsTTY?: boolean } = {}): Promise<string> {
-  const { main } = await import('../../src/bin.js');
+  const { main } = await import('../../src/cli-main.js');
   const { expect } = await import('vitest');
   const con = captureConsole(o.stdinIsTTY ?? false);
   const code = await main(args, con);
