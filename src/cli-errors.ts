@@ -15,7 +15,7 @@ export function flagName(token: string): string {
 
 /**
  * The message for a CommanderError (without commander's "error: " prefix), safe to print.
- * `program()` builds a fresh copy of the program that raised it (bin.ts passes cli.ts's builder).
+ * `program()` builds a fresh copy of the program that raised it (cli-main.ts passes cli.ts's builder).
  */
 export function parserMessage(e: CommanderError, args: readonly string[], program: () => Command): string {
   const message = e.message.replace(/^error: /, '');

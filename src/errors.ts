@@ -1,4 +1,4 @@
-// Typed errors. Code anywhere below bin.ts throws one of these; bin.ts alone maps them to exit
+// Typed errors. Code anywhere below cli-main.ts throws one of these; cli-main.ts alone maps them to exit
 // codes and prints them as one line, so no module deep inside ever calls process.exit.
 
 /** Exit codes, documented in README.md ("Exit codes"). */

@@ -24,7 +24,7 @@
 //   character device (/dev/mem, /dev/kmsg, /dev/sg0)       planted to make root overwrite another file;
 //                                                          a device is never opened to be refused
 //
-// All outputs of one command are one transaction (bin.ts wraps each command in
+// All outputs of one command are one transaction (cli-main.ts wraps each command in
 // withOutputTransaction): every file goes to its temp file first, and only when all of them were
 // written are they renamed into place. A write error (ENOSPC, EIO, EPIPE on a descriptor) removes
 // every temp file and fails the command with exit 3 (OutputError), so a job never finds half of
@@ -405,7 +405,7 @@ const current = new AsyncLocalStorage<OutputTransaction>();
 
 /**
  * Runs one command with its outputs in one transaction: committed (renamed into place) when `fn`
- * resolves, removed when it throws. Used by bin.ts around every command. `onExit` lets the
+ * resolves, removed when it throws. Used by cli-main.ts around every command. `onExit` lets the
  * process boundary also remove the temp files if the process exits in between (a second Ctrl-C,
  * a crash); it returns the function that unregisters the hook.
  */

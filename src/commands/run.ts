@@ -1,6 +1,6 @@
 // `dnsbench [options]`: the benchmark. Wiring only: config -> query set -> measure() (with a live
 // printer and signal handling) -> gates -> the tail of the human view -> output files. Returns
-// the exit code; throws typed errors (bin.ts maps them).
+// the exit code; throws typed errors (cli-main.ts maps them).
 import { resolveConfig, type BenchConfig, type RawRunOptions } from '../config.js';
 import { UsageError } from '../errors.js';
 import { loadQuerySet } from '../queryset/load.js';
