@@ -6,7 +6,8 @@
 //   full speed  dnsperf -c 2 -T 2 and -c 1 -T 1 (its best on 2 cores), dnsbench native and dgram,
 //               at -q 200: qps, CPU µs per query (the whole process, user + sys), min latency,
 //               and dnsbench's p50 from its JSON.
-//   fixed rate  -Q 1000 / 10000 / 30000 for each tool: CPU µs per query (excluding startup: a
+//   fixed rate  -Q 1000 / 10000 / 30000 for each tool, and scripts/wake-floor.c (one timerfd
+//               wake-up and one sendto per query, the floor): CPU µs per query (excluding startup: a
 //               one-query run's CPU is subtracted), dnsbench's send lag p50/p99, raw and corrected
 //               p50 (they must agree when the window never fills), and dnsperf's p50 from its -v
 //               lines in a separate run (printing costs it CPU, not latency).
@@ -210,10 +211,20 @@ if (SECTIONS.has('rate')) {
   ]) {
     base[name] = median([1, 2, 3].map(() => runMeasured(cmd, args, { timeoutSec: 30 }).cpu));
   }
+  // The floor (scripts/wake-floor.c): C that only wakes on a timerfd and sends, one query per
+  // wake-up, over the same 2 threads. Skipped (shown as '-') where it does not compile.
+  const floorBin = join(work, 'wake-floor');
+  const floorOk = spawnSync('cc', ['-O2', '-pthread', '-o', floorBin, join(ROOT, 'scripts/wake-floor.c')], { stdio: 'ignore' }).status === 0;
+  if (!floorOk) console.error('  wake-floor.c did not compile (no cc?): its column is left out');
   const rows = [];
   for (const rate of RATES) {
-    const per = { dnsperf: [], native: [], dgram: [] };
+    const per = { dnsperf: [], native: [], dgram: [], floor: [] };
     for (let round = 1; round <= ROUNDS; round++) {
+      if (floorOk) {
+        const r = runMeasured(floorBin, [HOST, String(port), String(rate), String(RATE_SECS), '2'], { timeoutSec: RATE_SECS + 30 });
+        const n = Number(/sent (\d+)/.exec(r.text)?.[1] ?? NaN);
+        per.floor.push({ cpuPerQ: (r.cpu / n) * 1e6, ok: r.rc === 0 && n > 0 });
+      }
       for (const name of ['dnsperf', 'native', 'dgram']) {
         const json = name === 'dnsperf' ? null : join(work, `rate-${rate}-${round}-${name}.json`);
         const flags = ['-d', queries, '-l', String(RATE_SECS), '-c', '2', '-T', '2', '-q', '200', '-Q', String(rate)];
@@ -246,10 +257,10 @@ if (SECTIONS.has('rate')) {
     const lat = [...v.text.matchAll(/^> NOERROR \S+ \S+ ([\d.]+)$/gm)].map((m) => Number(m[1]) * 1e6);
     const dp50 = median(lat);
     const m = (name, k) => median(per[name].filter((x) => x.ok).map((x) => x[k]));
-    rows.push([`${fmt(rate)} qps`, fmt(m('dnsperf', 'cpuPerQ'), 2), fmt(m('native', 'cpuPerQ'), 2), fmt(m('native', 'steady'), 2), fmt(m('dgram', 'cpuPerQ'), 2), fmt(m('native', 'lag50')), fmt(m('native', 'lag99')), fmt(m('native', 'p50')), fmt(m('native', 'c50')), fmt(dp50), fmt(m('native', 'skipped'))]);
+    rows.push([`${fmt(rate)} qps`, fmt(m('floor', 'cpuPerQ'), 2), fmt(m('dnsperf', 'cpuPerQ'), 2), fmt(m('native', 'cpuPerQ'), 2), fmt(m('native', 'steady'), 2), fmt(m('dgram', 'cpuPerQ'), 2), fmt(m('native', 'lag50')), fmt(m('native', 'lag99')), fmt(m('native', 'p50')), fmt(m('native', 'c50')), fmt(dp50), fmt(m('native', 'skipped'))]);
   }
-  table(['rate', 'dnsperf CPU µs/q', 'native CPU µs/q', 'native steady µs/q', 'dgram CPU µs/q', 'native lag p50 µs', 'lag p99 µs', 'native p50 µs', 'corrected p50 µs', 'dnsperf p50 µs', 'skipped'], rows);
-  console.log('\nCPU µs/q: the whole process minus a one-query run of the same tool (startup). Steady: dnsbench\'s worker threads\' own CPU over the intervals after the first two, per query sent in them.');
+  table(['rate', 'C floor µs/q', 'dnsperf CPU µs/q', 'native CPU µs/q', 'native steady µs/q', 'dgram CPU µs/q', 'native lag p50 µs', 'lag p99 µs', 'native p50 µs', 'corrected p50 µs', 'dnsperf p50 µs', 'skipped'], rows);
+  console.log('\nCPU µs/q: the whole process minus a one-query run of the same tool (startup). Steady: dnsbench\'s worker threads\' own CPU over the intervals after the first two, per query sent in them. C floor: scripts/wake-floor.c, one timerfd wake-up and one sendto per query and nothing else (the least any tool that sends each query on time can spend).');
 }
 
 // ---------------------------------------------------------------------------------------------
