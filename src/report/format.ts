@@ -31,7 +31,14 @@ export function formatUs(us: number): string {
 }
 
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  const r = Math.round(n);
+  // What toLocaleString('en-US') prints, without its first call's ~10 ms of ICU set-up in every
+  // run (docs/performance.md "Startup"); it still handles NaN, Infinity and 1e21 and above.
+  if (!Number.isFinite(r) || Math.abs(r) >= 1e21) return r.toLocaleString('en-US');
+  const digits = String(Math.abs(r));
+  let out = '';
+  for (let i = digits.length; i > 0; i -= 3) out = (i > 3 ? ',' : '') + digits.slice(Math.max(0, i - 3), i) + out;
+  return r < 0 ? `-${out}` : out;
 }
 
 export function formatPct(n: number, d: number): string {
