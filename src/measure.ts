@@ -6,7 +6,7 @@
 import type { BenchConfig, TargetSpec } from './config.js';
 import { configForReport, workerTransport } from './config.js';
 import type { QuerySet } from './queryset/types.js';
-import { GIVE_UP_AFTER_FAILURES } from './engine/loop.js';
+import { GIVE_UP_AFTER_FAILURES } from './engine/give-up.js';
 import { openSession, type EngineSession, type Progress, type SessionResult } from './engine/session.js';
 import type { RunData } from './results/model.js';
 import { describeInterleave, describePlan, planWorkers, type WorkerPlan } from './engine/split.js';

@@ -19,6 +19,7 @@ import { TcpFallback } from './transports/fallback.js';
 import { transportFactory } from './transports/registry.js';
 import { reconnectorOf, streamTarget } from './transports/tcp.js';
 import type { RunData } from '../results/model.js';
+import { GIVE_UP_AFTER_FAILURES } from './give-up.js';
 import { TsigSigner } from '../tsig/tsig.js';
 import './transports/builtin.js';
 
@@ -54,12 +55,6 @@ const INITIAL_RAMP = 32;
 const RAMP_PER_MS = 2;
 const RAMP_WAKE_MS = 1;
 
-/**
- * A run without a time limit gives a connection up after this many failed attempts in a row
- * (about 6 s of backoff: at once, then 50 ms doubling to 1 s); with -l it keeps trying until the
- * end. Without it, `-m tcp -n 1` against a server that went away would never end (issue 11.13).
- */
-export const GIVE_UP_AFTER_FAILURES = 10;
 
 /**
  * Where a loop is in its life. Transport events (a reconnection, an answer) may arrive in any

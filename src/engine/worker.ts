@@ -8,6 +8,7 @@ import { engineTimers } from './precise-timers.js';
 import { ConnectError } from './transports/tcp.js';
 import { loadNativeUdpAt } from './native/addon.js';
 import { registerNativeUdp } from './transports/native-udp.js';
+import { preloadHistograms } from '../results/histogram.js';
 
 const port = parentPort!;
 const post = (msg: FromWorker): void => port.postMessage(msg);
@@ -35,6 +36,10 @@ function start(setup: HostSetup): void {
       post({ type: 'failed', message: err instanceof ConnectError ? err.message : `cannot open socket: ${err.message}${bindHint(err)}` }),
   );
 }
+
+// The histogram classes load now: a warm worker is still waiting for its setup, and a run's first
+// answers then find them ready (results/histogram.ts).
+preloadHistograms();
 
 if (workerData !== null) start(workerData as HostSetup);
 else {

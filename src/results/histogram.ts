@@ -4,20 +4,38 @@
 // round-trips exactly, so merging partial results is lossless.
 //
 // The package's index loads its WebAssembly build (a 39 KB base64 module) and pako even when
-// only the JS histograms are used: ~30 ms of every thread's startup. We take the JS factory from
-// its own module and load the codec (the package's own encode/decode) on first use.
+// only the JS histograms are used: ~30 ms of every thread's startup. Its JS factory also loads the
+// packed, 8- and 16-bit kinds (~18 ms more). We require the two kinds used, and the codec (the
+// package's own encode/decode), each on first use: the main thread only merges after the run, so
+// a run's start never waits for them there; a worker loads them while it waits for its setup.
 import { createRequire } from 'node:module';
 import type { Histogram as HdrHistogram } from 'hdr-histogram-js';
-import { constructorFromBucketSize } from 'hdr-histogram-js/dist/JsHistogramFactory.js';
 
 export type Histogram = HdrHistogram;
+
+const requireHere = createRequire(import.meta.url);
 
 type Codec = typeof import('hdr-histogram-js/dist/encoding.js');
 let codecModule: Codec | null = null;
 /** hdr-histogram-js's compressed-base64 codec, loaded when a histogram is first encoded or decoded. */
 function codec(): Codec {
-  codecModule ??= createRequire(import.meta.url)('hdr-histogram-js/dist/encoding.js') as Codec;
+  codecModule ??= requireHere('hdr-histogram-js/dist/encoding.js') as Codec;
   return codecModule;
+}
+
+type HistogramClass = new (lowest: number, highest: number, digits: number) => Histogram;
+let int32: HistogramClass | null = null;
+let float64: HistogramClass | null = null;
+/** The 32- or 64-bit-count JS histogram class (Int32Histogram, Float64Histogram), loaded on first use. */
+function histogramClass(bits: 32 | 64): HistogramClass {
+  if (bits === 32) return (int32 ??= (requireHere('hdr-histogram-js/dist/Int32Histogram.js') as { default: HistogramClass }).default);
+  return (float64 ??= (requireHere('hdr-histogram-js/dist/Float64Histogram.js') as { default: HistogramClass }).default);
+}
+
+/** Loads the histogram classes now (a worker thread, before its first answer needs them). */
+export function preloadHistograms(): void {
+  histogramClass(32);
+  histogramClass(64);
 }
 
 /** One hour in microseconds; autoResize grows past it if a run ever needs more. */
@@ -34,7 +52,7 @@ export function newHistogram(digits: 2 | 3 = 3, bits: 32 | 64 = digits === 3 ? 6
   // The pure-JS implementation (what hdr.build gives with useWebAssembly false): WebAssembly would
   // need async init in every worker and is no faster for single recordValue calls, which cross
   // the JS/WASM boundary each time.
-  const Ctor = constructorFromBucketSize(bits);
+  const Ctor = histogramClass(bits);
   const h = new Ctor(1, HIGHEST_US, digits);
   h.autoResize = true;
   return h;

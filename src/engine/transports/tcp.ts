@@ -7,7 +7,7 @@
 // after a connection that carried answers, then backing off from 50 ms to 1 s while connecting
 // keeps failing (a connection closed before any answer counts as a failure: a server that closes
 // every connection on accept would otherwise be hammered in a tight loop). A run without -l gives
-// a connection up after GIVE_UP_AFTER_FAILURES failures in a row (engine/loop.ts), so it ends.
+// a connection up after GIVE_UP_AFTER_FAILURES failures in a row (engine/give-up.ts), so it ends.
 // Every attempt, success and setup time is recorded (dnsperf's connection statistics).
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
