@@ -187,10 +187,11 @@ export async function fakeEngine(o: {
       while (this.schedule.length > 0 && this.schedule[0]!.at !== null) {
         const e = this.schedule.shift()!;
         const qi = t.query[e.id]!;
-        if (e.at !== 'dropped') {
-          t.sentAt[e.id] = e.at;
-          this.recorder.sent(e.at, this.q.offsets[qi + 1]! - this.q.offsets[qi]!);
-          this.recorder.paced(e.at - e.due);
+        const at = e.at;
+        if (typeof at === 'number') {
+          t.sentAt[e.id] = at;
+          this.recorder.sent(at, this.q.offsets[qi + 1]! - this.q.offsets[qi]!);
+          this.recorder.paced(at - e.due);
           continue;
         }
         t.release(e.id, 0);
