@@ -194,11 +194,15 @@ export abstract class DnsChannel {
     this.transmit(out, id);
   }
 
-  /** Time out queries older than timeoutMs, oldest first; returns how many were freed. */
-  sweep(now: number, timeoutMs: number): number {
+  /**
+   * Time out queries older than timeoutMs, oldest first; returns how many were freed. The sweep
+   * stops at ID `notSentYet` (-1: none), a query taken by scheduleAt that has not left yet: its
+   * time starts when it leaves, so neither it nor any query taken after it can have timed out.
+   */
+  sweep(now: number, timeoutMs: number, notSentYet = -1): number {
     const t = this.table;
     let freed = 0;
-    for (let id = t.oldest(); id !== -1 && now - t.sentAt[id]! >= timeoutMs; id = t.oldest()) {
+    for (let id = t.oldest(); id !== -1 && id !== notSentYet && now - t.sentAt[id]! >= timeoutMs; id = t.oldest()) {
       t.release(id, TIMED_OUT);
       this.recorder.lost(t.sentAt[id]!, 'timedOut', now);
       freed++;

@@ -117,6 +117,11 @@ export class EngineLoop implements ChannelOwner {
   private phase: Phase = Phase.notStarted;
   private sendEndedAt = 0;
   private endAt = Infinity;
+  /**
+   * The time limit's end (clock ms; Infinity without -l). endAt is earlier only while -n has taken
+   * every query and the last ones wait in send schedules (stopTarget).
+   */
+  private limitAt = Infinity;
   /** Closed loop: clock time the slow start began, or -1 once every channel has its whole window. */
   private rampFrom = -1;
   /**
@@ -133,6 +138,8 @@ export class EngineLoop implements ChannelOwner {
   private targetSending = new Uint8Array(0);
   private targetsSending = 0;
   private targetSendEndedAt = new Float64Array(0);
+  /** 1 once the target's queries (-n passes, or the streamed file) are all taken. */
+  private outOfQueries = new Uint8Array(0);
 
   // --- pacing (-Q), per target ---------------------------------------------------------------
   private periodMs = 0;
@@ -266,6 +273,7 @@ export class EngineLoop implements ChannelOwner {
     this.targetSending = new Uint8Array(n).fill(1);
     this.targetsSending = n;
     this.targetSendEndedAt = new Float64Array(n);
+    this.outOfQueries = new Uint8Array(n);
     this.rr = new Int32Array(n);
     this.blockedSince = new Float64Array(n).fill(-1);
     this.blockedDue = new Float64Array(n).fill(-1);
@@ -275,6 +283,7 @@ export class EngineLoop implements ChannelOwner {
     // loop does), and the schedule must span exactly -l (rate x -l slots).
     const now = Math.max(run.startAt, this.now());
     this.endAt = run.timeLimitMs === null ? Infinity : now + run.timeLimitMs;
+    this.limitAt = this.endAt;
     if (this.endAt !== Infinity) this.host.wakeAt(this, this.endAt);
     if (run.rate === null) {
       this.periodMs = 0;
@@ -321,8 +330,9 @@ export class EngineLoop implements ChannelOwner {
     if (this.cursor !== null) for (let t = 0; t < this.targetCount; t++) this.cursor.releaseUnused(t);
     if (this.sending) {
       this.checkGivenUp(now);
-      if (now >= this.endAt) this.stopSending(now);
-      else if (this.periodMs === 0) this.fillAll();
+      if (now >= this.endAt && this.endSending(now)) {
+        // Sending ended.
+      } else if (this.periodMs === 0) this.fillAll();
       else this.pace();
       this.flush();
     }
@@ -367,8 +377,19 @@ export class EngineLoop implements ChannelOwner {
   }
 
   returnQuery(channel: DnsChannel, queryIndex: number): void {
+    if (!this.sending) return;
+    const t = channel.target;
+    if (this.targetSending[t] === 0) {
+      // -n: the target had taken its last query, and this one never left: it is sent in the
+      // target's next slot, so every query of every pass is sent (as on the engine's own path,
+      // where a late slot never uses up a query), and the time limit is the run's own again.
+      if (this.outOfQueries[t] === 0) return;
+      this.targetSending[t] = 1;
+      this.targetsSending++;
+      this.endAt = this.limitAt;
+    }
     // Bounded by the schedule (at most SCHEDULE_MAX per channel are ever out).
-    if (this.sending && this.targetSending[channel.target] === 1) this.returned[channel.target]!.push(queryIndex);
+    this.returned[t]!.push(queryIndex);
   }
 
   slotFreed(channel: DnsChannel): void {
@@ -455,7 +476,7 @@ export class EngineLoop implements ChannelOwner {
     let now = this.now();
     // Answers left unread (deferred) are read at most once here, when a full window needs them.
     let readNow = this.deferring;
-    if (now >= this.endAt) return this.stopSending(now);
+    if (now >= this.endAt && this.endSending(now)) return;
     let wake = Infinity;
     const aheadUntil = this.ahead ? now + AHEAD_MS : now;
     for (let more = true; more && this.sending; ) {
@@ -609,6 +630,7 @@ export class EngineLoop implements ChannelOwner {
     if (cursor !== null) {
       const qi = cursor.next(t);
       if (qi === STREAM_END) {
+        this.outOfQueries[t] = 1;
         this.stopTarget(t, this.now());
         return -1;
       }
@@ -619,6 +641,7 @@ export class EngineLoop implements ChannelOwner {
       const total = run.totalQueries ?? Number.MAX_SAFE_INTEGER;
       const base = Number(Atomics.add(run.sequence, t, BigInt(CHUNK)));
       if (base >= total) {
+        this.outOfQueries[t] = 1;
         this.stopTarget(t, this.now());
         return -1;
       }
@@ -665,14 +688,32 @@ export class EngineLoop implements ChannelOwner {
     if (--this.targetsSending > 0) return;
     // Every query is taken (-n): those still in a send schedule leave at their due times, and
     // sending ends once the last of them has had its horizon to leave (the time limit moves there:
-    // the addon's timer and this loop's may fire in either order within one event-loop turn).
+    // the addon's timer and this loop's may fire in either order within one event-loop turn). One
+    // due already but not reported yet (the addon's timer was late) gets its horizon from now;
+    // one that does not leave comes back (returnQuery, endSending).
     let last = -1;
     for (const ch of this.channels) last = Math.max(last, ch.lastScheduledDue());
-    if (last >= now && this.sending) {
-      this.endAt = Math.min(this.endAt, last + this.horizonMs);
+    if (last >= 0 && this.sending) {
+      last = Math.max(last, now);
+      this.endAt = Math.min(this.limitAt, last + this.horizonMs);
       for (let i = 0; i < this.targetCount; i++) this.targetSendEndedAt[i] = Math.max(this.targetSendEndedAt[i]!, last);
       this.host.wakeAt(this, this.endAt);
     } else this.stopSending(now);
+  }
+
+  /**
+   * The clock reached endAt: sending ends (true), unless endAt was -n's wait for the send schedules
+   * (stopTarget) and a query in one did not leave: it comes back to its target, which sends it in
+   * its next slot (false: sending goes on, until the time limit if there is one).
+   */
+  private endSending(now: number): boolean {
+    if (this.endAt < this.limitAt) {
+      // Collected while still sending, so what did not leave is given back (returnQuery).
+      for (const ch of this.channels) ch.stopSchedule();
+      if (this.targetsSending > 0 && now < this.endAt) return false;
+    }
+    this.stopSending(now);
+    return true;
   }
 
   private stopSending(now: number): void {

@@ -120,15 +120,105 @@ export async function fakeEngine(o: {
   queries?: number;
   /** Timers fire up to this many ms late (a starved generator). */
   lateMs?: number;
+  /**
+   * The channels have a send schedule (DnsChannel.scheduleAt), as native UDP does: a query taken
+   * ahead leaves from its own timer at its due time, or not at all when that timer fires more than
+   * the horizon late (timers.stall), and is counted when the channel next looks (sweep, answer).
+   */
+  schedule?: boolean;
+  /** The schedule's timer fires this much after the k-th query's due time (ms; a busy event loop), default 0. */
+  scheduleLagMs?: (k: number) => number;
   server: FakeServer;
 }): Promise<FakeEngine> {
   const timers = new FakeTimers(o.lateMs ?? 0);
   const sent: Sent[] = [];
   const mode = `fake-${++fakeIndex}`;
+  let scheduledCount = 0;
   const server = o.server;
+  /** A query in a fake send schedule: left at `at` (clock ms), 'dropped' (too late or cancelled), or null (waiting). */
+  interface Scheduled {
+    id: number;
+    due: number;
+    at: number | 'dropped' | null;
+  }
   class FakeChannel extends DnsChannel {
+    private readonly schedule: Scheduled[] = [];
     constructor(ctx: ChannelContext) {
       super(ctx);
+    }
+    override canScheduleAhead(): boolean {
+      return o.schedule === true && this.schedule.length < 1024;
+    }
+    override scheduleAt(queryIndex: number, due: number, lateMs: number): void {
+      const t = this.table;
+      const id = t.acquire();
+      t.query[id] = queryIndex;
+      t.sentAt[id] = due;
+      t.chargeFrom(id, -1);
+      const e: Scheduled = { id, due, at: null };
+      this.schedule.push(e);
+      timers.at(due + (o.scheduleLagMs?.(scheduledCount++) ?? 0), () => {
+        if (e.at !== null) return;
+        const now = timers.now();
+        if (now - due > lateMs) {
+          e.at = 'dropped';
+          return;
+        }
+        e.at = now;
+        this.wire(id, now, () => this.collect());
+      });
+    }
+    override lastScheduledDue(): number {
+      return this.schedule.length === 0 ? -1 : this.schedule[this.schedule.length - 1]!.due;
+    }
+    override stopSchedule(): void {
+      for (const e of this.schedule) if (e.at === null) e.at = 'dropped';
+      this.collect();
+    }
+    override sweep(now: number, timeoutMs: number): number {
+      this.collect();
+      return super.sweep(now, timeoutMs, this.schedule.length > 0 ? this.schedule[0]!.id : -1);
+    }
+    /** What the schedule did, oldest first, as NativeUdpChannel.collectScheduled counts it. */
+    private collect(): void {
+      const t = this.table;
+      const now = timers.now();
+      let freed = false;
+      while (this.schedule.length > 0 && this.schedule[0]!.at !== null) {
+        const e = this.schedule.shift()!;
+        const qi = t.query[e.id]!;
+        const at = e.at;
+        if (typeof at === 'number') {
+          t.sentAt[e.id] = at;
+          this.recorder.sent(at, this.q.offsets[qi + 1]! - this.q.offsets[qi]!);
+          this.recorder.paced(at - e.due);
+          continue;
+        }
+        t.release(e.id, 0);
+        freed = true;
+        if (e.due <= now) {
+          this.recorder.skip(1, false);
+          this.owner.returnQuery?.(this, qi);
+        }
+      }
+      if (freed) this.owner.slotFreed(this);
+    }
+    /** Query `id` goes on the fake wire at `at`; its answer (if any) comes back through deliver, after `before`. */
+    private wire(id: number, at: number, before: () => void = () => {}): void {
+      const queryIndex = this.table.query[id]!;
+      sent.push({ target: this.target, at, queryIndex });
+      const latency = server.latencyMs({ target: this.target, sentAt: at, index: sent.length - 1 });
+      if (latency === null) return;
+      const start = this.q.offsets[queryIndex]!;
+      const answer = Buffer.from(this.q.wire.subarray(start, this.q.offsets[queryIndex + 1]!));
+      answer[0] = id >>> 8;
+      answer[1] = id & 0xff;
+      answer[2] = answer[2]! | 0x80;
+      answer[3] = (answer[3]! & 0xf0) | (server.rcode ?? 0);
+      timers.at(at + latency, () => {
+        before();
+        this.deliver(answer, 0, answer.length, timers.now());
+      });
     }
     endpoints(): { local: string; remote: string } {
       return { local: `fake:${this.target}`, remote: `server:${this.target}` };

@@ -227,7 +227,10 @@ export class NativeUdpChannel extends DnsChannel {
 
   override sweep(now: number, timeoutMs: number): number {
     this.collectScheduled();
-    return super.sweep(now, timeoutMs);
+    // What is still in the schedule has not left (the addon's timer has not got round to it): it
+    // cannot time out, or it would be counted lost without ever being counted sent, and its ID
+    // freed while the addon may still send it. Queries taken after it are younger still.
+    return super.sweep(now, timeoutMs, this.schCount > 0 ? this.schIds[this.schHead]! : -1);
   }
 
   override flush(): void {
