@@ -984,30 +984,35 @@ static napi_value m_schedule(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_INVALID_STATE", "schedule before setQueries");
     return NULL;
   }
-  const int32_t *q = qi;
-  const double *d = due;
-  for (size_t i = 0; i < n; i++) {
-    int32_t k = q[i];
-    if (k < 0 || (size_t)k >= count)
-      return THROW_RANGE(env, "queryIndex[%zu] = %d is outside 0..%zd", i, k, (ssize_t)count - 1);
-    if (!isfinite(d[i]) || d[i] < 0 || d[i] > 9.2e12)
-      return THROW_RANGE(env, "dueMs[%zu] is not a CLOCK_MONOTONIC time in ms", i);
-    if (i > 0 && d[i] < d[i - 1]) return THROW_RANGE(env, "dueMs[%zu] is earlier than dueMs[%zu]", i, i - 1);
-  }
   if (s->sch_fd < 0 && n > 0 && sch_setup(env, s) == NULL && s->sch_fd < 0) return NULL;
   if (n == 0) return NULL;
   us_sched *sq = &s->sch;
   if (n > us_sched_room(sq))
     return THROW_RANGE(env, "%zu entries do not fit: %u are free of %d", n, us_sched_room(sq), US_SCHED_CAP);
-  sq->late_ns = llround(late * 1e6);
+  /* Each value is read once, checked and copied in the same pass (the arrays may be shared memory
+     another thread writes), into places past the tail; the tail moves only when all passed, so a
+     bad entry takes none. */
+  const int32_t *q = qi;
+  const double *d = due;
   const uint16_t *id = ids;
+  int64_t prev = sq->tail != sq->sent ? sq->due_ns[(sq->tail - 1) & (US_SCHED_CAP - 1)] : INT64_MIN;
   for (size_t i = 0; i < n; i++) {
-    uint32_t j = sq->tail & (US_SCHED_CAP - 1);
+    int32_t k = q[i];
+    double di = d[i];
+    if (k < 0 || (size_t)k >= count)
+      return THROW_RANGE(env, "queryIndex[%zu] = %d is outside 0..%zd", i, k, (ssize_t)count - 1);
+    if (!isfinite(di) || di < 0 || di > 9.2e12)
+      return THROW_RANGE(env, "dueMs[%zu] is not a CLOCK_MONOTONIC time in ms", i);
+    int64_t ns = llround(di * 1e6);
+    if (ns < prev) return THROW_RANGE(env, "dueMs[%zu] is earlier than the entry before it", i);
+    prev = ns;
+    uint32_t j = (sq->tail + (uint32_t)i) & (US_SCHED_CAP - 1);
     sq->id[j] = id[i];
-    sq->qi[j] = q[i];
-    sq->due_ns[j] = llround(d[i] * 1e6);
-    sq->tail++;
+    sq->qi[j] = k;
+    sq->due_ns[j] = ns;
   }
+  sq->late_ns = llround(late * 1e6);
+  sq->tail += (uint32_t)n;
   s->st.scheduled += (double)n;
   int64_t next = us_sched_next_due(sq);
   if (s->sch_armed == 0 || next < s->sch_armed) sch_arm(s, next);
@@ -1035,12 +1040,30 @@ static napi_value m_take_sent(napi_env env, napi_callback_info info) {
   return r;
 }
 
-/* cancelScheduled(): every entry not sent yet is dropped (takeSent gives 0 for it); returns how many. */
+/*
+ * cancelScheduled(sendDue?): with sendDue, the entries due by now (and not past lateMs) are sent
+ * first, as the timer would have: the end of a run that comes in the same event-loop turn as the
+ * timer must not skip them. Then every entry not sent is dropped (takeSent gives 0 for it).
+ * Returns how many were dropped.
+ */
 static napi_value m_cancel_scheduled(napi_env env, napi_callback_info info) {
-  napi_value self;
-  NAPI_OK(env, napi_get_cb_info(env, info, NULL, NULL, &self, NULL));
+  size_t argc = 1;
+  napi_value argv[1], self;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   sock *s = this_sock(env, self, 1);
   if (s == NULL) return NULL;
+  bool send_due = false;
+  if (argc >= 1 && !is_nullish(env, argv[0]) && napi_get_value_bool(env, argv[0], &send_due) != napi_ok)
+    return THROW_TYPE(env, "cancelScheduled(sendDue?: boolean)");
+  if (send_due && s->sch.done != NULL && us_sched_waiting(&s->sch) > 0) {
+    unsigned char *wire;
+    size_t wire_len, count;
+    uint32_t *off;
+    if (fetch_queries(s, &wire, &wire_len, &off, &count) == 0 &&
+        us_sched_run(&s->sch, mono_ns(), &s->u, &s->send, wire, wire_len, off, count, &s->errs, &s->st.send_calls,
+                     &s->st.sent, &s->st.refused))
+      s->st.blocked += 1;
+  }
   uint32_t n = s->sch.done == NULL ? 0 : us_sched_cancel(&s->sch);
   if (s->sch_armed != 0 && s->sch_fd >= 0) {
     struct itimerspec its;
@@ -1048,6 +1071,7 @@ static napi_value m_cancel_scheduled(napi_env env, napi_callback_info info) {
     timerfd_settime(s->sch_fd, 0, &its, NULL);
     s->sch_armed = 0;
   }
+  if (flush_errors(s, self, 1) != 0) return NULL;
   napi_value r;
   NAPI_OK(env, napi_create_uint32(env, n, &r));
   return r;

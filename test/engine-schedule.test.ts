@@ -76,4 +76,33 @@ describe('paced runs with a send schedule (fake clock)', () => {
     expect(l.pacing!.lag.count).toBe(l.counters.sent);
     expectRunAccounted(l);
   });
+
+  it('the time limit sends the slots that fell due in its own turn: none of them is skipped', async () => {
+    // 2000 qps for 50 ms: 100 slots, the last due at 49.5 ms. Every schedule timer fires 0.8 ms
+    // after its due time (within the 1 ms horizon), so the last one would fire at 50.3 ms, after
+    // the engine's end at 50 ms: the end sends it (lag 0.5 ms) instead of counting it skipped.
+    const e = await fakeEngine({ window: 50, queries: 100, schedule: true, scheduleLagMs: () => 0.8, server: { latencyMs: () => 0.1 } });
+    e.run({ rate: 2000, timeLimitMs: 50, totalQueries: null });
+    e.timers.advance(5000);
+    const r = e.done![0]!;
+    expect(r.counters.sent).toBe(100);
+    expect(r.pacing!.skipped).toBe(0);
+    expect(r.pacing!.lag.count).toBe(100);
+    expect(r.pacing!.lag.max).toBeLessThan(800.5);
+    expectRunAccounted(r);
+  });
+
+  it('Ctrl-C sends nothing more, even what fell due in its turn', async () => {
+    const e = await fakeEngine({ window: 50, queries: 100, schedule: true, scheduleLagMs: () => 0.8, server: { latencyMs: () => 0.1 } });
+    e.run({ rate: 2000, timeLimitMs: null, totalQueries: 1000 });
+    // At 10.2 ms the slot due at 10.0 ms has not left (its timer fires at 10.8).
+    e.timers.advance(10.2);
+    const before = e.sent.length;
+    e.interrupt();
+    e.timers.advance(100);
+    const r = e.done![0]!;
+    expect(e.sent.length).toBe(before);
+    expect(r.counters.sent).toBe(before);
+    expectRunAccounted(r);
+  });
 });

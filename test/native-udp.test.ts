@@ -429,6 +429,33 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     expect(arrived.length).toBe(n - 1);
   });
 
+  it('cancelScheduled(true) sends what is due first, as the timer would in the same turn; Ctrl-C-style cancel sends nothing', async () => {
+    const qs = querySet(QUERIES);
+    const p = await peer();
+    const arrived: number[] = [];
+    p.on('message', (m) => arrived.push(m.readUInt16BE(0)));
+    const sock = open({ port: p.address().port });
+    sock.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
+    collect(sock);
+    const now = addon.monotonicMs();
+    // Due 0.1 ms ago (the timer has not had its turn: this is the same JS turn) and in 10 s.
+    sock.schedule(Uint16Array.of(7, 8), Int32Array.of(0, 1), Float64Array.of(now - 0.1, now + 10_000), 2, 50);
+    expect(sock.cancelScheduled(true)).toBe(1);
+    const out = new Float64Array(4);
+    expect(sock.takeSent(out)).toBe(2);
+    expect(out[0]!).toBeGreaterThanOrEqual(now);
+    expect(out[1]).toBe(0);
+    // Without sendDue, a due entry is dropped too.
+    sock.schedule(Uint16Array.of(9), Int32Array.of(2), Float64Array.of(addon.monotonicMs() - 0.1), 1, 50);
+    expect(sock.cancelScheduled(false)).toBe(1);
+    expect(sock.takeSent(out)).toBe(1);
+    expect(out[0]).toBe(0);
+    await until(() => arrived.length >= 1, 'the due query at the peer');
+    await settle(20);
+    expect(arrived).toEqual([7]);
+    expect(() => sock.cancelScheduled('yes' as unknown as boolean)).toThrow(TypeError);
+  });
+
   it('schedule() checks every entry before taking any', () => {
     const qs = querySet(QUERIES);
     const sock = open({ port: responder.port });
@@ -443,6 +470,14 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     expect(() => sock.schedule(new Uint16Array(5000), new Int32Array(5000), new Float64Array(5000).fill(now), 5000, 1)).toThrow(RangeError);
     expect(() => sock.schedule(Uint16Array.of(1), Uint32Array.of(0) as unknown as Int32Array, Float64Array.of(now), 1, 1)).toThrow(TypeError);
     expect(sock.stats().scheduled).toBe(0);
+    // One bad entry after good ones: none is taken.
+    expect(() => sock.schedule(Uint16Array.of(1, 2, 3), Int32Array.of(0, 1, -1), Float64Array.of(now, now, now), 3, 1)).toThrow(RangeError);
+    expect(sock.stats().scheduled).toBe(0);
+    // Not earlier than what already waits.
+    sock.schedule(Uint16Array.of(1), Int32Array.of(0), Float64Array.of(now + 5), 1, 1);
+    expect(() => sock.schedule(Uint16Array.of(2), Int32Array.of(0), Float64Array.of(now + 4), 1, 1)).toThrow(/earlier than/);
+    expect(sock.cancelScheduled()).toBe(1);
+    expect(sock.takeSent(new Float64Array(8))).toBe(1);
     // Full: 4096 entries wait or hold a result; one more is refused, whole.
     const big = 4096;
     sock.schedule(new Uint16Array(big), new Int32Array(big), new Float64Array(big).fill(now), big, 1);

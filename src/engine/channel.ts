@@ -166,10 +166,12 @@ export abstract class DnsChannel {
   }
 
   /**
-   * Sending ends: a query taken by scheduleAt and not sent is dropped (its ID freed); one whose due
-   * time had passed is counted as a skipped slot. Default: nothing is scheduled.
+   * Sending ends. With `sendDue` (the time limit, the end of -n), a query taken by scheduleAt whose
+   * due time has come leaves now, as its timer would have in this same event-loop turn. Any other
+   * not sent is dropped (its ID freed); one whose due time had passed counts as a skipped slot
+   * (Ctrl-C passes false: nothing more leaves). Default: nothing is scheduled.
    */
-  stopSchedule(): void {}
+  stopSchedule(_sendDue: boolean): void {}
 
   get inflight(): number {
     return this.table.inflight;

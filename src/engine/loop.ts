@@ -173,6 +173,8 @@ export class EngineLoop implements ChannelOwner {
   private deferring = false;
   /** Paced: queries may be handed to a channel's send schedule ahead of their due times. */
   private ahead = false;
+  /** Inside interrupt() (Ctrl-C): sending stops without one more query. */
+  private interrupting = false;
 
   private verboseLines: string[] = [];
 
@@ -366,7 +368,9 @@ export class EngineLoop implements ChannelOwner {
   /** Ctrl-C: stop sending; outstanding queries count as interrupted. */
   interrupt(): void {
     if (!this.running) return;
+    this.interrupting = true;
     if (this.sending) this.stopSending(this.now());
+    this.interrupting = false;
     for (const ch of this.channels) ch.interruptAll();
     this.finish();
   }
@@ -709,7 +713,7 @@ export class EngineLoop implements ChannelOwner {
   private endSending(now: number): boolean {
     if (this.endAt < this.limitAt) {
       // Collected while still sending, so what did not leave is given back (returnQuery).
-      for (const ch of this.channels) ch.stopSchedule();
+      for (const ch of this.channels) ch.stopSchedule(true);
       if (this.targetsSending > 0 && now < this.endAt) return false;
     }
     this.stopSending(now);
@@ -721,7 +725,8 @@ export class EngineLoop implements ChannelOwner {
     this.phase = Phase.draining;
     // Queries in a send schedule that have not left by now never will (their slots were due by the
     // end, or the run was interrupted).
-    if (this.ahead) for (const ch of this.channels) ch.stopSchedule();
+    // Ctrl-C sends nothing more; the end of the schedule sends what fell due in this turn.
+    if (this.ahead) for (const ch of this.channels) ch.stopSchedule(!this.interrupting);
     this.ahead = false;
     // Draining reads each answer as it comes (the run ends with the last one).
     if (this.deferring) {

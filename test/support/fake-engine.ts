@@ -139,6 +139,7 @@ export async function fakeEngine(o: {
   interface Scheduled {
     id: number;
     due: number;
+    lateMs: number;
     at: number | 'dropped' | null;
   }
   class FakeChannel extends DnsChannel {
@@ -155,7 +156,7 @@ export async function fakeEngine(o: {
       t.query[id] = queryIndex;
       t.sentAt[id] = due;
       t.chargeFrom(id, -1);
-      const e: Scheduled = { id, due, at: null };
+      const e: Scheduled = { id, due, lateMs, at: null };
       this.schedule.push(e);
       timers.at(due + (o.scheduleLagMs?.(scheduledCount++) ?? 0), () => {
         if (e.at !== null) return;
@@ -171,8 +172,16 @@ export async function fakeEngine(o: {
     override lastScheduledDue(): number {
       return this.schedule.length === 0 ? -1 : this.schedule[this.schedule.length - 1]!.due;
     }
-    override stopSchedule(): void {
-      for (const e of this.schedule) if (e.at === null) e.at = 'dropped';
+    override stopSchedule(sendDue: boolean): void {
+      const now = timers.now();
+      for (const e of this.schedule) {
+        if (e.at !== null) continue;
+        // As the addon's cancelScheduled(true): what is due, and not past its horizon, leaves now.
+        if (sendDue && e.due <= now && now - e.due <= e.lateMs) {
+          e.at = now;
+          this.wire(e.id, now, () => this.collect());
+        } else e.at = 'dropped';
+      }
       this.collect();
     }
     override sweep(now: number, timeoutMs: number): number {

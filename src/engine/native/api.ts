@@ -187,8 +187,12 @@ export interface NativeUdpSocket {
    * or cancelled), or -errno when the kernel refused it. Returns how many (at most out.length).
    */
   takeSent(out: Float64Array): number;
-  /** Drops every scheduled entry not sent yet (takeSent gives 0 for each); returns how many. */
-  cancelScheduled(): number;
+  /**
+   * With `sendDue`, first sends the entries due by now (not past their lateMs), as the timer
+   * would; then drops every scheduled entry not sent (takeSent gives 0 for each). Returns how many
+   * were dropped. Throws TypeError when sendDue is not a boolean.
+   */
+  cancelScheduled(sendDue?: boolean): number;
   /** Stops polling and closes the fd. Idempotent; allowed inside any callback. */
   close(): void;
 }

@@ -53,6 +53,8 @@ export class NativeUdpChannel extends DnsChannel {
   private readonly stQi = new Int32Array(SCHEDULE_MAX);
   private readonly stDue = new Float64Array(SCHEDULE_MAX);
   private readonly schOut = new Float64Array(SCHEDULE_MAX);
+  /** 1 for an ID whose query waits in the schedule, not sent yet: no answer to it can be real. */
+  private readonly schWaiting = new Uint8Array(65536);
   /** A scheduled query whose turn comes this much (ms) after its due time is not sent (loop.ts horizon). */
   private scheduleLateMs = 1;
 
@@ -152,6 +154,7 @@ export class NativeUdpChannel extends DnsChannel {
     t.sentAt[id] = due;
     t.chargeFrom(id, -1);
     const j = (this.schHead + this.schCount) % SCHEDULE_MAX;
+    this.schWaiting[id] = 1;
     this.schIds[j] = id;
     this.schDue[j] = due;
     this.schCount++;
@@ -166,10 +169,10 @@ export class NativeUdpChannel extends DnsChannel {
     return this.schCount === 0 ? -1 : this.schDue[(this.schHead + this.schCount - 1) % SCHEDULE_MAX]!;
   }
 
-  override stopSchedule(): void {
+  override stopSchedule(sendDue: boolean): void {
     if (this.closed || this.schCount === 0) return;
     this.handOver();
-    this.sock.cancelScheduled();
+    this.sock.cancelScheduled(sendDue);
     this.collectScheduled();
   }
 
@@ -200,6 +203,7 @@ export class NativeUdpChannel extends DnsChannel {
       const h = this.schHead;
       const id = this.schIds[h]!;
       const due = this.schDue[h]!;
+      this.schWaiting[id] = 0;
       this.schHead = (h + 1) % SCHEDULE_MAX;
       this.schCount--;
       const at = this.schOut[i]!;
@@ -318,6 +322,11 @@ export class NativeUdpChannel extends DnsChannel {
       // Cut by the slot: not a whole message, so not an answer.
       if ((meta[m + META.flags]! & FLAG_TRUNCATED) !== 0) {
         this.recorder.event('malformed', at);
+        continue;
+      }
+      // An ID whose query has not left yet (it waits in the schedule): a guessed or forged answer.
+      if (this.schCount > 0 && len >= 2 && this.schWaiting[(this.ring[i * size]! << 8) | this.ring[i * size + 1]!] === 1) {
+        this.recorder.event('mismatched', at);
         continue;
       }
       this.deliver(this.ring, i * size, len, at);
