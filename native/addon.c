@@ -37,6 +37,14 @@
 #define MAX_EMPTY_ERROR_EVENTS 64
 /* A scheduled send that found the socket buffer full is tried again this much later (ns). */
 #define SCHED_RETRY_NS 50000
+/*
+ * The schedule's timer is armed ahead of a due time by its measured wake-up latency (an average
+ * of the last ~8 wake-ups: from the expiry to the callback), at most this much (ns), and a query
+ * whose due time falls within that much of the wake-up leaves then. A vCPU that halted while
+ * idle takes 100-150 us to wake here, so at a few hundred qps every query left that late; now
+ * the send time centres on the due time (send lag is |send - due|: engine/recorder.ts).
+ */
+#define SCHED_EARLY_MAX_NS 150000
 
 typedef struct sock sock;
 
@@ -76,6 +84,8 @@ struct sock {
   int sch_fd;            /* -1 until set up */
   uv_poll_t *sch_poll;
   int64_t sch_armed;     /* the expiry armed (CLOCK_MONOTONIC ns), 0 when none */
+  int sch_measure;       /* the expiry was in the future when armed: its wake-up latency counts */
+  int64_t sch_lat_ns;    /* wake-up latency estimate (ns, 0..SCHED_EARLY_MAX_NS) */
 
   struct {
     double send_calls, sent, refused, blocked, raw_sent;
@@ -831,6 +841,12 @@ static napi_value m_recv(napi_env env, napi_callback_info info) {
 
 /* ---------------------------------------------------------------- the send schedule (paced runs) */
 
+static int64_t mono_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static void sch_arm(sock *s, int64_t at_ns) {
   if (s->sch_fd < 0 || s->sch_armed == at_ns) return;
   if (at_ns < 1) at_ns = 1; /* 0 would disarm */
@@ -841,11 +857,6 @@ static void sch_arm(sock *s, int64_t at_ns) {
   if (timerfd_settime(s->sch_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0) s->sch_armed = at_ns;
 }
 
-static int64_t mono_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 /* The wire buffer and offsets setQueries() gave, looked up again (a detached buffer reads as 0 bytes). */
 static int fetch_queries(sock *s, unsigned char **wire, size_t *wire_len, uint32_t **off, size_t *count) {
@@ -868,29 +879,37 @@ static int fetch_queries(sock *s, unsigned char **wire, size_t *wire_len, uint32
   return 0;
 }
 
+/* Arms the timer for an entry due at `due`, ahead by the wake-up latency estimate. */
+static void sch_arm_due(sock *s, int64_t due, int64_t now) {
+  int64_t at = due - s->sch_lat_ns;
+  s->sch_measure = at > now;
+  sch_arm(s, at);
+}
+
 /*
- * Sends what is due, then arms the timer for the next entry (or a retry when the socket buffer is
- * full). No JavaScript runs here unless an error report is waiting for onError.
+ * Sends what is due (or due within the wake-up latency estimate), then arms the timer for the
+ * next entry (or a retry when the socket buffer is full). No JavaScript runs here unless an error
+ * report is waiting for onError.
  */
-static void sch_send_due(sock *s) {
+static void sch_send_due(sock *s, int64_t now) {
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   unsigned char *wire;
   size_t wire_len, count;
   uint32_t *off;
-  int64_t now = mono_ns();
   if (fetch_queries(s, &wire, &wire_len, &off, &count) != 0) {
     /* No queries to send from (never expected: schedule() needs them): nothing is sent. */
     us_sched_cancel(&s->sch);
   } else {
-    int blocked = us_sched_run(&s->sch, now, &s->u, &s->send, wire, wire_len, off, count, &s->errs,
-                               &s->st.send_calls, &s->st.sent, &s->st.refused);
+    int blocked = us_sched_run(&s->sch, now, now + s->sch_lat_ns, &s->u, &s->send, wire, wire_len, off, count,
+                               &s->errs, &s->st.send_calls, &s->st.sent, &s->st.refused);
     if (blocked) {
       s->st.blocked += 1;
+      s->sch_measure = 0;
       sch_arm(s, now + SCHED_RETRY_NS);
     } else if (us_sched_waiting(&s->sch) > 0) {
-      sch_arm(s, us_sched_next_due(&s->sch));
+      sch_arm_due(s, us_sched_next_due(&s->sch), now);
     }
   }
   /* Nothing armed: clear the expired timer's readiness (timerfd_settime resets its count, so the
@@ -914,9 +933,17 @@ static void on_sched(uv_poll_t *h, int status, int events) {
   if (s == NULL || s->closed) return;
   /* No read(2): sch_send_due re-arms or disarms the timer, and timerfd_settime clears its count
      (fs/timerfd.c timerfd_setup), so the level-triggered poll does not fire again. */
+  int64_t now = mono_ns();
+  if (s->sch_measure && s->sch_armed > 0) {
+    int64_t l = now - s->sch_armed;
+    if (l < 0) l = 0;
+    if (l > SCHED_EARLY_MAX_NS) l = SCHED_EARLY_MAX_NS;
+    s->sch_lat_ns += (l - s->sch_lat_ns) / 8;
+  }
   s->sch_armed = 0;
+  s->sch_measure = 0;
   s->st.sched_wakeups += 1;
-  sch_send_due(s);
+  sch_send_due(s, now);
 }
 
 static napi_value sch_setup(napi_env env, sock *s) {
@@ -1014,8 +1041,8 @@ static napi_value m_schedule(napi_env env, napi_callback_info info) {
   sq->late_ns = llround(late * 1e6);
   sq->tail += (uint32_t)n;
   s->st.scheduled += (double)n;
-  int64_t next = us_sched_next_due(sq);
-  if (s->sch_armed == 0 || next < s->sch_armed) sch_arm(s, next);
+  int64_t next = us_sched_next_due(sq) - s->sch_lat_ns;
+  if (s->sch_armed == 0 || next < s->sch_armed) sch_arm_due(s, next + s->sch_lat_ns, mono_ns());
   return NULL;
 }
 
@@ -1060,7 +1087,7 @@ static napi_value m_cancel_scheduled(napi_env env, napi_callback_info info) {
     size_t wire_len, count;
     uint32_t *off;
     if (fetch_queries(s, &wire, &wire_len, &off, &count) == 0 &&
-        us_sched_run(&s->sch, mono_ns(), &s->u, &s->send, wire, wire_len, off, count, &s->errs, &s->st.send_calls,
+        us_sched_run(&s->sch, mono_ns(), mono_ns(), &s->u, &s->send, wire, wire_len, off, count, &s->errs, &s->st.send_calls,
                      &s->st.sent, &s->st.refused))
       s->st.blocked += 1;
   }
@@ -1089,7 +1116,8 @@ static napi_value m_stats(napi_env env, napi_callback_info info) {
       set_num(env, out, "received", s->st.received) || set_num(env, out, "truncated", s->st.truncated) ||
       set_num(env, out, "foreign", s->st.foreign) || set_num(env, out, "wakeups", s->st.wakeups) ||
       set_num(env, out, "errors", s->errs.total) || set_num(env, out, "scheduled", s->st.scheduled) ||
-      set_num(env, out, "scheduleWakeups", s->st.sched_wakeups) || set_num(env, out, "skippedLate", s->sch.skipped))
+      set_num(env, out, "scheduleWakeups", s->st.sched_wakeups) || set_num(env, out, "skippedLate", s->sch.skipped) ||
+      set_num(env, out, "scheduleEarlyUs", (double)s->sch_lat_ns / 1000))
     return NULL;
   return out;
 }

@@ -32,14 +32,14 @@ void us_sched_free(us_sched *q) {
   q->taken = q->sent = q->tail = 0;
 }
 
-int us_sched_run(us_sched *q, int64_t now_ns, const us_socket *s, us_send_scratch *sc, const unsigned char *wire,
+int us_sched_run(us_sched *q, int64_t now_ns, int64_t until_ns, const us_socket *s, us_send_scratch *sc, const unsigned char *wire,
                  size_t wire_len, const uint32_t *offsets, size_t count, us_errors *errs, double *calls,
                  double *sent, double *refused) {
   /* Bounded: each pass consumes at least one entry or returns. */
   while (q->sent != q->tail) {
     uint32_t i = q->sent & MASK;
     int64_t due = q->due_ns[i];
-    if (due > now_ns) return 0;
+    if (due > until_ns) return 0;
     if (now_ns - due > q->late_ns) {
       /* Too late to keep the rate a ceiling: this slot is skipped, never sent in a burst. */
       q->done[i] = 0;
@@ -50,7 +50,7 @@ int us_sched_run(us_sched *q, int64_t now_ns, const us_socket *s, us_send_scratc
     /* The run of due, timely entries from i that does not wrap the ring. */
     uint32_t k = 1;
     uint32_t left = q->tail - q->sent;
-    while (k < left && i + k < US_SCHED_CAP && q->due_ns[i + k] <= now_ns && now_ns - q->due_ns[i + k] <= q->late_ns) k++;
+    while (k < left && i + k < US_SCHED_CAP && q->due_ns[i + k] <= until_ns && now_ns - q->due_ns[i + k] <= q->late_ns) k++;
     us_send_result r = us_send_batch(s, sc, k, &q->id[i], &q->qi[i], wire, wire_len, offsets, count, &q->done[i], errs);
     *calls += r.calls;
     for (uint32_t j = 0; j < r.consumed; j++) {

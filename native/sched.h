@@ -38,12 +38,13 @@ static inline uint32_t us_sched_room(const us_sched *q) { return US_SCHED_CAP - 
 static inline int64_t us_sched_next_due(const us_sched *q) { return q->due_ns[q->sent & (US_SCHED_CAP - 1)]; }
 
 /*
- * Sends every waiting entry due by `now_ns` in order, in sendmmsg batches (one per run of entries
- * that does not wrap the ring), after marking those more than late_ns late as not sent (done = 0).
+ * Sends every waiting entry due by `until_ns` (now_ns, or a little after it: the timer is armed
+ * ahead by its wake-up latency) in order, in sendmmsg batches (one per run of entries that does
+ * not wrap the ring), after marking those more than late_ns late at now_ns as not sent (done = 0).
  * Stops at the first entry not yet due, or when the socket blocks (EAGAIN/ENOBUFS: returns 1; the
  * entries stay and are tried again). *calls counts sendmmsg calls, *sent and *refused messages.
  */
-int us_sched_run(us_sched *q, int64_t now_ns, const us_socket *s, us_send_scratch *sc, const unsigned char *wire,
+int us_sched_run(us_sched *q, int64_t now_ns, int64_t until_ns, const us_socket *s, us_send_scratch *sc, const unsigned char *wire,
                  size_t wire_len, const uint32_t *offsets, size_t count, us_errors *errs, double *calls,
                  double *sent, double *refused);
 

@@ -41,6 +41,12 @@ const BLOCKED_RECHECK_MS = 0.5;
  * window is taken ahead, so a full window still means the server holds half of it or more.
  */
 const AHEAD_MS = 20;
+/**
+ * ...and the engine wakes this much before the next slot it has not handed over, so that slot
+ * goes to the schedule too (whose timer is armed ahead by its wake-up latency) instead of being
+ * sent by the engine's own, later, wake-up.
+ */
+const AHEAD_LEAD_MS = 1;
 
 /** Each channel's first burst (closed loop): then +1 per answer up to its window (slow start). */
 const INITIAL_RAMP = 32;
@@ -495,7 +501,10 @@ export class EngineLoop implements ChannelOwner {
             more = true;
             continue;
           }
-          if (due < wake) wake = due;
+          // Never a wake-up already past: when the schedule cannot take the slot (half the window
+          // out), the next look is at its due time.
+          const at = this.ahead && due - AHEAD_LEAD_MS > now ? due - AHEAD_LEAD_MS : due;
+          if (at < wake) wake = at;
           continue;
         }
         const cursor = this.cursor;

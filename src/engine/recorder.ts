@@ -300,9 +300,13 @@ export class Recorder {
     f.window = Math.max(f.window, window);
   }
 
-  /** -Q: a paced query left `lagMs` after its due time (negative: early). */
+  /**
+   * -Q: a paced query left `lagMs` after its due time (negative: before it, as the native send
+   * schedule does when it arms its timer ahead by its wake-up latency). Recorded as the distance,
+   * |lagMs| in µs, so the percentiles say how close to their due times queries left, either way.
+   */
   paced(lagMs: number): void {
-    const us = lagMs * 1000;
+    const us = Math.abs(lagMs * 1000);
     addSample(this.lag, us);
     this.lagHist!.recordValue(us < 1 ? 1 : Math.round(us));
   }

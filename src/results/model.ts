@@ -38,7 +38,7 @@ export interface PacingData {
   skippedWindowFull: number;
   /** Milliseconds during which a due query found every window full (summed over workers). */
   windowFullMs: number;
-  /** Send lag (actual send - due time), µs, of every paced query sent; min may be negative (sent early). */
+  /** Send lag |actual send - due time|, µs, of every paced query sent (early or late: engine/recorder.ts paced). */
   lag: LatencySums;
   /** HDR histogram of max(1, lag) in µs, compressed base64 ('' when empty). */
   lagHistogram: string;

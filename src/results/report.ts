@@ -99,7 +99,7 @@ export interface PacingReport {
   skippedWindowFull: number;
   /** Seconds during which due queries found every window full, summed over workers. */
   windowFullSec: number;
-  /** Send lag (actual send - due time), µs. */
+  /** Send lag |actual send - due time|, µs (a query may leave early: native/addon.c SCHED_EARLY_MAX_NS). */
   lag: LatencyReport;
 }
 

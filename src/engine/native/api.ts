@@ -103,6 +103,11 @@ export interface NativeUdpStats {
   scheduleWakeups: number;
   /** Scheduled entries not sent because their turn came more than lateMs late. */
   skippedLate: number;
+  /**
+   * How far ahead of a due time the schedule's timer is armed now (µs): its measured wake-up
+   * latency, 0..150. An entry due within that much of a wake-up leaves then.
+   */
+  scheduleEarlyUs: number;
 }
 
 /**
@@ -174,8 +179,11 @@ export interface NativeUdpSocket {
    * The send schedule (paced runs): n queries to leave at their due times, sent from C by a
    * timerfd (CLOCK_MONOTONIC) on this thread's loop without entering JavaScript per query. Entry
    * i is message ids[i] + query queryIndex[i] (as sendBatch), due at dueMs[i] (CLOCK_MONOTONIC
-   * ms, nondecreasing, and not earlier than the entries already waiting). Entries due at the same
-   * wake-up leave in one sendmmsg. An entry whose turn comes more than lateMs after its due time
+   * ms, nondecreasing, and not earlier than the entries already waiting). The timer is armed ahead
+   * of the next due time by its measured wake-up latency (stats().scheduleEarlyUs, at most 150 µs)
+   * and the entries due within that much of a wake-up leave in one sendmmsg: an entry may leave
+   * up to that much before its due time, so that on a host whose idle CPUs take ~100 µs to wake
+   * the send times centre on the due times instead of all trailing them. An entry whose turn comes more than lateMs after its due time
    * is not sent (the rate is a ceiling; engine/loop.ts). At most 4096 entries wait or hold a
    * result not taken. Throws RangeError for a bad index, time or count, ERR_INVALID_STATE before
    * setQueries.
