@@ -596,34 +596,34 @@ export class EngineLoop implements ChannelOwner {
    */
   private scheduleAhead(t: number, due: number): boolean {
     if (this.blockedSince[t]! >= 0 || this.chargeFrom[t]! >= 0) return false;
-    const s = this.socketsPerTarget;
-    const base = t * s;
-    const first = this.rr[t]!;
-    for (let i = 0; i < s; i++) {
-      const j = (first + i) % s;
-      const c = this.channels[base + j]!;
-      if (c.inflight * 2 >= c.limit || !c.canScheduleAhead()) continue;
-      const qi = this.nextQuery(t);
-      if (qi < 0) return false;
-      this.rr[t] = (j + 1) % s;
-      c.scheduleAt(qi, due, this.horizonMs);
-      const k = this.slot[t]! + 1;
-      this.slot[t] = k;
-      this.nextDueAt[t] = this.dueAt(t, k + t / this.targetCount);
-      return true;
-    }
-    return false;
+    const c = this.pickChannel(t, true);
+    if (c === undefined) return false;
+    const qi = this.nextQuery(t);
+    if (qi < 0) return false;
+    c.scheduleAt(qi, due, this.horizonMs);
+    const k = this.slot[t]! + 1;
+    this.slot[t] = k;
+    this.nextDueAt[t] = this.dueAt(t, k + t / this.targetCount);
+    return true;
   }
 
   /** The target's next channel with a free slot (round-robin), or undefined when all are full. */
   private freeChannel(t: number): DnsChannel | undefined {
+    return this.pickChannel(t, false);
+  }
+
+  /**
+   * Target t's next channel, round-robin over its sockets, that has a free slot or (`ahead`) a
+   * send schedule and under half its window taken; undefined when none has.
+   */
+  private pickChannel(t: number, ahead: boolean): DnsChannel | undefined {
     const s = this.socketsPerTarget;
     const base = t * s;
     const first = this.rr[t]!;
     for (let i = 0; i < s; i++) {
       const j = (first + i) % s;
       const c = this.channels[base + j]!;
-      if (c.inflight < c.limit) {
+      if (ahead ? c.inflight * 2 < c.limit && c.canScheduleAhead() : c.inflight < c.limit) {
         this.rr[t] = (j + 1) % s;
         return c;
       }
