@@ -135,9 +135,9 @@ export class EngineLoop implements ChannelOwner {
    * earliest), so it may have taken the time limit's place: fillAll asks for that one again.
    */
   private rearmEndWake = false;
-  /** Plain arrays of small integers (V8 keeps them as SMIs, so `%` below stays integer math). */
   /** Per target: queries a send schedule gave back unsent (their slots passed), sent first. */
   private returned: number[][] = [];
+  /** Plain arrays of small integers (V8 keeps them as SMIs, so `%` below stays integer math). */
   private chunkNext: number[] = [];
   private chunkEnd: number[] = [];
   /** 1 while the target still has queries to send. */
@@ -179,8 +179,6 @@ export class EngineLoop implements ChannelOwner {
   private deferring = false;
   /** Paced: queries may be handed to a channel's send schedule ahead of their due times. */
   private ahead = false;
-  /** Inside interrupt() (Ctrl-C): sending stops without one more query. */
-  private interrupting = false;
 
   private verboseLines: string[] = [];
 
@@ -338,10 +336,11 @@ export class EngineLoop implements ChannelOwner {
     if (this.cursor !== null) for (let t = 0; t < this.targetCount; t++) this.cursor.releaseUnused(t);
     if (this.sending) {
       this.checkGivenUp(now);
-      if (now >= this.endAt && this.endSending(now)) {
-        // Sending ended.
-      } else if (this.periodMs === 0) this.fillAll();
-      else this.pace();
+      const ended = now >= this.endAt && this.endSending(now);
+      if (!ended) {
+        if (this.periodMs === 0) this.fillAll();
+        else this.pace();
+      }
       this.flush();
     }
     this.flushVerbose();
@@ -374,9 +373,8 @@ export class EngineLoop implements ChannelOwner {
   /** Ctrl-C: stop sending; outstanding queries count as interrupted. */
   interrupt(): void {
     if (!this.running) return;
-    this.interrupting = true;
-    if (this.sending) this.stopSending(this.now());
-    this.interrupting = false;
+    // Nothing more leaves, not even what fell due in this turn.
+    if (this.sending) this.stopSending(this.now(), false);
     for (const ch of this.channels) ch.interruptAll();
     this.finish();
   }
@@ -729,13 +727,16 @@ export class EngineLoop implements ChannelOwner {
     return true;
   }
 
-  private stopSending(now: number): void {
+  /**
+   * Sending ends at `now`. `sendDue` (false only for Ctrl-C): queries in a send schedule whose due
+   * time has come leave first, as their timer would have in this event-loop turn.
+   */
+  private stopSending(now: number, sendDue = true): void {
     if (!this.sending) return;
     this.phase = Phase.draining;
     // Queries in a send schedule that have not left by now never will (their slots were due by the
     // end, or the run was interrupted).
-    // Ctrl-C sends nothing more; the end of the schedule sends what fell due in this turn.
-    if (this.ahead) for (const ch of this.channels) ch.stopSchedule(!this.interrupting);
+    if (this.ahead) for (const ch of this.channels) ch.stopSchedule(sendDue);
     this.ahead = false;
     // Draining reads each answer as it comes (the run ends with the last one).
     if (this.deferring) {

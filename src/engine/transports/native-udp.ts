@@ -297,6 +297,8 @@ export class NativeUdpChannel extends DnsChannel {
 
   override readDeferred(): void {
     if (!this.deferred || this.closed) return;
+    // Queries the schedule sent get their send times before their answers count. The schedule
+    // only runs while answers are deferred, so this is the one way its answers come in.
     this.collectScheduled();
     // Bounded: a socket cannot make one wake-up read forever.
     for (let round = 0; round < 64; round++) {
@@ -307,8 +309,6 @@ export class NativeUdpChannel extends DnsChannel {
   }
 
   private onReadable(n: number): void {
-    // Scheduled queries sent since the last look get their send times before their answers count.
-    if (this.schCount > 0) this.collectScheduled();
     const meta = this.meta;
     const size = this.slotSize;
     for (let i = 0; i < n; i++) {
