@@ -857,6 +857,16 @@ static void sch_arm(sock *s, int64_t at_ns) {
   if (timerfd_settime(s->sch_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0) s->sch_armed = at_ns;
 }
 
+/* No expiry; also clears one that passed but was not handled (timerfd_settime resets the count). */
+static void sch_disarm(sock *s) {
+  if (s->sch_fd < 0) return;
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  timerfd_settime(s->sch_fd, 0, &its, NULL);
+  s->sch_armed = 0;
+  s->sch_measure = 0;
+}
+
 
 /* The wire buffer and offsets setQueries() gave, looked up again (a detached buffer reads as 0 bytes). */
 static int fetch_queries(sock *s, unsigned char **wire, size_t *wire_len, uint32_t **off, size_t *count) {
@@ -914,11 +924,7 @@ static void sch_send_due(sock *s, int64_t now) {
   }
   /* Nothing armed: clear the expired timer's readiness (timerfd_settime resets its count, so the
      fire path needs no read(2); a system call saved per query). */
-  if (s->sch_armed == 0 && s->sch_fd >= 0) {
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    timerfd_settime(s->sch_fd, 0, &its, NULL);
-  }
+  if (s->sch_armed == 0) sch_disarm(s);
   if (s->errs.n > 0) {
     napi_value self;
     if (napi_get_reference_value(env, s->self, &self) == napi_ok && self != NULL) flush_errors(s, self, 0);
@@ -1041,8 +1047,8 @@ static napi_value m_schedule(napi_env env, napi_callback_info info) {
   sq->late_ns = llround(late * 1e6);
   sq->tail += (uint32_t)n;
   s->st.scheduled += (double)n;
-  int64_t next = us_sched_next_due(sq) - s->sch_lat_ns;
-  if (s->sch_armed == 0 || next < s->sch_armed) sch_arm_due(s, next + s->sch_lat_ns, mono_ns());
+  int64_t next = us_sched_next_due(sq);
+  if (s->sch_armed == 0 || next - s->sch_lat_ns < s->sch_armed) sch_arm_due(s, next, mono_ns());
   return NULL;
 }
 
@@ -1086,18 +1092,14 @@ static napi_value m_cancel_scheduled(napi_env env, napi_callback_info info) {
     unsigned char *wire;
     size_t wire_len, count;
     uint32_t *off;
+    int64_t now = mono_ns();
     if (fetch_queries(s, &wire, &wire_len, &off, &count) == 0 &&
-        us_sched_run(&s->sch, mono_ns(), mono_ns(), &s->u, &s->send, wire, wire_len, off, count, &s->errs, &s->st.send_calls,
+        us_sched_run(&s->sch, now, now, &s->u, &s->send, wire, wire_len, off, count, &s->errs, &s->st.send_calls,
                      &s->st.sent, &s->st.refused))
       s->st.blocked += 1;
   }
   uint32_t n = s->sch.done == NULL ? 0 : us_sched_cancel(&s->sch);
-  if (s->sch_armed != 0 && s->sch_fd >= 0) {
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    timerfd_settime(s->sch_fd, 0, &its, NULL);
-    s->sch_armed = 0;
-  }
+  if (s->sch_armed != 0) sch_disarm(s);
   if (flush_errors(s, self, 1) != 0) return NULL;
   napi_value r;
   NAPI_OK(env, napi_create_uint32(env, n, &r));
