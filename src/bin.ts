@@ -5,12 +5,12 @@
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { prewarm, warmCount } from './engine/warm.js';
+import { prewarm, prewarmDisabled, warmCount } from './engine/warm.js';
 
 // Run when executed (also through npm's bin symlink), not when imported.
 const entry = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (entry === fileURLToPath(import.meta.url)) {
-  if (process.env['DNSBENCH_NO_PREWARM'] === undefined) prewarm(warmCount(process.argv.slice(2), availableParallelism()));
+  if (!prewarmDisabled(process.env)) prewarm(warmCount(process.argv.slice(2), availableParallelism()));
   const { runAsCli } = await import('./cli-main.js');
   runAsCli();
 }

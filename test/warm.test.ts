@@ -2,7 +2,7 @@
 // arguments (a guess: extra ones are ended, missing ones started by openSession), and that a warm
 // worker, handed its setup by message, runs like one given it as workerData.
 import { describe, expect, it } from 'vitest';
-import { warmCount } from '../src/engine/warm.js';
+import { prewarmDisabled, warmCount } from '../src/engine/warm.js';
 import { runCli } from './support/cli.js';
 
 describe('warmCount', () => {
@@ -33,6 +33,16 @@ describe('warmCount', () => {
     expect(warmCount(['-s', 'x'], 1000)).toBe(64);
     // A -T past the first 256 arguments is not looked at (the CLI still applies it).
     expect(warmCount(['-s', ...Array.from({ length: 300 }, () => 'x'), '-T', '1'], 2)).toBe(2);
+  });
+});
+
+describe('prewarmDisabled', () => {
+  it('reads DNSBENCH_NO_PREWARM as DNSBENCH_NO_NATIVE is read: empty and 0 leave it on', () => {
+    expect(prewarmDisabled({})).toBe(false);
+    expect(prewarmDisabled({ DNSBENCH_NO_PREWARM: '' })).toBe(false);
+    expect(prewarmDisabled({ DNSBENCH_NO_PREWARM: '0' })).toBe(false);
+    expect(prewarmDisabled({ DNSBENCH_NO_PREWARM: '1' })).toBe(true);
+    expect(prewarmDisabled({ DNSBENCH_NO_PREWARM: 'yes\x1b[31m' })).toBe(true);
   });
 });
 

@@ -40,6 +40,15 @@ export function warmCount(argv: readonly string[], cores: number): number {
   return Math.max(0, Math.min(n, cores, 64));
 }
 
+/**
+ * DNSBENCH_NO_PREWARM set to anything but empty or 0 (as DNSBENCH_NO_NATIVE reads): workers start
+ * only once the run is set up. `env` is the caller's process.env.
+ */
+export function prewarmDisabled(env: Readonly<Record<string, string | undefined>>): boolean {
+  const v = env['DNSBENCH_NO_PREWARM'];
+  return v !== undefined && v !== '' && v !== '0';
+}
+
 /** Start `n` workers that wait for their setup; they never keep the process alive on their own. */
 export function prewarm(n: number): void {
   for (let i = 0; i < n; i++) {
