@@ -1,9 +1,14 @@
 // TSIG (RFC 8945): sign each query at send time with its own time signed, and verify the
 // response's MAC, which covers the request's MAC (4.3.1 and 4.3.3). Only built when -y is given,
 // so a plain run never reaches this code.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { lazyRequire } from '../util/lazy-require.js';
 import { keyNameWire, TSIG_ALGORITHMS, type TsigKey } from './key.js';
 import { nameEquals, newRecordScan, scanRecords, skipName, TYPE_TSIG } from '../engine/wire.js';
+
+// node:crypto is ~17 of Node's own modules to compile; an engine thread of a run without -y never
+// needs it (docs/performance.md "Startup").
+const crypto = lazyRequire<typeof Crypto>('node:crypto');
 
 /** RFC 8945 section 5.2: 300 seconds is the recommended fudge. */
 export const FUDGE = 300;
@@ -52,7 +57,7 @@ export class TsigSigner {
     const alg = TSIG_ALGORITHMS[key.algorithm];
     this.secret = Buffer.from(key.secret, 'base64');
     this.digest = alg.digest;
-    this.macLength = createHmac(alg.digest, this.secret).digest().length;
+    this.macLength = crypto().createHmac(alg.digest, this.secret).digest().length;
     this.nameWire = keyNameWire(key.name)!;
     this.algWire = keyNameWire(alg.wireName)!;
 
@@ -88,7 +93,7 @@ export class TsigSigner {
   sign(msg: Buffer): Buffer {
     const time = this.now();
     writeTime(this.vars, this.varsTimeAt, time);
-    const h = createHmac(this.digest, this.secret);
+    const h = crypto().createHmac(this.digest, this.secret);
     h.update(msg);
     h.update(this.vars);
     const mac = h.digest();
@@ -152,7 +157,7 @@ export class TsigSigner {
     // RFC 8945 5.2.2.1: a truncated MAC must keep at least half the bytes, and no fewer than 10.
     if (macSize > this.macLength || macSize < Math.max(10, this.macLength >>> 1)) return Verdict.badMac;
 
-    const h = createHmac(this.digest, this.secret);
+    const h = crypto().createHmac(this.digest, this.secret);
     this.u16.writeUInt16BE(requestMac.length, 0);
     h.update(this.u16);
     h.update(requestMac);
@@ -170,7 +175,7 @@ export class TsigSigner {
     h.update(msg.subarray(timeAt, timeAt + 8)); // time signed and fudge, as the server sent them
     h.update(msg.subarray(off + 2, rdEnd)); // error, other len, other data
     const expected = h.digest();
-    if (!timingSafeEqual(expected.subarray(0, macSize), msg.subarray(macAt, macAt + macSize))) return Verdict.badMac;
+    if (!crypto().timingSafeEqual(expected.subarray(0, macSize), msg.subarray(macAt, macAt + macSize))) return Verdict.badMac;
 
     const signed = readTime(msg, timeAt);
     const fudge = (msg[timeAt + 6]! << 8) | msg[timeAt + 7]!;

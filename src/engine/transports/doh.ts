@@ -14,12 +14,16 @@
 // A stream that ends without a DNS answer (reset, or a status other than 200) loses its query at
 // once (aborted; a non-200 status is also counted in httpErrors). When the connection closes or the
 // server sends GOAWAY (or sets its limit to 0), the channel opens a new one (Reconnector, as for TCP).
-import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import tls from 'node:tls';
+import type * as Http2 from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
+import { lazyRequire } from '../../util/lazy-require.js';
 import { DnsChannel, type ChannelContext } from '../channel.js';
 import { INFLIGHT } from '../idtable.js';
-import { explainTlsError, tlsConnectOptions, type TlsOptions } from './dot.js';
+import { explainTlsError, tlsConnectOptions, tlsModule, type TlsOptions } from './dot.js';
 import { ConnectError, connectFailure, localEndpoint, Reconnector, streamTarget, whenReady, where, type Reconnecting, type StreamTarget } from './tcp.js';
+
+// node:http2 loads node:http and node:tls: ~15 ms of each thread's startup that only DoH needs.
+const http2 = lazyRequire<typeof Http2>('node:http2');
 
 export interface DohOptions {
   path: string;
@@ -73,7 +77,7 @@ interface OpenStreams {
 export class DohChannel extends DnsChannel implements Reconnecting {
   private session: ClientHttp2Session | null = null;
   private readonly authorityUrl: string;
-  private readonly postHeaders: http2.OutgoingHttpHeaders;
+  private readonly postHeaders: Http2.OutgoingHttpHeaders;
   readonly reconnector = new Reconnector<Session>(
     () => this.connect(),
     ({ session, ms }) => {
@@ -136,8 +140,8 @@ export class DohChannel extends DnsChannel implements Reconnecting {
     const started = this.now();
     this.recorder.event('connAttempts', started);
     const t = this.dest;
-    const session = http2.connect(this.authorityUrl, {
-      createConnection: () => tls.connect(tlsConnectOptions(this.tlsOptions, t, ['h2'])),
+    const session = http2().connect(this.authorityUrl, {
+      createConnection: () => tlsModule().connect(tlsConnectOptions(this.tlsOptions, t, ['h2'])),
     });
     // Listened for from the start: the SETTINGS frame may come in the same read as the handshake.
     const settings = new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));

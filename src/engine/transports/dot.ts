@@ -2,8 +2,13 @@
 // Node's tls. Certificates are verified by default (dnsperf never verifies; we do not copy that):
 // --tls-ca trusts a given CA, --tls-sni names the server, --insecure is the explicit opt-out.
 import { isIP } from 'node:net';
-import tls from 'node:tls';
+import type * as Tls from 'node:tls';
+import { lazyRequire } from '../../util/lazy-require.js';
 import { where, type Dialer, type StreamTarget } from './tcp.js';
+
+// node:tls (with node:crypto under it) costs each thread ~10 ms of compiling Node's own modules at
+// startup; a UDP or TCP run never needs it (docs/performance.md "Startup").
+export const tlsModule = lazyRequire<typeof Tls>('node:tls');
 
 export interface TlsOptions {
   insecure: boolean;
@@ -21,7 +26,7 @@ const CERT_ERRORS = new Set([
 ]);
 
 /** tls.connect options shared by DoT and DoH (which adds ALPN h2). */
-export function tlsConnectOptions(o: TlsOptions, t: StreamTarget, alpn: string[]): tls.ConnectionOptions {
+export function tlsConnectOptions(o: TlsOptions, t: StreamTarget, alpn: string[]): Tls.ConnectionOptions {
   // SNI must be a host name (RFC 6066 3); an IP-address target is checked against the
   // certificate's IP SANs without one.
   const servername = o.sni ?? (isIP(t.host) === 0 ? t.host : undefined);
@@ -53,7 +58,7 @@ export function tlsDialer(o: TlsOptions): Dialer {
     name: 'TLS',
     dial(t) {
       // RFC 7858 3.2 registers ALPN "dot".
-      return { socket: tls.connect(tlsConnectOptions(o, t, ['dot'])), ready: 'secureConnect' };
+      return { socket: tlsModule().connect(tlsConnectOptions(o, t, ['dot'])), ready: 'secureConnect' };
     },
     explain: (err, t) => explainTlsError(err, t, o, 'DoT'),
   };
