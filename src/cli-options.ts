@@ -52,7 +52,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('-n, --runs <n>', 'passes through the query file; with -l, whichever ends first (default without -l: 1)')
     .option('-1, --one-pass', 'one pass through the query file (queryperf -1; the same as -n 1)')
     .option('-c, --clients <n>', 'UDP sockets (or TCP/DoT/DoH connections) in total, at most 1024 and at most -q (default: one per thread)')
-    .option('-T, --threads <n>', 'send/receive loops, run inside min(-T, cores) worker threads; at most -c and -Q (default: CPU cores)')
+    .option('-T, --threads <n>', 'send/receive loops, run on min(-T, cores) threads (the main thread and worker threads); at most -c and -Q (default: CPU cores)')
     .option('-q, --outstanding <n>', 'outstanding queries in total, split across sockets, at most 65535 per socket (default: 100)')
     .option('-Q, --max-qps <n>', 'global rate limit in queries per second (open loop; split across workers)')
     .option('-t, --timeout <secs>', 'seconds before an unanswered query counts as lost, any fraction above 0 (default: 5)')

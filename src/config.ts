@@ -222,7 +222,7 @@ const MIN_TIMEOUT_SEC = 0.000001;
  *   256 per thread);
  * - -T above -c lowers the threads, as dnsperf does;
  * - more than MAX_WINDOW_PER_SOCKET outstanding per socket lowers -q (dnsperf: 65536 per thread).
- * -T itself has no cap: the engine runs -T send/receive loops inside min(-T, cores) worker threads.
+ * -T itself has no cap: the engine runs -T send/receive loops on min(-T, cores) threads.
  * Defaults: -T the CPU cores (at most -c), -c one socket per thread, -q 100.
  */
 function resolveConcurrency(raw: RawRunOptions, maxQps: number | null, warnings: string[]): { threads: number; sockets: number; outstanding: number } {

@@ -40,6 +40,11 @@ export interface MeasureContext {
   /** Aborting stops sending: outstanding queries count as interrupted, and the Report is returned. */
   signal?: AbortSignal;
   observer?: MeasureObserver;
+  /**
+   * This thread has work of its own during the run (the demo's embedded responder), so it runs no
+   * loops itself (see mainThreadIsFree).
+   */
+  mainThreadBusy?: boolean;
 }
 
 /** What one run may change from the config (the capacity search's steps, --start-at). */
@@ -62,7 +67,7 @@ export interface Measurement {
 
 /** One benchmark run: open, run once, close. Rejects with RunError when sockets cannot be opened. */
 export async function measure(config: BenchConfig, querySet: QuerySet, ctx: MeasureContext): Promise<Report> {
-  const m = openMeasurement(config, querySet);
+  const m = openMeasurement(config, querySet, { mainThreadBusy: ctx.mainThreadBusy === true });
   try {
     return await m.run(ctx);
   } finally {
@@ -75,7 +80,7 @@ export async function measure(config: BenchConfig, querySet: QuerySet, ctx: Meas
  * with every target for --interleave, one per target otherwise (opened in turn, so each target's
  * sockets exist from its first run on).
  */
-export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measurement {
+export function openMeasurement(config: BenchConfig, querySet: QuerySet, o: { mainThreadBusy?: boolean } = {}): Measurement {
   const plans = planWorkers({ threads: config.threads, sockets: config.sockets, outstanding: config.outstanding });
   const interleaved = config.mode === 'interleave' && config.targets.length > 1;
   const groups: TargetSpec[][] = interleaved ? [config.targets] : config.targets.map((t) => [t]);
@@ -100,6 +105,7 @@ export function openMeasurement(config: BenchConfig, querySet: QuerySet): Measur
       verbose: config.verbose,
       encode: config.encode,
       nativePath: config.io.nativePath,
+      inline: o.mainThreadBusy !== true && mainThreadIsFree(config, querySet),
     });
     sessions[g] = s;
     return s;
@@ -190,7 +196,7 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
   const notes: string[] = [];
   if (interrupted) notes.push('Interrupted: queries outstanding at that moment are counted as interrupted, not lost.');
   if (loops > workers && workers > 0) {
-    notes.push(`-T ${loops} on ${workers} worker thread(s): the ${loops} send/receive loops run ${Math.ceil(loops / workers)} to a thread (more threads than cores would only add isolates).`);
+    notes.push(`-T ${loops} on ${workers} thread(s): the ${loops} send/receive loops run ${Math.ceil(loops / workers)} to a thread (more threads than cores would only add isolates).`);
   }
   for (const t of targets) {
     const p = t.pacing;
@@ -270,3 +276,12 @@ function combineGenerators(list: readonly GeneratorReport[]): GeneratorReport | 
 }
 
 export type { WorkerPlan };
+
+/**
+ * Whether this thread has nothing to do while the loops run, so it can run the first thread's
+ * loops itself (engine/inline.ts): not while it reads a streamed query file into the ring, prints
+ * every query (-v), runs --event commands on time or sends --watch-serial's SOA queries.
+ */
+export function mainThreadIsFree(config: BenchConfig, querySet: QuerySet): boolean {
+  return querySet.stream === undefined && !config.verbose && config.ops.events.length === 0 && config.ops.watchSerial === null;
+}

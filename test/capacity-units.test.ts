@@ -184,7 +184,7 @@ describe('a step\'s verdict', () => {
     expect(generatorLimitText(j.generator, 2, 2)).toBe(
       'the generator is the limit at about 180,000 qps (2 workers at 97% CPU); this machine\'s 2 cores are in use: run more generators with --segment',
     );
-    expect(generatorLimitText(j.generator, 2, 8)).toMatch(/; add -T \(2 worker threads on 8 cores\), or more generators with --segment$/);
+    expect(generatorLimitText(j.generator, 2, 8)).toMatch(/; add -T \(2 threads on 8 cores\), or more generators with --segment$/);
   });
 
   it('is the generator\'s when saturated even if the SLO failed: the latency may be the generator\'s own', () => {

@@ -6,14 +6,22 @@ import { prewarmDisabled, warmCount } from '../src/engine/warm.js';
 import { runCli } from './support/cli.js';
 
 describe('warmCount', () => {
-  it('starts min(cores, -T, -c) for a plain run', () => {
-    expect(warmCount(['-s', '127.0.0.1', '-d', 'q.txt'], 2)).toBe(2);
-    expect(warmCount(['-s', '127.0.0.1', '-T', '1'], 2)).toBe(1);
-    expect(warmCount(['-s', '127.0.0.1', '-T1'], 4)).toBe(1);
-    expect(warmCount(['-s', '127.0.0.1', '--threads=3'], 8)).toBe(3);
-    expect(warmCount(['-s', '127.0.0.1', '--threads', '100', '-c', '100'], 2)).toBe(2);
-    expect(warmCount(['-s', '127.0.0.1', '-c', '1'], 2)).toBe(1);
-    expect(warmCount(['-s', '127.0.0.1', '--clients=3', '-T', '2'], 8)).toBe(2);
+  it('starts min(cores, -T, -c) less the main thread, which runs the first loops itself', () => {
+    expect(warmCount(['-s', '127.0.0.1', '-d', 'q.txt'], 2)).toBe(1);
+    expect(warmCount(['-s', '127.0.0.1', '-T', '1'], 2)).toBe(0);
+    expect(warmCount(['-s', '127.0.0.1', '-T1'], 4)).toBe(0);
+    expect(warmCount(['-s', '127.0.0.1', '--threads=3'], 8)).toBe(2);
+    expect(warmCount(['-s', '127.0.0.1', '--threads', '100', '-c', '100'], 2)).toBe(1);
+    expect(warmCount(['-s', '127.0.0.1', '-c', '1'], 2)).toBe(0);
+    expect(warmCount(['-s', '127.0.0.1', '--clients=3', '-T', '2'], 8)).toBe(1);
+  });
+
+  it('leaves the main thread out when -v, --event or --watch-serial keep it busy (measure.ts mainThreadIsFree)', () => {
+    expect(warmCount(['-s', '127.0.0.1', '-v'], 2)).toBe(2);
+    expect(warmCount(['-s', '127.0.0.1', '--verbose', '-T', '1'], 2)).toBe(1);
+    expect(warmCount(['-s', '127.0.0.1', '--event', '1=true'], 2)).toBe(2);
+    expect(warmCount(['-s', '127.0.0.1', '--event=1=true'], 4)).toBe(4);
+    expect(warmCount(['-s', '127.0.0.1', '--watch-serial', 'example.'], 2)).toBe(2);
   });
 
   it('starts none for a subcommand, --help, --version or no arguments', () => {
@@ -26,13 +34,13 @@ describe('warmCount', () => {
   });
 
   it('ignores values that are not thread counts and stays bounded', () => {
-    expect(warmCount(['-s', 'x', '-T', 'abc'], 2)).toBe(2);
-    expect(warmCount(['-s', 'x', '-T', '0'], 2)).toBe(2);
-    expect(warmCount(['-s', 'x', '-T', '-1'], 2)).toBe(2);
-    expect(warmCount(['-s', 'x', '-T'], 2)).toBe(2);
-    expect(warmCount(['-s', 'x'], 1000)).toBe(64);
+    expect(warmCount(['-s', 'x', '-T', 'abc'], 2)).toBe(1);
+    expect(warmCount(['-s', 'x', '-T', '0'], 2)).toBe(1);
+    expect(warmCount(['-s', 'x', '-T', '-1'], 2)).toBe(1);
+    expect(warmCount(['-s', 'x', '-T'], 2)).toBe(1);
+    expect(warmCount(['-s', 'x'], 1000)).toBe(63);
     // A -T past the first 256 arguments is not looked at (the CLI still applies it).
-    expect(warmCount(['-s', ...Array.from({ length: 300 }, () => 'x'), '-T', '1'], 2)).toBe(2);
+    expect(warmCount(['-s', ...Array.from({ length: 300 }, () => 'x'), '-T', '1'], 2)).toBe(1);
   });
 });
 

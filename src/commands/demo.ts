@@ -32,10 +32,10 @@ export async function demoCommand(o: RawDemoOptions, con: Console): Promise<numb
       { stdinIsTTY: false, native: nativeUdp() },
     );
     const querySet = await loadQuerySet(config.queryFile, config.encode);
-    con.err(`dnsbench demo: ${config.timeLimitSec} s against the embedded responder (one worker thread; the responder runs in this process)\n`);
+    con.err(`dnsbench demo: ${config.timeLimitSec} s against the embedded responder (one worker thread; the responder runs on this process's main thread)\n`);
     const command = ['dnsbench', ...args];
     const stop = stopOnSignals(con);
-    const report = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, true, { queries: querySet.count, signal: stop.signal }) });
+    const report = await measure(config, querySet, { command, machine: machineInfo(), signal: stop.signal, observer: new LivePrinter(config, con, command, true, { queries: querySet.count, signal: stop.signal }), mainThreadBusy: true });
     finishRun(report, config, con, false);
     return exitCodeOf(report, stop.stoppedBy());
   } finally {

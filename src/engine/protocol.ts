@@ -127,3 +127,16 @@ export type FromWorker =
   /** The run ended on this worker: per target, its loops' results merged. */
   | { type: 'done'; run: number; partials: RunData[]; cpuMs: number | null; wallMs: number }
   | { type: 'closed' };
+
+/**
+ * One engine thread as the session sees it: a worker_threads Worker, or the session's own thread
+ * serving the same protocol over a MessageChannel (engine/inline.ts).
+ */
+export interface EngineThread {
+  postMessage(msg: ToWorker): void;
+  on(event: 'message', listener: (msg: FromWorker) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  /** Ends the thread (after its 'close' message has released its sockets); resolves when it has. */
+  terminate(): Promise<unknown>;
+}

@@ -11,7 +11,7 @@ import type { EncodeOptions } from '../queryset/types.js';
 import { mergeRunData } from '../results/merge.js';
 import type { RunData } from '../results/model.js';
 import type { GeneratorReport } from '../results/report.js';
-import type { FromWorker, HostRun, HostSetup, LiveCounts, LoopSetup, SocketInfo, ToWorker, WorkerTarget, WorkerTransport } from './protocol.js';
+import type { EngineThread, FromWorker, HostRun, HostSetup, LiveCounts, LoopSetup, SocketInfo, ToWorker, WorkerTarget, WorkerTransport } from './protocol.js';
 import { split, type WorkerPlan } from './split.js';
 import { udpReceiveDrops } from './udp-drops.js';
 import { dropWarmWorkers, takeWarmWorker, WORKER_URL } from './warm.js';
@@ -33,6 +33,12 @@ export interface SessionSpec {
   nativePath: string | null;
   /** Worker threads to spread the loops over; default min(loops, available cores). */
   workers?: number;
+  /**
+   * Run the first thread's loops on the calling thread (engine/inline.ts) rather than in a worker
+   * of its own: for a caller with nothing else to do during runs. Ignored while another session
+   * of this process runs one. Default false.
+   */
+  inline?: boolean;
 }
 
 /** One run of a session. */
@@ -122,7 +128,9 @@ export async function openSession(spec: SessionSpec): Promise<EngineSession> {
     ring === undefined
       ? { count: spec.querySet.count, wire: spec.querySet.wire, offsets: spec.querySet.offsets, questionLengths: spec.querySet.questionLengths }
       : { count: ring.slots * (ring.perSlot + 1), wire: ring.wire, offsets: ring.offsets, questionLengths: ring.questionLengths, ring };
-  const workers = byWorker.map((ls, w) => {
+  // Loaded only when asked for: it brings the engine loop and the transports into this thread.
+  const inline = spec.inline === true ? await import('./inline.js') : null;
+  const workers = byWorker.map((ls, w): EngineThread => {
     const setup: HostSetup = {
       host: w,
       loops: ls,
@@ -136,6 +144,8 @@ export async function openSession(spec: SessionSpec): Promise<EngineSession> {
       nativePath: spec.nativePath,
       queries,
     };
+    const here = w === 0 ? (inline?.claimInlineThread(setup) ?? null) : null;
+    if (here !== null) return here;
     const warm = takeWarmWorker();
     if (warm === undefined) return new Worker(WORKER_URL, { workerData: setup });
     warm.postMessage({ type: 'setup', setup });
@@ -161,7 +171,7 @@ class Session implements EngineSession {
   private closed = false;
 
   constructor(
-    private readonly threads: Worker[],
+    private readonly threads: EngineThread[],
     private readonly loopsByWorker: LoopSetup[][],
     private readonly spec: SessionSpec,
   ) {

@@ -22,22 +22,25 @@ const POOL = Symbol.for('dnsbench.warmWorkers');
 const pool: Warm[] = ((globalThis as Record<symbol, unknown>)[POOL] ??= []) as Warm[];
 
 /**
- * Workers a plain run of these arguments will use, at most: min(cores, -T, -c), or 0 for
- * anything else (a subcommand, --help, --version). A guess from the raw arguments: too many are
- * ended unused, too few are started as usual.
+ * Workers a plain run of these arguments will use, at most: min(cores, -T, -c) threads, less the
+ * main thread's own (engine/inline.ts; measure.ts mainThreadIsFree) unless -v, --event or
+ * --watch-serial keep it busy; 0 for anything else (a subcommand, --help, --version). A guess
+ * from the raw arguments: too many are ended unused, too few are started as usual.
  */
 export function warmCount(argv: readonly string[], cores: number): number {
   if (argv.length === 0 || !argv[0]!.startsWith('-')) return 0;
   let n = cores;
+  let mainBusy = false;
   for (let i = 0; i < argv.length && i < 256; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help' || a === '-V' || a === '--version') return 0;
+    if (/^(-v|--verbose|--event(=.*)?|--watch-serial(=.*)?)$/.test(a)) mainBusy = true;
     const m = /^(-T|--threads|-c|--clients)(?:=?(\d+))?$/.exec(a);
     if (m === null) continue;
     const v = Number(m[2] ?? argv[i + 1]);
     if (Number.isInteger(v) && v >= 1) n = Math.min(n, v);
   }
-  return Math.max(0, Math.min(n, cores, 64));
+  return Math.max(0, Math.min(n, cores, 64) - (mainBusy ? 0 : 1));
 }
 
 /**

@@ -180,7 +180,7 @@ export function generatorAdvice(threads: number, cores: number, starved = false,
   if (droppedOnly) return 'give its sockets bigger buffers with -b (e.g. -b 4096, up to net.core.rmem_max), or add -T';
   if (starved) return 'give the generator cores of its own (taskset, or another machine), or more generators with --segment';
   return threads < cores
-    ? `add -T (${threads} worker thread${threads === 1 ? '' : 's'} on ${cores} cores), or more generators with --segment`
+    ? `add -T (${threads} thread${threads === 1 ? '' : 's'} on ${cores} cores), or more generators with --segment`
     : `this machine's ${cores} core${cores === 1 ? ' is' : 's are'} in use: run more generators with --segment`;
 }
 
@@ -201,7 +201,7 @@ export function generatorNotes(r: Source, threads: number, cores: number): strin
   }
   if (c.waitPct !== null && c.waitPct >= BUSY_WAIT_PCT) {
     return [
-      `The generator's worker threads waited for a CPU up to ${Math.round(c.waitPct)}% of the time (other processes, or the server, held the cores): ` +
+      `The generator's threads waited for a CPU up to ${Math.round(c.waitPct)}% of the time (other processes, or the server, held the cores): ` +
         'an answer that arrives meanwhile is timed when the thread runs again, so latency includes that wait.',
     ];
   }

@@ -188,7 +188,10 @@ export interface StartSkew {
 
 /** The load generator itself: worker threads and their CPU use (issue 13's generator-bound verdict). */
 export interface GeneratorReport {
-  /** Worker threads (isolates) that ran the send/receive loops. */
+  /**
+   * Threads that ran the send/receive loops: worker threads, and in a plain run the main thread
+   * as the first of them (engine/inline.ts).
+   */
   workers: number;
   /** Send/receive loops (-T); more than `workers` when -T exceeds the cores. */
   loops: number;
