@@ -2,7 +2,8 @@
 // AHEAD_MS): a query handed to the schedule is counted when it has left, so the accounting identity
 // and `pacing.lag.count === sent` hold however the run ends, and -n still sends every query of
 // every pass when the schedule gives slots back. Against the built-in responder on 127.0.0.1.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,6 +58,49 @@ describe.skipIf(!native.ok)('paced native runs (the send schedule)', () => {
       expect(t.counters.sent, `run ${i}: -n 3`).toBe(3 * DEMO_COUNT);
       expect(t.pacing!.lag.count).toBe(t.counters.sent);
       expectRunAccounted(t, `run ${i}`);
+    }
+  });
+
+  it('an answer that came before its query left is mismatched and never completes the query', async () => {
+    // A peer that, with each answer, forges answers for the IDs the next three queries will take
+    // (IDs are handed out in order: engine/idtable.ts). At -Q 2000 those queries leave 0.5-1.5 ms
+    // later, so every forgery reaches the socket first; the engine reads it while its query still
+    // waits in the addon's schedule, or after the query has left. Counted as the answer, it
+    // completes a query at a latency of zero or less (min 0 in every run when these checks were
+    // off), and the real answer is then turned away.
+    const server = createSocket('udp4');
+    let received = 0;
+    server.on('message', (q, peer) => {
+      if (q.length < 12) return;
+      received++;
+      const answer = Buffer.from(q);
+      answer[2] = answer[2]! | 0x80; // QR: the query's own question, echoed back as its answer.
+      server.send(answer, peer.port, peer.address);
+      const id = q.readUInt16BE(0);
+      for (let k = 1; k <= 3; k++) {
+        const forged = Buffer.from(answer);
+        forged.writeUInt16BE((id + k) & 0xffff, 0);
+        server.send(forged, peer.port, peer.address);
+      }
+    });
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    try {
+      const one = join(dir, 'one-name.txt');
+      writeFileSync(one, 'www.example.com A\n');
+      const json = join(dir, 'forged.json');
+      // -b 2048: room for the forgeries while answers wait unread (up to 20 ms), so none is dropped.
+      const r = await runCli(['-s', `127.0.0.1:${server.address().port}`, '-d', one, '--io', 'native', '-Q', '2000', '-l', '1.5', '-c', '1', '-T', '1', '-t', '1', '-b', '2048', '--json', json, '--quiet']);
+      expect(r.stderr).toBe('');
+      const t = (JSON.parse(readFileSync(json, 'utf8')) as Report).targets[0]!;
+      expectRunAccounted(t);
+      expect(t.counters.sent).toBeGreaterThan(1000);
+      expect(t.counters.sent).toBe(received);
+      expect(t.counters.lost, 'no real answer was turned away').toBe(0);
+      expect(t.counters.completed).toBe(t.counters.sent);
+      expect(t.counters.mismatched).toBeGreaterThan(2 * t.counters.sent);
+      expect(t.latency.min, 'no query completed before it left').toBeGreaterThan(0);
+    } finally {
+      server.close();
     }
   });
 });

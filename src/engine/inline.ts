@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { EngineThread, FromWorker, HostSetup, ToWorker } from './protocol.js';
 import { serveHost } from './serve-host.js';
+import { preloadHistograms } from '../results/histogram.js';
 
 let inUse = false;
 
@@ -46,6 +47,9 @@ class InlineThread extends EventEmitter implements EngineThread {
       // A copy, as a worker gets: the host may keep and change what it is given. The query set
       // itself is in SharedArrayBuffers, which are shared, not copied.
       serveHost(port2, structuredClone(setup));
+      // As a worker does before its setup (engine/worker.ts): the histogram classes load while the
+      // sockets open and the other threads get ready, not at the run's first answer.
+      setImmediate(preloadHistograms);
     } catch (err) {
       port2.close();
       setImmediate(() => this.emit('error', err instanceof Error ? err : new Error(String(err))));

@@ -6,6 +6,7 @@
 // (SO_TIMESTAMPNS) against a send time read in C right before each sendmmsg: the latency is the
 // server's and the network's, not the event loop's.
 import { DnsChannel, type ChannelContext } from '../channel.js';
+import { INFLIGHT } from '../idtable.js';
 import { clockOffsetMs } from '../native/addon.js';
 import { FLAG_FROM_TARGET, FLAG_TRUNCATED, META, type NativeUdpAddon, type NativeUdpSocket } from '../native/api.js';
 import { registerTransport } from './registry.js';
@@ -25,6 +26,14 @@ const RING_SLOTS = 64;
  * hands over at most half a window anyway (engine/loop.ts AHEAD_MS).
  */
 const SCHEDULE_MAX = 1024;
+
+/**
+ * How much earlier than its query's send time (ms) an answer may seem to arrive and still be its
+ * answer: the send time is CLOCK_MONOTONIC read before sendmmsg, the arrival the kernel's
+ * CLOCK_REALTIME stamp moved onto CLOCK_MONOTONIC by an offset read per batch, good to a few µs
+ * (docs/native-udp.md). A real answer comes a round trip later (>= ~8 µs on loopback).
+ */
+const ARRIVED_BEFORE_SENT_MS = 0.02;
 
 export class NativeUdpChannel extends DnsChannel {
   private readonly sock: NativeUdpSocket;
@@ -311,6 +320,7 @@ export class NativeUdpChannel extends DnsChannel {
   private onReadable(n: number): void {
     const meta = this.meta;
     const size = this.slotSize;
+    const table = this.table;
     for (let i = 0; i < n; i++) {
       const m = i * META.stride;
       const len = meta[m + META.length]!;
@@ -324,10 +334,16 @@ export class NativeUdpChannel extends DnsChannel {
         this.recorder.event('malformed', at);
         continue;
       }
-      // An ID whose query has not left yet (it waits in the schedule): a guessed or forged answer.
-      if (this.schCount > 0 && len >= 2 && this.schWaiting[(this.ring[i * size]! << 8) | this.ring[i * size + 1]!] === 1) {
-        this.recorder.event('mismatched', at);
-        continue;
+      if (len >= 2) {
+        const id = (this.ring[i * size]! << 8) | this.ring[i * size + 1]!;
+        // An ID whose query has not left yet (it waits in the schedule), or an answer that reached
+        // the socket before its query left (read later, once the query had gone): a guess or a
+        // forgery, never this query's answer. Counted as the answer it would complete a query at
+        // a latency of zero or less, and the real answer would then be the one turned away.
+        if ((this.schCount > 0 && this.schWaiting[id] === 1) || (table.state[id] === INFLIGHT && at < table.sentAt[id]! - ARRIVED_BEFORE_SENT_MS)) {
+          this.recorder.event('mismatched', at);
+          continue;
+        }
       }
       this.deliver(this.ring, i * size, len, at);
     }
