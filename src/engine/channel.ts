@@ -58,6 +58,8 @@ export interface ChannelContext {
   udpPayloadSize: number | null;
   /** Give up on a connection (TCP + TLS handshake) after this long, ms. */
   connectTimeoutMs: number;
+  /** Aborted when the channel's loop closes: a connection still being made is given up then. */
+  signal?: AbortSignal;
   transport: WorkerTransport;
   q: QueryViews;
   recorder: Recorder;

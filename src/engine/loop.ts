@@ -112,6 +112,12 @@ export class EngineLoop implements ChannelOwner {
   readonly channels: DnsChannel[] = [];
   /** --tcp-fallback TCP legs. */
   private legs: TcpFallback[] = [];
+  /**
+   * Aborted by close(): open() may still be connecting then (another thread failed to open, and
+   * the session closes). A worker's isolate ends with its session, but on the session's own thread
+   * (engine/inline.ts) a connection finished after close() would stay open and keep the process.
+   */
+  private readonly closing = new AbortController();
   private recorders: Recorder[] = [];
   private readonly targetCount: number;
   private readonly socketsPerTarget: number;
@@ -233,9 +239,14 @@ export class EngineLoop implements ChannelOwner {
         const ctx: ChannelContext = {
           target, targetIndex: t, window: s.socketWindows[k]!, localAddress, localPort: port,
           bufferBytes: c.bufferBytes, udpPayloadSize: c.encode.edns?.udpSize ?? null, connectTimeoutMs: c.timeoutMs, transport: tr, q: this.q,
-          recorder: first[t]!, owner: this, now: this.now,
+          recorder: first[t]!, owner: this, now: this.now, signal: this.closing.signal,
         };
         const ch = await open(ctx);
+        if (this.closing.signal.aborted) {
+          // Closed while this channel was opening: it goes, and nothing more is opened.
+          ch.close();
+          throw new Error('the session closed while its channels were opening');
+        }
         if (signer !== null || tr.nsid) ch.features = new ChannelFeatures(signer, tr.nsid, () => ch.recorder);
         if (tr.tcpFallback) {
           // One leg per target and local address: a view chosen by client address must see the
@@ -380,6 +391,7 @@ export class EngineLoop implements ChannelOwner {
   }
 
   close(): void {
+    this.closing.abort();
     for (const ch of this.channels) ch.close();
     for (const leg of this.legs) leg.close();
   }

@@ -36,12 +36,14 @@ const MIME = 'application/dns-message';
 
 /**
  * Resolves once `settings` (the server's first SETTINGS frame) has arrived; rejects, destroying the
- * session, on an error, a close, or after `leftMs`.
+ * session, on an error, a close, after `leftMs`, or when `signal` aborts (the channel's loop closed).
  */
-function settingsArrived(session: ClientHttp2Session, settings: Promise<void>, leftMs: number): Promise<void> {
+function settingsArrived(session: ClientHttp2Session, settings: Promise<void>, leftMs: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    const aborted = (): void => fail(new Error('the HTTP/2 connection was given up: its channel closed'));
     const fail = (err: Error): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', aborted);
       session.off('error', fail);
       session.off('close', closed);
       session.destroy();
@@ -55,8 +57,11 @@ function settingsArrived(session: ClientHttp2Session, settings: Promise<void>, l
     }, Math.max(0, leftMs));
     session.once('error', fail);
     session.once('close', closed);
+    if (signal?.aborted) aborted();
+    else signal?.addEventListener('abort', aborted, { once: true });
     void settings.then(() => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', aborted);
       session.off('error', fail);
       session.off('close', closed);
       resolve();
@@ -145,8 +150,8 @@ export class DohChannel extends DnsChannel implements Reconnecting {
     });
     // Listened for from the start: the SETTINGS frame may come in the same read as the handshake.
     const settings = new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
-    return whenReady(session, 'connect', started, t.connectTimeoutMs, 'HTTP/2', this.now)
-      .then(() => settingsArrived(session, settings, t.connectTimeoutMs - (this.now() - started)))
+    return whenReady(session, 'connect', started, t.connectTimeoutMs, 'HTTP/2', this.now, t.signal)
+      .then(() => settingsArrived(session, settings, t.connectTimeoutMs - (this.now() - started), t.signal))
       .then(() => ({ session, ms: this.now() - started }));
   }
 

@@ -25,6 +25,8 @@ export interface StreamTarget {
   localPort: number | null;
   /** Give up on a connection (TCP + TLS handshake) after this long. */
   connectTimeoutMs: number;
+  /** Aborted when the channel's loop closes: a connection still being made is given up at once. */
+  signal?: AbortSignal;
 }
 
 /** Opens a socket; `ready` is the event after which DNS messages may flow. */
@@ -170,7 +172,9 @@ interface Connecting extends EventEmitter {
 
 /**
  * Resolves `conn` once it emits `ready`, with its setup time in ms (from `started`); rejects on its
- * first error or, destroying it, after timeoutMs. `what` names the connection in the timeout error.
+ * first error or, destroying it, after timeoutMs or when `signal` aborts (its loop closed: on the
+ * session's own thread nothing else would end a connection still being made; engine/inline.ts).
+ * `what` names the connection in the timeout error.
  */
 export function whenReady<T extends Connecting>(
   conn: T,
@@ -179,6 +183,7 @@ export function whenReady<T extends Connecting>(
   timeoutMs: number,
   what: string,
   now: () => number,
+  signal?: AbortSignal,
 ): Promise<{ conn: T; ms: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -186,17 +191,25 @@ export function whenReady<T extends Connecting>(
       err.code = 'ETIMEDOUT';
       conn.destroy(err);
     }, timeoutMs);
-    const onError = (err: Error): void => {
+    const onAbort = (): void => onError(new Error(`the ${what} connection was given up: its channel closed`));
+    const settle = (): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onError = (err: Error): void => {
+      settle();
+      conn.off('error', onError);
       conn.destroy();
       reject(err);
     };
     conn.once('error', onError);
     conn.once(ready, () => {
-      clearTimeout(timer);
+      settle();
       conn.off('error', onError);
       resolve({ conn, ms: now() - started });
     });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -205,7 +218,7 @@ export async function connectStream(dialer: Dialer, t: StreamTarget, rec: () => 
   const started = now();
   rec().event('connAttempts', started);
   const { socket, ready } = dialer.dial(t);
-  const { ms } = await whenReady(socket, ready, started, t.connectTimeoutMs, dialer.name, now);
+  const { ms } = await whenReady(socket, ready, started, t.connectTimeoutMs, dialer.name, now, t.signal);
   socket.setNoDelay(true);
   return { socket, ms };
 }
@@ -227,7 +240,7 @@ export function where(t: { host: string; port: number }): string {
 
 /** The stream target of a channel context (TCP, DoT, DoH and the fallback leg connect to it). */
 export function streamTarget(ctx: ChannelContext): StreamTarget {
-  return { host: ctx.target.host, port: ctx.target.port, localAddress: ctx.localAddress, localPort: ctx.localPort, connectTimeoutMs: ctx.connectTimeoutMs };
+  return { host: ctx.target.host, port: ctx.target.port, localAddress: ctx.localAddress, localPort: ctx.localPort, connectTimeoutMs: ctx.connectTimeoutMs, ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}) };
 }
 
 export class TcpChannel extends DnsChannel implements Reconnecting {
