@@ -47,6 +47,25 @@ describe('IdTable', () => {
     expect(t.oldest()).toBe(-1);
     expect(t.inflight).toBe(0);
   });
+  it('hands out all 65,536 IDs once each, shuffled, then reuses released ones oldest first', () => {
+    const t = new IdTable();
+    const ids: number[] = [];
+    for (let i = 0; i < 65536; i++) ids.push(t.acquire());
+    expect(new Set(ids).size).toBe(65536);
+    // Shuffled: not the IDs in order (the chance a shuffle leaves the first 16 in place is 2^-256).
+    expect(ids.slice(0, 16)).not.toEqual(Array.from({ length: 16 }, (_, i) => i));
+    for (const id of [ids[500]!, ids[7]!, ids[60000]!]) t.release(id, FREE);
+    expect([t.acquire(), t.acquire(), t.acquire()]).toEqual([ids[500], ids[7], ids[60000]]);
+    expect(() => t.acquire()).toThrow(/exhausted/);
+  });
+  it('draws each fresh ID uniformly from those left (forward Fisher-Yates)', () => {
+    // random() = 0 picks the first position left each time: the identity; just below 1 the last.
+    const low = new IdTable(() => 0);
+    expect([low.acquire(), low.acquire(), low.acquire()]).toEqual([0, 1, 2]);
+    const high = new IdTable(() => 0.9999999999);
+    // Step 0 takes 65535 and moves 0 there; step 1 then takes position 65535 again: ID 0.
+    expect([high.acquire(), high.acquire(), high.acquire()]).toEqual([65535, 0, 1]);
+  });
   it('refuses a 65537th outstanding query', () => {
     const t = new IdTable();
     for (let i = 0; i < 65536; i++) t.acquire();
