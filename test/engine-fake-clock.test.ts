@@ -202,6 +202,21 @@ describe('timeouts and late answers on a fake clock', () => {
   });
 });
 
+describe('closing a host', () => {
+  it('a run still waiting for its common start never begins once the session closed', async () => {
+    // A session closes while its run waits to start (another thread failed just after 'run', or
+    // during a --start-at wait): on the session's own thread (engine/inline.ts) nothing else would
+    // stop the start timer, and the loops would send on closed channels.
+    const e = await fakeEngine({ window: 8, timeoutMs: 1000, server: { latencyMs: () => 1 } });
+    e.run({ rate: null, timeLimitMs: 1000, startInMs: 50 });
+    e.close();
+    e.timers.advance(5000);
+    expect(e.sent).toHaveLength(0);
+    expect(e.done).toBeUndefined();
+    expect(e.messages.filter((m) => m.type === 'progress' || m.type === 'done')).toEqual([]);
+  });
+});
+
 describe('interleave on a fake clock', () => {
   it('a dead target holds back only its own queries; the paced stream alternates', async () => {
     const e = await fakeEngine({ targets: 2, window: 4, timeoutMs: 2000, server: { latencyMs: ({ target }) => (target === 1 ? null : 1) } });

@@ -118,10 +118,15 @@ export class WorkerHost implements LoopHost {
     for (const loop of this.loops) loop.interrupt();
   }
 
-  /** Close every channel (the session is over). */
+  /** Close every channel (the session is over); a run still waiting for its start never begins. */
   close(): void {
     if (this.timer !== null) this.timers.cancel(this.timer);
     this.timer = null;
+    // A worker's isolate ends with its session, but on the session's own thread (engine/inline.ts)
+    // the start timer would still fire, and the loops would send on closed channels.
+    const run = this.active;
+    if (run !== null && run.startTimer !== null) this.timers.cancel(run.startTimer);
+    this.active = null;
     for (const loop of this.loops) loop.close();
   }
 

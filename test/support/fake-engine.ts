@@ -98,10 +98,12 @@ export interface FakeEngine {
   timers: FakeTimers;
   sent: Sent[];
   /** Start a run now; results arrive in `done` as the clock advances. */
-  run(o: { rate: number | null; rampMs?: number | null; timeLimitMs: number | null; totalQueries?: number | null; intervalMs?: number }): void;
+  run(o: { rate: number | null; rampMs?: number | null; timeLimitMs: number | null; totalQueries?: number | null; intervalMs?: number; startInMs?: number }): void;
   /** The per-target results of the last run, once it ended (else undefined). */
   readonly done: RunData[] | undefined;
   interrupt(): void;
+  /** The session's 'close': every channel closes. */
+  close(): void;
   messages: FromWorker[];
 }
 
@@ -306,7 +308,7 @@ export async function fakeEngine(o: {
         totalQueries: r.totalQueries ?? null,
         intervalMs: r.intervalMs ?? 100,
         progressMs: 1000,
-        startAtEpochMs: EPOCH + timers.now(),
+        startAtEpochMs: EPOCH + timers.now() + (r.startInMs ?? 0),
         sequence: new SharedArrayBuffer(8 * targets.length),
       };
       host.run(spec);
@@ -314,6 +316,9 @@ export async function fakeEngine(o: {
     },
     interrupt() {
       host.interrupt(runId);
+    },
+    close() {
+      host.close();
     },
   };
 }
