@@ -30,7 +30,8 @@ function twoRuns(): { lastWeek: string; today: string } {
   const week = 7 * 86_400_000;
   now.title = 'today';
   now.startedAt = new Date(Date.parse(old.startedAt) + week).toISOString();
-  now.targets = now.targets.map((t, i) => ({ ...t, qps: t.qps * (1 + i / 10) }));
+  // Faster this week: the same answers in less time (qps stays completed / runTimeSec).
+  now.targets = now.targets.map((t, i) => ({ ...t, runTimeSec: t.runTimeSec / (1 + i / 10), qps: t.qps * (1 + i / 10) }));
   now.comparison = compareTargets(now.targets);
   return { lastWeek: save('last-week.json', old), today: save('today.json', now) };
 }

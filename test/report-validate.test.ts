@@ -150,11 +150,11 @@ describe('merge and --baseline check their files before anything else', () => {
 
 describe('a report that passes the schema but whose numbers no run can produce is refused (results/consistency.ts)', () => {
   type R = Record<string, unknown> & { targets: Array<Record<string, unknown>> };
-  type Counts = Record<'sent' | 'completed' | 'lost', number>;
+  type Counts = Record<'sent' | 'completed' | 'lost' | 'interrupted', number>;
   const counters = (r: R, i = 0): Counts => r.targets[i]!['counters'] as Counts;
   const latency = (r: R, i = 0): Record<string, unknown> & { percentiles: Record<string, number> } =>
     r.targets[i]!['latency'] as Record<string, unknown> & { percentiles: Record<string, number> };
-  type Interval = { counters: Counts; latency: Record<'p99' | 'max', number> };
+  type Interval = { counters: Counts; latency: Record<'p99' | 'max', number>; qps: number };
   const interval = (r: R, j: number): Interval => (r.targets[0]!['intervals'] as Interval[])[j]!;
   const cases: Array<[string, (r: R) => void, RegExp]> = [
     // "integer" in JSON Schema includes 1e308; the count would render as 1e+308 and the loss as 0.00%.
@@ -166,8 +166,10 @@ describe('a report that passes the schema but whose numbers no run can produce i
     }, /: \/targets\/0\/counters\/lost is \d+, expected timedOut \+ truncated \+ aborted \+ wrongAnswer = \d+/],
     ['intervals that do not add up to the run', (r) => {
       interval(r, 1).counters['sent'] += 7;
-      interval(r, 1).counters['completed'] += 7;
+      interval(r, 1).counters['interrupted'] += 7;
     }, /: \/targets\/0\/counters\/sent is \d+ but its intervals add up to \d+/],
+    ['a qps no run can produce (not completed / runTimeSec)', (r) => ((r.targets[1]!['qps'] as number) *= 2), /: \/targets\/1\/qps is [\d.e+]+, expected completed \/ runTimeSec = [\d.e+]+ \(dnsperf's "Queries per second"\)/],
+    ['an interval qps no run can produce', (r) => (interval(r, 2).qps = 1e12), /: \/targets\/0\/intervals\/2\/qps is 1000000000000, expected completed \/ durationSec = /],
     ['a p99 above the max', (r) => (latency(r).percentiles['p99'] = 1e9), /: \/targets\/0\/latency\/percentiles\/p99 is 1000000000 µs, expected between .* and the max/],
     ['a p50 above the p90', (r) => (latency(r, 2).percentiles['p50'] = latency(r, 2).percentiles['p90']! + 1), /: \/targets\/2\/latency\/percentiles\/p90 is .* expected between/],
     ['a min above the max', (r) => (latency(r)['min'] = 1e7), /: \/targets\/0\/latency\/min is 10000000 µs, above the max/],

@@ -30,7 +30,9 @@ const n = (o: Num, k: string): number => (typeof o[k] === 'number' ? (o[k] as nu
  * - sent = completed + lost + interrupted, lost = timedOut + truncated + aborted + wrongAnswer;
  * - the intervals' sent, completed and lost add up to the run's;
  * - latency and correctedLatency (µs), when anything was answered: min <= mean <= max and
- *   min <= p50 <= p90 <= p99 <= p99.9 <= p99.99 <= max; an interval's p50 <= p90 <= p99 <= max.
+ *   min <= p50 <= p90 <= p99 <= p99.9 <= p99.99 <= max; an interval's p50 <= p90 <= p99 <= max;
+ * - qps is completed / runTimeSec (dnsperf's "Queries per second"; 0 for no time), and an
+ *   interval's completed / durationSec: the figure gates and comparisons read first.
  */
 export function findInconsistency(targets: ReadonlyArray<Num>): Inconsistency | null {
   const labels = new Map<unknown, number>();
@@ -53,6 +55,8 @@ export function findInconsistency(targets: ReadonlyArray<Num>): Inconsistency | 
       const ibad = countersBad(ic, `${at}/intervals/${j}/counters`);
       if (ibad) return ibad;
       for (const k of ['sent', 'completed', 'lost'] as const) sums[k] += n(ic, k);
+      const iq = qpsBad(iv, n(iv, 'durationSec'), `${at}/intervals/${j}`, 'durationSec');
+      if (iq) return iq;
       const l = iv['latency'] as Num | undefined;
       if (l && !(n(l, 'p50') <= n(l, 'p90') && n(l, 'p90') <= n(l, 'p99') && n(l, 'p99') <= n(l, 'max'))) {
         return { pointer: `${at}/intervals/${j}/latency`, what: 'has percentiles out of order (expected p50 <= p90 <= p99 <= max)' };
@@ -65,6 +69,8 @@ export function findInconsistency(targets: ReadonlyArray<Num>): Inconsistency | 
         }
       }
     }
+    const q = qpsBad(t, n(t, 'runTimeSec'), at, 'runTimeSec');
+    if (q) return q;
     for (const key of ['latency', 'correctedLatency'] as const) {
       const l = t[key] as Num | null | undefined;
       const lbad = l ? latencyBad(l, `${at}/${key}`) : null;
@@ -72,6 +78,18 @@ export function findInconsistency(targets: ReadonlyArray<Num>): Inconsistency | 
     }
   }
   return null;
+}
+
+/** Room for float rounding between a stored qps and completed / seconds recomputed here. */
+const QPS_SLACK = 1e-9;
+
+/** `o.qps` (a target or an interval) against its counters' completed over `seconds`. */
+function qpsBad(o: Num, seconds: number, at: string, secondsKey: string): Inconsistency | null {
+  if (typeof o['qps'] !== 'number') return null;
+  const expected = seconds > 0 ? n(o['counters'] as Num, 'completed') / seconds : 0;
+  const qps = o['qps'] as number;
+  if (Math.abs(qps - expected) <= QPS_SLACK * Math.max(1, expected)) return null;
+  return { pointer: `${at}/qps`, what: `is ${qps}, expected completed / ${secondsKey} = ${expected} (dnsperf's "Queries per second")` };
 }
 
 function countersBad(c: Num, at: string): Inconsistency | null {
