@@ -59,12 +59,12 @@ describe('evaluateGates', () => {
 
   it('a target with no answers fails latency gates with the reason, and still measures counts', () => {
     const r = fixtureReport([fixtureTarget([], { label: 'dead', counters: { lost: 100 } })]);
-    expect(lines(r, ['p99<2ms', 'corrected.p99<2ms', 'rcode.SERVFAIL<1%', 'loss<1%', 'qps>=0'])).toEqual([
+    expect(lines(r, ['p99<2ms', 'corrected.p99<2ms', 'rcode.SERVFAIL<1%', 'loss<1%', 'qps<=0'])).toEqual([
       'FAIL p99<2ms: no value: dead has no answers, so no latency p99',
       'FAIL corrected.p99<2ms: no value: dead has no corrected latency (the run was not rate-limited with -Q)',
       'FAIL rcode.SERVFAIL<1%: no value: dead has no completed queries to take a share of',
       'FAIL loss<1%: measured 100% (+99%, 9900% over)',
-      'PASS qps>=0: measured 0 (at the limit)',
+      'PASS qps<=0: measured 0 (at the limit)',
     ]);
   });
 

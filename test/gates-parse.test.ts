@@ -126,6 +126,12 @@ describe('parseGate: targets', () => {
   });
 });
 
+describe('parseGate: bounds at the edge of a metric range still decide', () => {
+  it.each(['qps>0', 'qps<=0', 'timeouts==0', 'timeouts<=0', 'loss<100%', 'loss>=100%', 'loss==100%', 'loss==0%', 'p99>0ms', 'loss>99.9%'])('%j is accepted', (expr) => {
+    expect(parseGate(expr).expression).toBe(expr);
+  });
+});
+
 describe('parseGate: mistakes are one-line usage errors listing the valid metrics', () => {
   it.each([
     ['p99<2', 'give the value with a unit, s, ms or us'],
@@ -153,6 +159,17 @@ describe('parseGate: mistakes are one-line usage errors listing the valid metric
     ['rcode.SERVFAIL<1ms', 'rcode.SERVFAIL is a count'],
     ['corrected.qps>1', 'unknown metric "corrected.qps"'],
     ['p99<1e999ms', 'out of range'],
+    // Verdicts known before any run: a gate that guards nothing, or that blocks every run.
+    ['qps>=0', 'can never fail (qps is never below 0), so it would pass every run'],
+    ['timeouts>=0', 'can never fail (timeouts is never below 0)'],
+    ['p99>=0ms', 'can never fail (p99 is never below 0)'],
+    ['loss<=100%', 'can never fail (loss is a share between 0% and 100%)'],
+    ['rcode.SERVFAIL<100.5%', 'can never fail (rcode.SERVFAIL is a share between 0% and 100%)'],
+    ['p99<0ms', 'can never pass (p99 is never below 0), so it would fail every run'],
+    ['qps<0', 'can never pass (qps is never below 0)'],
+    ['loss>100%', 'can never pass (loss is a share between 0% and 100%)'],
+    ['loss>=101%', 'can never pass'],
+    ['loss==150%', 'can never pass'],
   ])('%j: %s', (expr, why) => {
     const e = usage(() => parseGate(expr));
     expect(e.message).toContain(`--gate "${expr}"`);

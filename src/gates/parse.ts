@@ -169,7 +169,25 @@ export function parseGate(expression: string): Gate {
   if ('error' in resolved) return fail(resolved.error);
   const threshold = scaled(num[1]!, Number(num[2] ?? 0), SHIFT[unit]);
   if (!Number.isFinite(threshold)) return fail(`value "${num[0]}" is out of range`);
+  const fixed = fixedOutcome(resolved.metric, op as Operator, threshold);
+  if (fixed !== null) return fail(fixed);
   return { expression, target, metric: resolved.metric, op: op as Operator, threshold, unit, thresholdText: num[0] };
+}
+
+/**
+ * Why a gate's verdict is known before any run, or null. Every metric is at least 0 (values are
+ * written without a sign) and a share at most 100%, so `qps>=0` or `loss<=100%` can never fail and
+ * `p99<0ms` or `loss>100%` can never pass: a CI gate that guards nothing, or blocks every run.
+ */
+function fixedOutcome(metric: Metric, op: Operator, t: number): string | null {
+  const share = metric.kind === 'share';
+  const hi = share ? 100 : Infinity;
+  const range = share ? `${metric.name} is a share between 0% and 100%` : `${metric.name} is never below 0`;
+  if ((op === '>=' && t <= 0) || (op === '<=' && t >= hi) || (op === '<' && t > hi)) return `can never fail (${range}), so it would pass every run`;
+  if ((op === '<' && t <= 0) || (op === '>' && t >= hi) || (op === '>=' && t > hi) || (op === '==' && t > hi)) {
+    return `can never pass (${range}), so it would fail every run`;
+  }
+  return null;
 }
 
 /** The gate as it is printed: normalized metric name, the value as written, and the target. */
