@@ -41,6 +41,34 @@ export function tsigValues(args: readonly string[]): string[] {
   return values;
 }
 
+/**
+ * A TSIG key given on a command line inside a shell command (an --event running nsupdate, dig,
+ * kdig or dnsbench itself): `-y [alg:]name:secret`, `-y[alg:]name:secret`, `--tsig[= ]...`. The
+ * part after the last ':' is the secret (BIND's and Knot's -y syntax).
+ */
+const SHELL_TSIG = /((?:^|[\s;&|(])(?:-y|--tsig)(?:=|\s+)?)(['"]?)([^\s'";&|()]*:)([^\s'";&|()]+)/g;
+
+/**
+ * `text` with every `-y`/`--tsig` secret in it replaced by `<redacted>` (see SHELL_TSIG), also
+ * where the same secret appears elsewhere in it, and the secrets found, so what the command printed
+ * can lose them too. Over-redaction is fine.
+ */
+export function redactShellSecrets(text: string): { text: string; secrets: string[] } {
+  const secrets: string[] = [];
+  const out = text.replace(SHELL_TSIG, (_m, flag: string, quote: string, head: string, secret: string) => {
+    secrets.push(secret);
+    return `${flag}${quote}${head}<redacted>`;
+  });
+  return { text: withoutSecrets(out, secrets), secrets };
+}
+
+/** `text` with each of `secrets` (at least MIN_SECRET_ANYWHERE long) replaced by `<redacted>`. */
+export function withoutSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= MIN_SECRET_ANYWHERE) out = out.split(s).join('<redacted>');
+  return out;
+}
+
 /** Shorter secret parts are replaced only inside the whole value, so "-e" is never mangled by a secret "e". */
 const MIN_SECRET_ANYWHERE = 4;
 
@@ -51,6 +79,9 @@ const MIN_SECRET_ANYWHERE = 4;
  */
 export function redactArgv(argv: readonly string[]): string[] {
   const named = argv[0] === 'dnsbench';
+  // A -y inside another token (an --event's shell command) is redacted wherever it is.
+  const shell = argv.map((t, i) => (named && i === 0 ? t : redactShellSecrets(t).text));
+  argv = shell;
   const values = tsigValues(named ? argv.slice(1) : argv).filter((v) => v !== '');
   if (values.length === 0) return [...argv];
   const secrets = values.map((v) => v.slice(v.lastIndexOf(':') + 1)).filter((s) => s.length >= MIN_SECRET_ANYWHERE);

@@ -11,6 +11,7 @@ import { loadZoneFile } from '../src/serve/zone.js';
 import { DEMO_ZONE } from '../src/serve/run.js';
 import type { Report } from '../src/results/report.js';
 import { EventRunner, outputTail } from '../src/commands/events.js';
+import { redactShellSecrets } from '../src/redact.js';
 import { SerialWatcher, soaQuery, soaSerial } from '../src/commands/serial-watch.js';
 import { expectRunAccounted } from './support/accounting.js';
 import { runCli } from './support/cli.js';
@@ -172,6 +173,32 @@ describe('events and the SOA watch, as units', () => {
     await new Promise((r) => setTimeout(r, 100));
     const [r] = await runner.finish({ kill: true });
     expect(r!.signal).toBe('SIGKILL');
+  });
+
+  it('an event -y secret never reaches its record: command and output redacted, the real command run', async () => {
+    // nsupdate -y, dig -y and kdig -y take [alg:]name:secret; the command runs with the secret.
+    const runner = new EventRunner([{ atSec: 0, command: 'echo -y hmac-sha256:ddns:SECRETVALUE; echo SECRETVALUE | wc -c' }]);
+    runner.start(Date.now());
+    await new Promise((r) => setTimeout(r, 200));
+    const [r] = await runner.finish();
+    expect(r!.command).toBe('echo -y hmac-sha256:ddns:<redacted>; echo <redacted> | wc -c');
+    // It ran with the secret: wc counted its 11 characters and a newline.
+    expect(r!.output).toBe('-y hmac-sha256:ddns:<redacted>\n12');
+    expect(JSON.stringify(r)).not.toContain('SECRETVALUE');
+  });
+
+  it('finds -y secrets in shell commands however they are spelled', () => {
+    const cases: Array<[string, string]> = [
+      ['nsupdate -y hmac-sha256:k:SECRET1 f', 'nsupdate -y hmac-sha256:k:<redacted> f'],
+      ['dig -yk:SECRET2 @x', 'dig -yk:<redacted> @x'],
+      ['kdig --tsig=hmac-md5:k:SECRET3', 'kdig --tsig=hmac-md5:k:<redacted>'],
+      ["sh -c 'nsupdate -y \"k:SECRET4\" f'", "sh -c 'nsupdate -y \"k:<redacted>\" f'"],
+      ['true;dig -y k:SECRET5', 'true;dig -y k:<redacted>'],
+      ['rndc -y keyname reload', 'rndc -y keyname reload'],
+      ['ip link set eth0 down', 'ip link set eth0 down'],
+    ];
+    for (const [given, shown] of cases) expect(redactShellSecrets(given).text).toBe(shown);
+    expect(redactShellSecrets('a -y k:S1ECRET b --tsig k2:S2ECRET').secrets).toEqual(['S1ECRET', 'S2ECRET']);
   });
 
   it('output tails are bounded and printable', () => {

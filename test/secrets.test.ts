@@ -52,6 +52,11 @@ describe('the spellings are real: commander takes the key from each', () => {
     // A key given twice: both secrets go (the parser saw both values).
     const other = 'b3RoZXItc2VjcmV0LWtleQ==';
     expect(redactArgv(['-y', `k:${other}`, `-ey${VALUE}`]).join(' ')).toBe('-y k:<redacted> -eyhmac-sha256:chinanet:<redacted>');
+    // Another key inside an --event's shell command (nsupdate -y ...) goes too, in either spelling.
+    expect(redactArgv(['dnsbench', '-d', queries, '--event', `2=nsupdate -y hmac-sha256:ddns:${other} u.txt`])).toEqual([
+      'dnsbench', '-d', queries, '--event', '2=nsupdate -y hmac-sha256:ddns:<redacted> u.txt',
+    ]);
+    expect(redactArgv(['dnsbench', `--event=2=dig -yk:${other} @127.0.0.1`])).toEqual(['dnsbench', '--event=2=dig -yk:<redacted> @127.0.0.1']);
   });
 });
 

@@ -7,6 +7,7 @@
 // of output kept. A saved report never runs anything: events there are only records.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { EventRecord } from '../results/ops.js';
+import { redactShellSecrets, withoutSecrets } from '../redact.js';
 
 /** Longest an event command may run before its process group gets SIGKILL. */
 export const EVENT_TIMEOUT_MS = 30_000;
@@ -34,6 +35,10 @@ export class EventRunner {
   private readonly records: EventRecord[];
   private readonly timers: Array<NodeJS.Timeout | null>;
   private readonly running = new Map<number, Running>();
+  /** The commands as given (records hold them redacted). */
+  private readonly commands: string[];
+  /** Per event, the secrets taken out of its command, also taken out of its output. */
+  private readonly secrets: string[][];
   private runStartMs: number | null = null;
 
   constructor(
@@ -46,8 +51,13 @@ export class EventRunner {
       shell?: string;
     } = {},
   ) {
-    this.records = specs.map((s) => ({
-      atSec: s.atSec, command: s.command, startedAtMs: null, endedAtMs: null, exitCode: null, signal: null, timedOut: false, output: '', error: null,
+    // What runs is the command as given; what is recorded (report, notes, timeline, live lines)
+    // has its -y secrets redacted, and so has its output (an nsupdate -y echoing its key).
+    this.commands = specs.map((s) => s.command);
+    const shown = specs.map((s) => redactShellSecrets(s.command));
+    this.secrets = shown.map((r) => r.secrets);
+    this.records = specs.map((s, i) => ({
+      atSec: s.atSec, command: shown[i]!.text, startedAtMs: null, endedAtMs: null, exitCode: null, signal: null, timedOut: false, output: '', error: null,
     }));
     this.timers = specs.map(() => null);
   }
@@ -69,7 +79,7 @@ export class EventRunner {
     let child: ChildProcess;
     try {
       // Its own process group (detached), so the bound can stop the command and its children by the group's id.
-      child = spawn(this.o.shell ?? '/bin/sh', ['-c', r.command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      child = spawn(this.o.shell ?? '/bin/sh', ['-c', this.commands[i]!], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     } catch (e) {
       r.error = `could not start: ${(e as Error).message}`;
       this.o.onEnd?.(r, i);
@@ -97,7 +107,7 @@ export class EventRunner {
         r.exitCode = code;
         r.signal = signal;
         if (error !== undefined) r.error = `could not start: ${error.message}`;
-        r.output = outputTail(state.tail);
+        r.output = withoutSecrets(outputTail(state.tail), this.secrets[i]!);
         this.running.delete(i);
         this.o.onEnd?.(r, i);
         resolve();
