@@ -79,17 +79,15 @@ const MIN_SECRET_ANYWHERE = 4;
  */
 export function redactArgv(argv: readonly string[]): string[] {
   const named = argv[0] === 'dnsbench';
-  // A -y inside another token (an --event's shell command) is redacted wherever it is.
-  const shell = argv.map((t, i) => (named && i === 0 ? t : redactShellSecrets(t).text));
-  argv = shell;
-  const values = tsigValues(named ? argv.slice(1) : argv).filter((v) => v !== '');
-  if (values.length === 0) return [...argv];
-  const secrets = values.map((v) => v.slice(v.lastIndexOf(':') + 1)).filter((s) => s.length >= MIN_SECRET_ANYWHERE);
+  const args = named ? argv.slice(1) : argv;
+  // The run's own keys as the parser saw them (from argv as given), and any -y inside another
+  // token (an --event's shell command): each secret goes wherever it appears.
+  const values = tsigValues(args).filter((v) => v !== '');
+  const secrets = [...values.map((v) => v.slice(v.lastIndexOf(':') + 1)), ...args.flatMap((t) => redactShellSecrets(t).secrets)];
   return argv.map((token, i) => {
     if (named && i === 0) return token;
     let out = token;
     for (const v of values) out = out.split(v).join(redactTsig(v));
-    for (const s of secrets) out = out.split(s).join('<redacted>');
-    return out;
+    return withoutSecrets(redactShellSecrets(out).text, secrets);
   });
 }

@@ -57,6 +57,8 @@ describe('the spellings are real: commander takes the key from each', () => {
       'dnsbench', '-d', queries, '--event', '2=nsupdate -y hmac-sha256:ddns:<redacted> u.txt',
     ]);
     expect(redactArgv(['dnsbench', `--event=2=dig -yk:${other} @127.0.0.1`])).toEqual(['dnsbench', '--event=2=dig -yk:<redacted> @127.0.0.1']);
+    // The run's key spelled -yKEY (which the shell pattern also matches) still goes everywhere else.
+    expect(redactArgv(['dnsbench', `-y${VALUE}`, '--event', `1=echo ${SECRET}`]).join(' ')).not.toContain(SECRET);
   });
 });
 
