@@ -200,13 +200,14 @@ export abstract class DnsChannel {
 
   /**
    * Time out queries older than timeoutMs, oldest first; returns how many were freed. The sweep
-   * stops at ID `notSentYet` (-1: none), a query taken by scheduleAt that has not left yet: its
-   * time starts when it leaves, so neither it nor any query taken after it can have timed out.
+   * stops at the first ID flagged in `notSent` (indexed by ID; null: none), a query taken that has
+   * not left yet (a send schedule's, or one behind a full socket buffer): its time starts when it
+   * leaves, so neither it nor any query taken after it can have timed out.
    */
-  sweep(now: number, timeoutMs: number, notSentYet = -1): number {
+  sweep(now: number, timeoutMs: number, notSent: Uint8Array | null = null): number {
     const t = this.table;
     let freed = 0;
-    for (let id = t.oldest(); id !== -1 && id !== notSentYet && now - t.sentAt[id]! >= timeoutMs; id = t.oldest()) {
+    for (let id = t.oldest(); id !== -1 && (notSent === null || notSent[id] === 0) && now - t.sentAt[id]! >= timeoutMs; id = t.oldest()) {
       t.release(id, TIMED_OUT);
       this.recorder.lost(t.sentAt[id]!, 'timedOut', now);
       freed++;

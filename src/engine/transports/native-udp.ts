@@ -62,8 +62,13 @@ export class NativeUdpChannel extends DnsChannel {
   private readonly stQi = new Int32Array(SCHEDULE_MAX);
   private readonly stDue = new Float64Array(SCHEDULE_MAX);
   private readonly schOut = new Float64Array(SCHEDULE_MAX);
-  /** 1 for an ID whose query waits in the schedule, not sent yet: no answer to it can be real. */
-  private readonly schWaiting = new Uint8Array(65536);
+  /**
+   * 1 for an ID whose query has not left yet: it waits in the addon's schedule, or in pendIds
+   * after a send stopped on EAGAIN/ENOBUFS. No answer to it can be real, and it cannot time out.
+   */
+  private readonly notSent = new Uint8Array(65536);
+  /** IDs flagged in notSent: the schedule's and pendIds' (the answer check skips the lookup at 0). */
+  private notSentCount = 0;
   /** A scheduled query whose turn comes this much (ms) after its due time is not sent (loop.ts horizon). */
   private scheduleLateMs = 1;
 
@@ -127,6 +132,8 @@ export class NativeUdpChannel extends DnsChannel {
     // Not on the wire yet: the send time is set in flush(); until then the sweep sees "now".
     t.sentAt[id] = this.now();
     if (this.pendN === this.pendIds.length) this.grow();
+    this.notSent[id] = 1;
+    this.notSentCount++;
     const n = this.pendN++;
     this.pendIds[n] = id;
     this.pendQi[n] = queryIndex;
@@ -163,7 +170,8 @@ export class NativeUdpChannel extends DnsChannel {
     t.sentAt[id] = due;
     t.chargeFrom(id, -1);
     const j = (this.schHead + this.schCount) % SCHEDULE_MAX;
-    this.schWaiting[id] = 1;
+    this.notSent[id] = 1;
+    this.notSentCount++;
     this.schIds[j] = id;
     this.schDue[j] = due;
     this.schCount++;
@@ -212,7 +220,8 @@ export class NativeUdpChannel extends DnsChannel {
       const h = this.schHead;
       const id = this.schIds[h]!;
       const due = this.schDue[h]!;
-      this.schWaiting[id] = 0;
+      this.notSent[id] = 0;
+      this.notSentCount--;
       this.schHead = (h + 1) % SCHEDULE_MAX;
       this.schCount--;
       const at = this.schOut[i]!;
@@ -240,10 +249,44 @@ export class NativeUdpChannel extends DnsChannel {
 
   override sweep(now: number, timeoutMs: number): number {
     this.collectScheduled();
-    // What is still in the schedule has not left (the addon's timer has not got round to it): it
+    if (this.blocked) this.dropHeld(now, timeoutMs, true);
+    // What has not left (the addon's timer has not got round to it, or the socket buffer was full)
     // cannot time out, or it would be counted lost without ever being counted sent, and its ID
-    // freed while the addon may still send it. Queries taken after it are younger still.
-    return super.sweep(now, timeoutMs, this.schCount > 0 ? this.schIds[this.schHead]! : -1);
+    // freed while it may still be sent under it. Queries taken after it are younger still.
+    return super.sweep(now, timeoutMs, this.notSentCount > 0 ? this.notSent : null);
+  }
+
+  /**
+   * Queries held behind a full socket buffer (EAGAIN/ENOBUFS) since `timeoutMs` or longer never
+   * left: like a message the kernel refused (flush), they are not sent and their IDs are freed,
+   * each counted as a socket error when `asErrors`. They cannot time out (they were never sent),
+   * and without this a socket that never drains would hold the run open for ever. Oldest first:
+   * pendIds is in the order the queries were taken.
+   */
+  private dropHeld(now: number, timeoutMs: number, asErrors: boolean): void {
+    const t = this.table;
+    let k = 0;
+    while (k < this.pendN && now - t.sentAt[this.pendIds[k]!]! >= timeoutMs) k++;
+    if (k === 0) return;
+    for (let i = 0; i < k; i++) {
+      const id = this.pendIds[i]!;
+      this.notSent[id] = 0;
+      this.notSentCount--;
+      t.release(id, 0);
+    }
+    this.pendIds.copyWithin(0, k, this.pendN);
+    this.pendQi.copyWithin(0, k, this.pendN);
+    this.pendCharged.copyWithin(0, k, this.pendN);
+    this.pendN -= k;
+    if (this.pendN === 0) this.blocked = false;
+    if (asErrors) this.recorder.event('socketErrors', now, k);
+    this.owner.slotFreed(this);
+  }
+
+  /** Ctrl-C: what waits behind a full socket buffer never left, so it is not interrupted either. */
+  override interruptAll(): void {
+    if (this.pendN > 0) this.dropHeld(Infinity, 0, false);
+    super.interruptAll();
   }
 
   override flush(): void {
@@ -260,6 +303,8 @@ export class NativeUdpChannel extends DnsChannel {
     for (let i = 0; i < done; i++) {
       const id = this.pendIds[i]!;
       const at = sentAt[i]!;
+      this.notSent[id] = 0;
+      this.notSentCount--;
       if (at < 0) {
         // The kernel refused this one message (-errno): it never left, so it is not sent.
         t.release(id, 0);
@@ -336,11 +381,12 @@ export class NativeUdpChannel extends DnsChannel {
       }
       if (len >= 2) {
         const id = (this.ring[i * size]! << 8) | this.ring[i * size + 1]!;
-        // An ID whose query has not left yet (it waits in the schedule), or an answer that reached
+        // An ID whose query has not left yet (it waits in the schedule, or behind a full socket
+        // buffer), or an answer that reached
         // the socket before its query left (read later, once the query had gone): a guess or a
         // forgery, never this query's answer. Counted as the answer it would complete a query at
         // a latency of zero or less, and the real answer would then be the one turned away.
-        if ((this.schCount > 0 && this.schWaiting[id] === 1) || (table.state[id] === INFLIGHT && at < table.sentAt[id]! - ARRIVED_BEFORE_SENT_MS)) {
+        if ((this.notSentCount > 0 && this.notSent[id] === 1) || (table.state[id] === INFLIGHT && at < table.sentAt[id]! - ARRIVED_BEFORE_SENT_MS)) {
           this.recorder.event('mismatched', at);
           continue;
         }
