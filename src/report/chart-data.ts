@@ -5,6 +5,7 @@ import type { Histogram } from '../results/histogram.js';
 import { decodeHistogram, spectrum } from '../results/histogram.js';
 import type { CapacityFigures, CapacitySection, Report, TargetReport } from '../results/report.js';
 import { dominantIdentity } from '../results/timeline.js';
+import { maxOf, minOf } from '../util/extremes.js';
 
 /** Distinguishable on white and in print; targets beyond the palette reuse it in order. */
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -115,8 +116,9 @@ function histogramData(hists: Histogram[]): ChartData['histogram'] {
   const counts = hists.map(binCounts);
   const keys = counts.flatMap((c) => [...c.keys()]);
   if (keys.length === 0) return { x: [], y: hists.map(() => []) };
-  const lo = Math.min(...keys);
-  const hi = Math.max(...keys);
+  // Up to ~100 bins per target and 1024 targets: too many for Math.min(...keys) (util/extremes.ts).
+  const lo = minOf(keys);
+  const hi = maxOf(keys);
   const x: number[] = [];
   // One empty bin either side, so the stepped outline starts and ends at zero.
   for (let k = lo - 1; k <= hi + 1; k++) x.push(round(Math.pow(10, k / BINS_PER_DECADE) / 1000, 9));

@@ -4,6 +4,7 @@
 // (measure.ts) and by the capacity search, which must never report the tool's limit as the
 // server's capacity (issue 13).
 import type { GeneratorReport, TargetReport } from './report.js';
+import { maxOf } from '../util/extremes.js';
 
 /** A worker thread at or above this share of one core is saturated (the issue's "~90%"). */
 export const CPU_LIMIT_PCT = 90;
@@ -90,7 +91,7 @@ type Source = { generator?: GeneratorReport; targets: readonly TargetReport[] };
 function shares(g: GeneratorReport, targets: readonly TargetReport[]): { cpu: number[]; demand: number[] | null } {
   const from = Math.min(...targets.map((t) => t.timing.startedAtMs));
   const to = Math.max(...targets.map((t) => t.timing.sendEndedAtMs));
-  const full = Math.max(0, ...g.intervals.map((iv) => iv.durationMs));
+  const full = Math.max(0, maxOf(g.intervals.map((iv) => iv.durationMs), 0));
   // Whole intervals of sending; the cut last one and the drain after sending are not load.
   const used = g.intervals.filter((iv) => iv.durationMs >= 0.5 * full && iv.durationMs > 0 && iv.startMs >= from - 50 && iv.startMs + iv.durationMs <= to + 50);
   const ms = used.reduce((s, iv) => s + iv.durationMs, 0);

@@ -7,6 +7,7 @@
 // which nothing was sent are skipped: they neither start nor end a window.
 import type { IntervalReport, TargetReport } from './report.js';
 import type { DegradedWindow, EventRecord, IdentitySpan, OutageWindow, TargetTimeline, TimelineSection } from './ops.js';
+import { maxOf, minOf } from '../util/extremes.js';
 
 /** What the analysis is told (--outage-below, --degraded-above). */
 export interface TimelineOptions {
@@ -93,6 +94,14 @@ function precedingEvent(events: readonly EventRecord[], atMs: number): number {
 function outages(ivs: readonly Iv[], startMs: number, belowPct: number, events: readonly EventRecord[], intervalMs: number): OutageWindow[] {
   const out: OutageWindow[] = [];
   const below = (x: Iv): boolean => (100 * x.answered) / x.sent < belowPct;
+  // Who answered last before a window and first after it, found in one pass each way: searching
+  // the series again for every window was quadratic, and a flapping server over a long run has
+  // as many windows as half its intervals.
+  const ids = ivs.map((x) => dominantIdentity(x.iv.nsid));
+  const firstFrom: Array<string | null> = new Array<string | null>(ivs.length + 1).fill(null);
+  for (let k = ivs.length - 1; k >= 0; k--) firstFrom[k] = ids[k] ?? firstFrom[k + 1]!;
+  let lastBefore: string | null = null;
+  let seen = 0;
   for (let i = 0; i < ivs.length; ) {
     if (!below(ivs[i]!)) {
       i++;
@@ -119,8 +128,7 @@ function outages(ivs: readonly Iv[], startMs: number, belowPct: number, events: 
     const lost = [...window, ...edges].reduce((s, x) => s + x.unanswered, 0);
     const ev = precedingEvent(events, startEst + intervalMs);
     const e = ev >= 0 ? events[ev]! : null;
-    const beforeIv = [...ivs.slice(0, i)].reverse().find((x) => dominantIdentity(x.iv.nsid) !== null);
-    const afterIv = ivs.slice(j + 1).find((x) => dominantIdentity(x.iv.nsid) !== null);
+    for (; seen < i; seen++) lastBefore = ids[seen] ?? lastBefore;
     out.push({
       fromMs: first.fromMs,
       toMs: last.toMs,
@@ -131,7 +139,7 @@ function outages(ivs: readonly Iv[], startMs: number, belowPct: number, events: 
       durationMs: endEst - startEst,
       sent,
       lost,
-      minAnsweredPct: Math.min(...window.map((x) => (100 * x.answered) / x.sent)),
+      minAnsweredPct: minOf(window.map((x) => (100 * x.answered) / x.sent)),
       recovered,
       event:
         e === null
@@ -143,8 +151,8 @@ function outages(ivs: readonly Iv[], startMs: number, belowPct: number, events: 
               toStartMs: startEst - e.startedAtMs!,
               toRecoveryMs: recovered ? endEst - e.startedAtMs! : null,
             },
-      before: beforeIv === undefined ? null : dominantIdentity(beforeIv.iv.nsid),
-      after: afterIv === undefined ? null : dominantIdentity(afterIv.iv.nsid),
+      before: lastBefore,
+      after: firstFrom[j + 1]!,
     });
     i = j + 1;
   }
@@ -169,7 +177,7 @@ function degraded(ivs: readonly Iv[], startMs: number, aboveUs: number): Degrade
       t: (w[0]!.fromMs - startMs) / 1000,
       durationMs: w.at(-1)!.toMs - w[0]!.fromMs,
       intervals: w.length,
-      maxP99Us: Math.max(...w.map(p99)),
+      maxP99Us: maxOf(w.map(p99)),
     });
     i = j + 1;
   }
@@ -180,7 +188,7 @@ function degraded(ivs: readonly Iv[], startMs: number, aboveUs: number): Degrade
 export function targetTimeline(t: TargetReport, events: readonly EventRecord[], o: TimelineOptions): TargetTimeline {
   const ivs = usable(t);
   const startMs = t.timing.startedAtMs;
-  const intervalSec = t.intervals.length > 0 ? Math.max(...t.intervals.map((iv) => iv.durationSec)) : 0;
+  const intervalSec = maxOf(t.intervals.map((iv) => iv.durationSec), 0);
   const p50 = t.latency.count > 0 ? t.latency.percentiles.p50 : 0;
   const degradedAboveUs = o.degradedAboveUs ?? (p50 > 0 ? DEGRADED_P50_FACTOR * p50 : null);
   const outs = outages(ivs, startMs, o.outageBelowPct, events, intervalSec * 1000);
