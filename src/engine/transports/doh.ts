@@ -12,8 +12,12 @@
 // when their stream is opened.
 //
 // A stream that ends without a DNS answer (reset, or a status other than 200) loses its query at
-// once (aborted; a non-200 status is also counted in httpErrors). When the connection closes or the
-// server sends GOAWAY (or sets its limit to 0), the channel opens a new one (Reconnector, as for TCP).
+// once (aborted; a non-200 status is also counted in httpErrors). A body longer than a DNS message
+// (65 535 bytes) is not read further: the stream is reset, the query aborted and the answer counted
+// as malformed, so a server cannot make the client hold an endless body. An error status resets
+// its stream at once, unread.
+// When the connection closes or the server sends GOAWAY (or sets its limit to 0), the channel
+// opens a new one (Reconnector, as for TCP).
 import type * as Http2 from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import { lazyRequire } from '../../util/lazy-require.js';
@@ -33,6 +37,8 @@ export interface DohOptions {
 }
 
 const MIME = 'application/dns-message';
+/** The largest DNS message (RFC 1035 4.2.2's 16-bit length; RFC 8484 6): a longer body is not one. */
+const MAX_MESSAGE = 65_535;
 
 /**
  * Resolves once `settings` (the server's first SETTINGS frame) has arrived; rejects, destroying the
@@ -242,12 +248,29 @@ export class DohChannel extends DnsChannel implements Reconnecting {
     let status = 0;
     let done = false;
     const chunks: Buffer[] = [];
+    let bytes = 0;
     req.on('response', (headers) => {
       status = Number(headers[':status']);
+      // The status already loses the query: its body is not read (a server may make it endless
+      // and hold the stream, one of the window's, open with it), the stream reset at once.
+      if (status !== 200) req.close(http2().constants.NGHTTP2_CANCEL);
     });
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('data', (chunk: Buffer) => {
+      // Not gated on the status: Node may emit a body's first chunk before 'response'.
+      if (bytes > MAX_MESSAGE) return;
+      bytes += chunk.length;
+      if (bytes > MAX_MESSAGE) {
+        // Not a DNS message, and a server may make it endless: stop reading and reset the
+        // stream at once (the 'close' below then loses the query as aborted).
+        this.recorder.event('malformed', this.now());
+        chunks.length = 0;
+        req.close(http2().constants.NGHTTP2_CANCEL);
+        return;
+      }
+      chunks.push(chunk);
+    });
     req.on('end', () => {
-      if (status !== 200) return;
+      if (status !== 200 || bytes > MAX_MESSAGE) return;
       done = true;
       if (!this.answered) {
         this.answered = true;
