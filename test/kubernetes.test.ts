@@ -187,6 +187,31 @@ describe('the pod command line', () => {
     }
   });
 
+  // The manifest starts with the command line as `# ` comments. YAML allows no control character
+  // but tab and line breaks anywhere in a stream (YAML 1.2 5.1 c-printable), comments included:
+  // a title holding ESC (a colour code pasted from a terminal), DEL or a C1 control made kubectl
+  // refuse the whole manifest. In the comment they are shown escaped; the pod's argv keeps them.
+  it('control characters in an argument: the manifest stays YAML, the comment shows them escaped, the pod gets them as given', async () => {
+    const title = 'red \x1b[31m\x7f\x9b\x85 \u2028 end';
+    const { stdout, docs } = await k8s([...base, '--title', title]);
+    expect(stdout).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]/);
+    const comment = stdout.split('\n')[0]!;
+    expect(comment).toContain("--title 'red \\x1b[31m\\x7f\\x9b    end'");
+    const script = docs.find((d) => d['kind'] === 'Job')!['spec']['template']['spec']['containers'][0]['command'][2] as string;
+    expect(runInPod(script, 0)).toContain(title);
+  });
+
+  it('a query file with a C1 control or U+2028 (line breaks to YAML 1.1 readers) goes to binaryData, byte for byte', async () => {
+    const q = join(dir, 'c1.txt');
+    const bytes = Buffer.from('; comment\u0085with NEL and\u2028LS\nwww.test.com A\nh1.test.com A\n', 'utf8');
+    writeFileSync(q, bytes);
+    const { stdout, docs } = await k8s(['--generators', '2', '--image', 'registry.example/dnsbench:0.1', '-s', 'vip=172.28.0.99', '-d', q, '-l', '60']);
+    expect(stdout).not.toMatch(/[\x7f-\x9f\u2028\u2029]/);
+    const cm = docs.find((d) => d['kind'] === 'ConfigMap')!;
+    expect(cm['data']?.['c1.txt']).toBeUndefined();
+    expect(Buffer.from(cm['binaryData']['c1.txt'] as string, 'base64').equals(bytes)).toBe(true);
+  });
+
   it('shellQuote and the expansion escape, on their own', () => {
     expect(shellQuote('plain-1.2/x:y=z,@%+')).toBe('plain-1.2/x:y=z,@%+');
     expect(shellQuote('')).toBe("''");

@@ -105,7 +105,8 @@ export function podScript(plan: ManifestPlan): string {
 function storesAsText(bytes: Uint8Array): string | null {
   const text = Buffer.from(bytes).toString('utf8');
   if (!Buffer.from(text, 'utf8').equals(Buffer.from(bytes))) return null; // not valid UTF-8
-  if (/[\u0000-\u0009\u000b-\u001f\u007f\ufeff]/u.test(text) || /[ \u00a0]$/mu.test(text)) return null;
+  // C1 controls and U+2028/9 too: NEL, LS and PS are line breaks to YAML 1.1 readers (go-yaml).
+  if (/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/u.test(text) || /[ \u00a0]$/mu.test(text)) return null;
   return text;
 }
 
@@ -216,10 +217,55 @@ export function buildManifest(plan: ManifestPlan): ManifestObject[] {
   return objects;
 }
 
-/** The objects as one multi-document YAML stream, after `# ` comment lines. Long lines are not folded. */
+/**
+ * Characters a YAML reader may refuse or read as something else, in any scalar or comment: C0
+ * controls but tab, LF and CR; DEL; the C1 controls (NEL, U+0085, is a line break in YAML 1.1, as
+ * are U+2028 and U+2029, and go-yaml, which kubectl uses, folds them); U+FFFE, U+FFFF and unpaired
+ * surrogates (YAML 1.2 5.1 c-printable). kubectl refused a manifest holding one ("control
+ * characters are not allowed"): an ESC or DEL in --title, a -s label or a path.
+ */
+const NOT_YAML = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const HAS_NOT_YAML = new RegExp(NOT_YAML.source);
+
+/** \xNN or \uNNNN: an escape in a double-quoted YAML scalar (YAML 1.1 and 1.2), and readable in a comment. */
+function escapeChar(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * One comment line's text: a line break (an argument can hold one) would end the comment and start
+ * YAML, so it becomes a space; a character of NOT_YAML is shown escaped.
+ */
+function commentText(c: string): string {
+  return c.replace(/[\r\n\u0085\u2028\u2029]/g, ' ').replace(NOT_YAML, escapeChar);
+}
+
+/**
+ * The objects as one multi-document YAML stream, after `# ` comment lines. Long lines are not
+ * folded. A string holding a NOT_YAML character (the pod's script carries the arguments as typed)
+ * is written double-quoted with that character escaped, so every reader gets it back exactly;
+ * nothing else can hold one (query files with one go to binaryData, names are checked).
+ */
 export function renderManifest(objects: readonly ManifestObject[], comments: readonly string[] = []): string {
-  // A line break in a comment (an argument can hold one) would end it and start YAML.
-  const head = comments.map((c) => `# ${c.replace(/[\r\n\u0085\u2028\u2029]/g, ' ')}\n`).join('');
-  // No anchors and aliases (&a1/*a1) even for equal objects: plain YAML reads the same everywhere.
-  return head + objects.map((o) => `---\n${yaml().stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
+  const Y = yaml();
+  const head = comments.map((c) => `# ${commentText(c)}\n`).join('');
+  const body = objects.map((o) => {
+    // No anchors and aliases (&a1/*a1) even for equal objects: plain YAML reads the same everywhere.
+    const doc = new Y.Document(o, { aliasDuplicateObjects: false });
+    let quoted = false;
+    Y.visit(doc, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'string' && HAS_NOT_YAML.test(node.value)) {
+          node.type = 'QUOTE_DOUBLE';
+          quoted = true;
+        }
+      },
+    });
+    const text = doc.toString({ lineWidth: 0 });
+    // The library escapes C0 controls in double quotes but leaves DEL, C1 and the rest raw; they
+    // can only be inside the scalars quoted above (keys are ours), where the escape means them.
+    return `---\n${quoted ? text.replace(NOT_YAML, escapeChar) : text}`;
+  });
+  return head + body.join('');
 }
