@@ -381,7 +381,9 @@ export async function resolveConfig(
   if (csv !== null) checkFileOutput('--csv', csv);
   checkDistinctOutputs(
     [['--json', json], ['--html', html], ['--csv', csv], ['--junit', gating.junit], ['--markdown', gating.markdown]],
-    [['-d/--datafile', datafile], ['--expect-file', raw.expectFile]],
+    // Every file the run reads: the baseline too (`--baseline last.json --json last.json` replaced
+    // it with the run being judged), and the CA file.
+    [['-d/--datafile', datafile], ['--expect-file', raw.expectFile], ['--baseline', gating.baseline?.file], ['--tls-ca', raw.tlsCa]],
   );
 
   const specs = raw.server && raw.server.length > 0 ? raw.server : ['127.0.0.1'];

@@ -68,6 +68,34 @@ describe('outputs that would replace each other or an input are refused before t
     expect(readFileSync(saved, 'utf8')).toBe(text);
   });
 
+  // --baseline and --tls-ca are inputs too: `--baseline last.json --json last.json` replaced the
+  // baseline with the run being judged (the next run then compares with it), and `report` wrote
+  // --markdown over its own --baseline.
+  it('an output naming the --baseline (run and report) or the --tls-ca file; both are untouched', async () => {
+    const base = join(dir, 'base.json');
+    const text = renderJson(vipFixtureReport());
+    writeFileSync(base, text);
+    const q = queries('q4.txt');
+    const run = ['-s', `vip=127.0.0.1:${responder.port}`, '-d', q, '-n', '1', '--baseline', base, '--max-regression', 'qps=50%'];
+    await refused([...run, '--json', base], /^dnsbench: --json .*base\.json: the same file as --baseline .*base\.json, which it would replace/);
+    const saved = join(dir, 'saved2.json');
+    writeFileSync(saved, text);
+    await refused(
+      ['report', saved, '--baseline', base, '--max-regression', 'qps=50%', '--markdown', base],
+      /^dnsbench: --markdown .*base\.json: the same file as --baseline .*base\.json, which it would replace/,
+    );
+    expect(readFileSync(base, 'utf8')).toBe(text);
+    const ca = join(dir, 'ca.pem');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    writeFileSync(ca, pem);
+    await refused(
+      ['-s', `127.0.0.1:${responder.port}`, '-d', q, '-n', '1', '-m', 'dot', '--tls-ca', ca, '--csv', ca],
+      /^dnsbench: --csv .*ca\.pem: the same file as --tls-ca .*ca\.pem, which it would replace/,
+    );
+    expect(readFileSync(ca, 'utf8')).toBe(pem);
+    expect(responder.stats().received).toBe(0);
+  });
+
   it('devices take any number of outputs: /dev/null for all of them still runs', async () => {
     // The run itself needs the built worker threads: dist/bin.js in a child process.
     const r = await runCli(['-s', `127.0.0.1:${responder.port}`, '-d', queries('q3.txt'), '-n', '1', '-t', '2', '--quiet', '--json', '/dev/null', '--csv', '/dev/null', '--html', '/dev/null']);

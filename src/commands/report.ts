@@ -32,7 +32,7 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   const gating = resolveGating(o, { repeatAllowed: false });
   checkDistinctOutputs(
     [['--json', o.json], ['--html', o.html], ['--csv', o.csv], ['--junit', gating.junit], ['--markdown', gating.markdown]],
-    files.map((f) => ['report', f] as const),
+    [...files.map((f) => ['report', f] as const), ['--baseline', gating.baseline?.file] as const],
   );
   const reports = files.map(loadReport);
   const combined = judgeSaved(combineReports(reports), gating, reports.length);
