@@ -49,12 +49,20 @@ function writtenThrough(file: string): boolean {
  * would silently replace the other: `--json r.out --csv r.out` kept only the CSV) and an output
  * that names an input (`-d queries.txt --csv queries.txt` replaced the query file with the CSV).
  * `outputs` and `inputs` are [flag, path] pairs; unset ones are skipped, as are stdin ("-") and
- * paths written through (/dev/null, /dev/stdout, FIFOs), which take any number of writes.
+ * paths written through (/dev/null, /dev/stdout, FIFOs), which take any number of writes, except
+ * that nothing else may go to stdout when the JSON does (`--json -`: stdout is the JSON alone).
  */
 export function checkDistinctOutputs(
   outputs: ReadonlyArray<readonly [string, string | null | undefined]>,
   inputs: ReadonlyArray<readonly [string, string | null | undefined]> = [],
 ): void {
+  // `--json -` (or /dev/stdout) promises stdout carries the JSON alone (`| jq`); another output
+  // sent to stdout as well made it JSON followed by Markdown or CSV, which no JSON reader takes.
+  const json = outputs.find((o) => o[1] === '-');
+  const alsoStdout = outputs.find((o) => o !== json && typeof o[1] === 'string' && descriptorOf(o[1]) === 1);
+  if (json !== undefined && alsoStdout !== undefined) {
+    throw new UsageError(`${alsoStdout[0]} ${alsoStdout[1]}: stdout carries the JSON report (${json[0]} -) and nothing else; give ${alsoStdout[0]} a file`);
+  }
   const outs = outputs.filter((o): o is readonly [string, string] => typeof o[1] === 'string' && !writtenThrough(o[1]));
   for (let i = 0; i < outs.length; i++) {
     const [flag, file] = outs[i]!;

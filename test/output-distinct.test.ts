@@ -96,6 +96,18 @@ describe('outputs that would replace each other or an input are refused before t
     expect(responder.stats().received).toBe(0);
   });
 
+  it('with --json - (stdout is the JSON alone), another output to stdout is refused', async () => {
+    const q = queries('q5.txt');
+    await refused(
+      ['-s', `127.0.0.1:${responder.port}`, '-d', q, '-n', '1', '--json', '-', '--markdown', '/dev/stdout'],
+      /^dnsbench: --markdown \/dev\/stdout: stdout carries the JSON report \(--json -\) and nothing else; give --markdown a file$/,
+    );
+    const saved = join(dir, 'saved3.json');
+    writeFileSync(saved, renderJson(vipFixtureReport()));
+    await refused(['report', saved, '--json', '/dev/stdout', '--csv', '/dev/fd/1'], /^dnsbench: --csv \/dev\/fd\/1: stdout carries the JSON report \(--json -\)/);
+    expect(responder.stats().received).toBe(0);
+  });
+
   it('devices take any number of outputs: /dev/null for all of them still runs', async () => {
     // The run itself needs the built worker threads: dist/bin.js in a child process.
     const r = await runCli(['-s', `127.0.0.1:${responder.port}`, '-d', queries('q3.txt'), '-n', '1', '-t', '2', '--quiet', '--json', '/dev/null', '--csv', '/dev/null', '--html', '/dev/null']);
