@@ -216,10 +216,19 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
     notes.push(...answerNotes(t));
     // Replies that failed TSIG or came from elsewhere already say what happened.
     if (answeredNothing(t) && t.counters.tsigFailed === 0 && t.counters.foreignSource === 0) {
+      const c = t.counters;
+      const where = t.label === t.host ? t.server : `${t.label} (${t.server})`;
+      // Over TCP, DoT and DoH a socket error is a reset or refused connection, not an ICMP port
+      // unreachable, and a connection the server accepted says something listens there: what
+      // does not answer is not a DNS server over that transport (a web server, an SSH port).
+      const udp = config.transport.mode === 'udp';
+      const accepted = !udp && c.connSuccesses > 0;
       notes.push(
-        `Nothing answered from ${t.label === t.host ? t.server : `${t.label} (${t.server})`}: ${t.counters.sent} queries sent, none answered` +
-          (t.counters.socketErrors > 0 ? ` and the kernel reported ${t.counters.socketErrors} ICMP/socket errors (port unreachable)` : '') +
-          '. Is a DNS server listening at that address and port?',
+        `Nothing answered from ${where}: ${c.sent} queries sent, none answered` +
+          (c.socketErrors > 0 ? ` and the kernel reported ${c.socketErrors} ${udp ? 'ICMP/socket errors (port unreachable)' : 'socket errors (connections reset or refused)'}` : '') +
+          (accepted
+            ? `. The server accepted ${c.connSuccesses} connection(s) but answered no query on them: is it a DNS server over ${config.transport.mode.toUpperCase()} (-m ${config.transport.mode}) at that port?`
+            : '. Is a DNS server listening at that address and port?'),
       );
     }
   }

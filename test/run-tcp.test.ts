@@ -162,3 +162,32 @@ describe('the embedded responder over UDP and TCP', () => {
     expect(t.connections!.attempts).toBeGreaterThan(0);
   });
 });
+
+// -m tcp pointed at something that is not a DNS server (here: a listener that accepts and closes
+// every connection at once, as a wrong port often does). The note said the kernel reported "ICMP
+// errors (port unreachable)" and asked whether anything listened there, which is the UDP story:
+// over TCP the connections were accepted and reset.
+describe('-m tcp against a port that accepts and closes', () => {
+  it('the note says the server accepted connections but answered nothing, not "port unreachable"', async () => {
+    const { createServer } = await import('node:net');
+    let accepted = 0;
+    const server = createServer((sock) => {
+      accepted++;
+      sock.on('error', () => undefined);
+      sock.end(); // FIN at once: later queries on it meet a reset (socket errors)
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { r, t } = await run(['-s', `127.0.0.1:${port}`, '-m', 'tcp', '-d', DEMO, '-l', '1', '-t', '0.5', '-c', '2', '-T', '1']);
+      expect(r.code).toBe(3);
+      expect(t.counters.completed).toBe(0);
+      expect(t.counters.connSuccesses).toBeGreaterThan(0);
+      expect(accepted).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/Note: Nothing answered from 127\.0\.0\.1:\d+: \d+ queries sent, none answered.* The server accepted \d+ connection\(s\) but answered no query on them: is it a DNS server over TCP \(-m tcp\) at that port\?/);
+      expect(r.stdout).not.toContain('port unreachable');
+    } finally {
+      server.close();
+    }
+  });
+});
