@@ -5,7 +5,8 @@ import type { DecodedPacket, OptAnswer } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startResponder, type Responder } from '../src/serve/responder.js';
 import { loadZoneFile, parseZone } from '../src/serve/zone.js';
-import { UdpClient, makeQuery } from './serve-client.js';
+import { TcpClient, UdpClient, makeQuery } from './serve-client.js';
+import { startTcpResponder } from '../src/serve/tcp.js';
 
 const DEMO_ZONE = fileURLToPath(new URL('../zones/demo.zone', import.meta.url));
 
@@ -171,4 +172,41 @@ describe('responder size limits', () => {
     expect(large.flag_tc).toBe(false);
     expect(large.answers).toHaveLength(20);
   });
+});
+
+// A zone that gives one name more records than any DNS message holds (65535 bytes: at most 5957
+// records). Answering it spread the RRset into push()'s arguments, which throws past ~125 000:
+// `dnsbench serve --zone` died with a stack trace at the first query for that name. Over UDP and
+// TCP alike the answer is TC=1 with no records, and the responder keeps answering.
+describe('an RRset larger than any message', () => {
+  const N = 200_000;
+  const many = Array.from({ length: N }, (_, i) => `many A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`).join('\n');
+  const zone = parseZone(`$TTL 60\n@ SOA ns hm 1 2 3 4 5\nwww A 192.0.2.1\n${many}\n`, 'many.zone', 'many.test');
+
+  it('UDP and TCP: TC=1 without records, and the next query is answered', async () => {
+    const udp = await startResponder({ zone, port: 0 });
+    const tcp = await startTcpResponder({ zone, port: 0 });
+    const conn = await TcpClient.open(tcp.port);
+    try {
+      for (const opts of [{}, { edns: true }]) {
+        const r = dnsPacket.decode(await client.ask(makeQuery('many.many.test', 'A', opts), udp.port));
+        expect(r.flag_tc).toBe(true);
+        expect(r.answers).toEqual([]);
+      }
+      expect(dnsPacket.decode(await client.ask(makeQuery('www.many.test', 'A'), udp.port)).answers).toHaveLength(1);
+      expect(udp.stats().errors).toBe(0);
+      conn.send(makeQuery('many.many.test', 'ANY'));
+      const overTcp = await conn.next(5000);
+      expect(overTcp).not.toBeNull();
+      const t = dnsPacket.decode(overTcp!);
+      expect(t.flag_tc).toBe(true);
+      expect(t.answers).toEqual([]);
+      conn.send(makeQuery('www.many.test', 'A'));
+      expect(dnsPacket.decode((await conn.next(5000))!).answers).toHaveLength(1);
+    } finally {
+      conn.close();
+      await udp.close();
+      await tcp.close();
+    }
+  }, 30_000);
 });

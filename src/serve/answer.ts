@@ -25,6 +25,11 @@ const OPT_LENGTH = 11;
 const MAX_CHAIN = 8;
 const QCLASS_IN = 1;
 const QTYPE_ANY = 255;
+/**
+ * Most records any DNS message can hold: 65535 bytes (RFC 1035 4.2.2) over the smallest record, 11
+ * bytes (a root owner, type, class, TTL, RDLENGTH 0); under the 16-bit section counts too.
+ */
+const MAX_RECORDS = Math.floor(65_535 / 11);
 
 /** Largest response that fits the client's buffer: 512 without EDNS (RFC 1035 4.2.1), else its size. */
 export function responseLimit(q: ParsedQuery): number {
@@ -39,6 +44,9 @@ export function buildAnswer(zone: Zone, msg: Buffer, q: ParsedQuery, limit: numb
   if (q.edns === EdnsState.badVersion) return buildBare(msg, q, 0, BADVERS);
   const result = resolve(zone, questionKey(msg), q);
   const flags = (result.authoritative ? AA : 0) | result.rcode;
+  // A zone may give a name more records than any message holds (ANCOUNT is 16 bits, and encoding
+  // them all would take seconds): TC=1 at once, as for any answer that does not fit.
+  if (result.answers.length + result.authorities.length > MAX_RECORDS) return buildBare(msg, q, (flags & ~0xf) | TC, result.rcode);
   const body = dnsPacket().encode({
     type: 'response',
     id: 0,
@@ -126,13 +134,15 @@ export function resolve(zone: Zone, qnameKey: string, q: Pick<ParsedQuery, 'qtyp
       const exists = zone.emptyNonTerminals.has(key);
       return negative(zone, exists ? RCODE.noError : RCODE.nxDomain, answers);
     }
+    // One push per record, not push(...rrset): an RRset of more than ~125 000 records (a zone
+    // file may hold one) overflowed the call's arguments and killed `dnsbench serve`.
     if (q.qtype === QTYPE_ANY) {
-      for (const rrset of node.values()) answers.push(...rrset);
+      for (const rrset of node.values()) for (const rr of rrset) answers.push(rr);
       return { rcode: RCODE.noError, authoritative: true, answers, authorities: [] };
     }
     const rrset = node.get(q.qtype);
     if (rrset) {
-      answers.push(...rrset);
+      for (const rr of rrset) answers.push(rr);
       return { rcode: RCODE.noError, authoritative: true, answers, authorities: [] };
     }
     const cname = node.get(RRTYPE.CNAME)?.[0];
