@@ -1,7 +1,7 @@
 // What the answer checks count (--expect, --rrset-order; engine/checks.ts does the checking), in
 // the additive form the results model merges: workers, targets and hosts add up exactly. Keys
 // come from servers (record data, names), so everything is bounded: 5 examples, MAX_ORDER_NAMES
-// names, MAX_ORDERS orders per name, the rest counted, never kept.
+// names, MAX_ORDERS orders per name and MAX_ORDER_CHARS of their text, the rest counted, never kept.
 
 /** Wrong answers shown per target (issue 12: "up to 5 examples"). */
 export const MAX_WRONG_EXAMPLES = 5;
@@ -9,6 +9,13 @@ export const MAX_WRONG_EXAMPLES = 5;
 export const MAX_ORDER_NAMES = 100;
 /** Distinct orders kept per name (6! = 720 covers every order of up to 6 records). */
 export const MAX_ORDERS = 720;
+/**
+ * Characters of record text in the orders kept, over all names: the counts above alone allow
+ * 100 names x 720 orders x 1000 records, and a server shuffling 120 AAAA records per answer made
+ * an 8 s run hold 3 GB and write a 320 MB report that `dnsbench report` refuses (over 256 MiB).
+ * 16 Mi characters keep every order of 100 names with 8 AAAA records each.
+ */
+export const MAX_ORDER_CHARS = 16 * 1024 * 1024;
 
 /** One wrong answer: "www.view.test A: got 203.0.113.1, expected 198.51.100.1". */
 export interface WrongAnswerExample {
@@ -34,7 +41,7 @@ export interface OrderTally {
   answers: number;
   /** Distinct orders, most frequent first; at most MAX_ORDERS. */
   orders: OrderCount[];
-  /** Answers whose order was not among the kept ones (more than MAX_ORDERS distinct orders). */
+  /** Answers whose order was not among the kept ones (past MAX_ORDERS distinct orders or MAX_ORDER_CHARS). */
   otherOrders: number;
 }
 
@@ -60,6 +67,8 @@ export class ChecksCollector {
   readonly examples: WrongAnswerExample[] = [];
   private readonly orders: Map<string, { answers: number; counts: Map<string, number>; other: number }> | null;
   private dropped = 0;
+  /** Characters of the order keys kept (MAX_ORDER_CHARS). */
+  private chars = 0;
 
   constructor(
     private readonly expect: boolean,
@@ -92,8 +101,10 @@ export class ChecksCollector {
     const key = records.join(SEP);
     const have = t.counts.get(key);
     if (have !== undefined) t.counts.set(key, have + 1);
-    else if (t.counts.size < MAX_ORDERS) t.counts.set(key, 1);
-    else t.other++;
+    else if (t.counts.size < MAX_ORDERS && this.chars + key.length <= MAX_ORDER_CHARS) {
+      t.counts.set(key, 1);
+      this.chars += key.length;
+    } else t.other++;
   }
 
   toData(): ChecksData {
@@ -137,6 +148,7 @@ export function mergeChecks(parts: ReadonlyArray<ChecksData | undefined>): Check
   const anyOrders = present.some((p) => Array.isArray(p.orders));
   let dropped = present.reduce((s, p) => s + (isCount(p.ordersDropped) ? p.ordersDropped : 0), 0);
   const byQuery = new Map<string, { answers: number; counts: Map<string, number>; other: number }>();
+  let chars = 0;
   for (const p of present) {
     if (!Array.isArray(p.orders)) continue;
     for (const t of p.orders) {
@@ -157,8 +169,10 @@ export function mergeChecks(parts: ReadonlyArray<ChecksData | undefined>): Check
         const key = o.order.join(SEP);
         const have = into.counts.get(key);
         if (have !== undefined) into.counts.set(key, have + o.count);
-        else if (into.counts.size < MAX_ORDERS) into.counts.set(key, o.count);
-        else into.other += o.count;
+        else if (into.counts.size < MAX_ORDERS && chars + key.length <= MAX_ORDER_CHARS) {
+          into.counts.set(key, o.count);
+          chars += key.length;
+        } else into.other += o.count;
       }
     }
   }
