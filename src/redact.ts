@@ -69,6 +69,24 @@ export function withoutSecrets(text: string, secrets: readonly string[]): string
   return out;
 }
 
+/**
+ * withoutSecrets for the tail of a longer text (what a command printed, cut to its last bytes):
+ * the cut may fall inside a secret and leave its end, which no longer matches the whole secret,
+ * at the start of `text`. That end, MIN_SECRET_ANYWHERE characters or more, is replaced too.
+ */
+export function withoutSecretsInTail(text: string, secrets: readonly string[]): string {
+  let out = withoutSecrets(text, secrets);
+  for (const s of secrets) {
+    for (let k = s.length - 1; k >= MIN_SECRET_ANYWHERE; k--) {
+      if (out.startsWith(s.slice(s.length - k))) {
+        out = `<redacted>${out.slice(k)}`;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** Shorter secret parts are replaced only inside the whole value, so "-e" is never mangled by a secret "e". */
 const MIN_SECRET_ANYWHERE = 4;
 

@@ -187,6 +187,21 @@ describe('events and the SOA watch, as units', () => {
     expect(JSON.stringify(r)).not.toContain('SECRETVALUE');
   });
 
+  // Only the last 4096 bytes of output are kept: when that cut fell inside the secret, its end
+  // (here 12 of its 24 characters) matched no whole secret and went into the report as printed.
+  it('an event secret cut by the output bound: no part of it is kept', async () => {
+    const secret = 'kve3QMmhjXGZUZURb6mucQ==';
+    // The last 4096 bytes start 12 characters into the secret; blank lines are dropped from the tail.
+    const print = `printf '%s' "${'P'.repeat(50)}${secret}"; i=0; while [ $i -lt 4076 ]; do echo; i=$((i+1)); done; printf 'a\\nb\\nc\\nd\\n'`;
+    const runner = new EventRunner([{ atSec: 0, command: `true -y hmac-sha256:k:${secret}; ${print}` }]);
+    runner.start(Date.now());
+    await new Promise((r) => setTimeout(r, 300));
+    const [r] = await runner.finish();
+    expect(r!.exitCode).toBe(0);
+    expect(r!.output).toBe('<redacted>\na\nb\nc\nd');
+    for (let k = 4; k <= secret.length; k++) expect(JSON.stringify(r)).not.toContain(secret.slice(-k));
+  });
+
   it('finds -y secrets in shell commands however they are spelled', () => {
     const cases: Array<[string, string]> = [
       ['nsupdate -y hmac-sha256:k:SECRET1 f', 'nsupdate -y hmac-sha256:k:<redacted> f'],

@@ -7,7 +7,7 @@
 // of output kept. A saved report never runs anything: events there are only records.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { EventRecord } from '../results/ops.js';
-import { redactShellSecrets, withoutSecrets } from '../redact.js';
+import { redactShellSecrets, withoutSecretsInTail } from '../redact.js';
 
 /** Longest an event command may run before its process group gets SIGKILL. */
 export const EVENT_TIMEOUT_MS = 30_000;
@@ -107,7 +107,9 @@ export class EventRunner {
         r.exitCode = code;
         r.signal = signal;
         if (error !== undefined) r.error = `could not start: ${error.message}`;
-        r.output = withoutSecrets(outputTail(state.tail), this.secrets[i]!);
+        // Secrets out before the tail is cut to lines and characters (a cut there leaves no part of
+        // one), and the end of one cut by the byte bound at its start too.
+        r.output = outputTail(Buffer.from(withoutSecretsInTail(state.tail.toString('utf8'), this.secrets[i]!), 'utf8'));
         this.running.delete(i);
         this.o.onEnd?.(r, i);
         resolve();
