@@ -14,11 +14,12 @@ import { formatHostPort } from '../../util/hostport.js';
 
 /**
  * Most messages per sendmmsg. Every message of one call gets the time read just before the call
- * and the kernel sends them one after another (1-3 µs each on loopback), so the k-th is charged up
- * to k x that much of our own sending; 32 bounds that at ~0.1 ms and costs no measurable CPU over
- * 256 (docs/native-udp.md).
+ * and the kernel sends them one after another (2-4 µs each on loopback, delivery included), so the
+ * k-th is charged up to k x that much of our own sending as latency; 8 bounds that at ~25 µs. The
+ * addon sends the first message of each batch alone (it may pay for waking the server).
+ * docs/native-udp.md "Clock" has the measurements.
  */
-const SEND_CAP = 32;
+const SEND_CAP = 8;
 /** Receive ring: messages per recvmmsg. */
 const RING_SLOTS = 64;
 /**
