@@ -383,10 +383,10 @@ export class NativeUdpChannel extends DnsChannel {
       if (len >= 2) {
         const id = (this.ring[i * size]! << 8) | this.ring[i * size + 1]!;
         // An ID whose query has not left yet (it waits in the schedule, or behind a full socket
-        // buffer), or an answer that reached
-        // the socket before its query left (read later, once the query had gone): a guess or a
-        // forgery, never this query's answer. Counted as the answer it would complete a query at
-        // a latency of zero or less, and the real answer would then be the one turned away.
+        // buffer), or an answer that reached the socket before its query left (read later, once
+        // the query had gone): a guess or a forgery, never this query's answer. Counted as the
+        // answer, it would complete a query before it left, and the real answer would then be
+        // the one turned away.
         if ((this.notSentCount > 0 && this.notSent[id] === 1) || (table.state[id] === INFLIGHT && at < table.sentAt[id]! - ARRIVED_BEFORE_SENT_MS)) {
           this.recorder.event('mismatched', at);
           continue;
