@@ -414,26 +414,36 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     }, `${n} scheduled results`);
     expect(done.length).toBe(n);
     expect(done[0]).toBe(0);
+    // Each of 1..n-1 was sent from C by the timer (not held back by this test's own 2 ms polling),
+    // at most 150 µs early (the timer is armed ahead by its measured wake-up latency) and never
+    // 1 ms late; or, when this thread woke more than 1 ms late (a busy 2-core machine running
+    // other tests), not sent at all and counted as skipped.
+    const sentIds: number[] = [];
+    let lateSkips = 0;
     for (let i = 1; i < n; i++) {
-      // Sent from C by the timer (not held back by this test's own 2 ms polling), at most 150 µs
-      // early (the timer is armed ahead by its measured wake-up latency) and never 1 ms late.
+      if (done[i] === 0) {
+        lateSkips++;
+        continue;
+      }
       expect(done[i]!).toBeGreaterThanOrEqual(due[i]! - 0.15);
       expect(done[i]!).toBeLessThan(due[i]! + 1);
+      sentIds.push(ids[i]!);
     }
+    expect(sentIds.length, 'most were sent on time').toBeGreaterThanOrEqual(n / 2);
     expect(sock.stats().scheduleEarlyUs).toBeGreaterThanOrEqual(0);
     expect(sock.stats().scheduleEarlyUs).toBeLessThanOrEqual(150);
     const st = sock.stats();
     expect(st.scheduled).toBe(n + 2);
-    expect(st.skippedLate).toBe(1);
+    expect(st.skippedLate).toBe(1 + lateSkips);
     expect(st.scheduleWakeups).toBeGreaterThan(0);
-    await until(() => arrived.length >= n - 1, 'the scheduled queries at the peer');
-    expect(arrived.map((a) => a.id)).toEqual(Array.from({ length: n - 1 }, (_, i) => 1001 + i));
+    await until(() => arrived.length >= sentIds.length, 'the scheduled queries at the peer');
+    expect(arrived.map((a) => a.id)).toEqual(sentIds);
     expect(sock.cancelScheduled()).toBe(2);
     expect(sock.takeSent(out)).toBe(2);
     expect([out[0], out[1]]).toEqual([0, 0]);
     expect(sock.cancelScheduled()).toBe(0);
     await settle(20);
-    expect(arrived.length).toBe(n - 1);
+    expect(arrived.length).toBe(sentIds.length);
   });
 
   it('cancelScheduled(true) sends what is due first, as the timer would in the same turn; Ctrl-C-style cancel sends nothing', async () => {
