@@ -4,7 +4,7 @@
 // a call's arguments: Math.max(...array) throws "Maximum call stack size exceeded" past ~125 000
 // elements, which surfaced as "internal error", exit 3, for `report long.json --gate outage<1s`.
 import { describe, expect, it } from 'vitest';
-import { zeroCounters } from '../src/results/counters.js';
+import { zeroCounters, type RcodeCounts } from '../src/results/counters.js';
 import type { IntervalReport, TargetReport } from '../src/results/report.js';
 import { targetTimeline } from '../src/results/timeline.js';
 import { checkGenerator } from '../src/results/generator.js';
@@ -25,7 +25,7 @@ function series(answered: (i: number) => number, p99: (i: number) => number, nsi
       startMs: T0 + i * IV_MS,
       durationSec: IV_MS / 1000,
       counters: { ...zeroCounters(), sent: 10, completed: a, lost: 10 - a, timedOut: 10 - a },
-      rcodes: a > 0 ? { NOERROR: a } : {},
+      rcodes: (a > 0 ? { NOERROR: a } : {}) as RcodeCounts,
       qps: a * (1000 / IV_MS),
       latency: { p50: 100, p90: 100, p99: p99(i), max: p99(i) },
       histogram: '',
