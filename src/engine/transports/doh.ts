@@ -153,6 +153,10 @@ export class DohChannel extends DnsChannel implements Reconnecting {
     const t = this.dest;
     const session = http2().connect(this.authorityUrl, {
       createConnection: () => tlsModule().connect(tlsConnectOptions(this.tlsOptions, t, ['h2'])),
+      // No server push (RFC 9113 8.4, SETTINGS_ENABLE_PUSH 0): nothing reads a pushed stream, and
+      // its unread data held the connection's flow-control window, so a pushing server stalled
+      // and broke every connection after its first answers.
+      settings: { enablePush: false },
     });
     // Listened for from the start: the SETTINGS frame may come in the same read as the handshake.
     const settings = new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
