@@ -141,6 +141,10 @@ function randomName(dir: string, base: string, what: string): string {
  * block device or a socket, a device/FIFO is not writable, or a descriptor is not open.
  */
 export function checkOutputPath(flag: string, file: string): void {
+  // path.resolve drops a trailing slash: `--json reports/` (a directory that does not exist yet)
+  // wrote a file named "reports", and `--json old.json/` replaced old.json. The shell and the
+  // kernel read such a path as a directory (ENOTDIR on a file); so does this.
+  if (/\/\.?$/.test(file) && file !== '/') throw new UsageError(`${flag} ${file}: ends in "/", which names a directory; expected a file name`);
   const fd = descriptorOf(file);
   if (fd !== null) {
     try {

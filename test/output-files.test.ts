@@ -318,6 +318,21 @@ describe('pre-flight: an output that cannot be written stops the command before 
     expect(existsSync(join(base, 'ok.json'))).toBe(false);
   });
 
+  it('a path ending in "/" names a directory: refused, no file made or replaced', async () => {
+    const d = freshDir();
+    writeFileSync(join(d, 'old.json'), 'kept');
+    // Spelled by hand: path.join would normalize 'reports/.' away.
+    for (const [flag, path] of [['--json', `${d}/reports/`], ['--csv', `${d}/old.json/`], ['--markdown', `${d}/reports/.`]] as const) {
+      const r = await runCli(['report', saved, flag, path]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(oneLine(r.stderr)).toMatch(new RegExp(`^dnsbench: ${flag} .*: ends in "/", which names a directory; expected a file name$`));
+    }
+    const m = await runCli(['merge', saved, saved, '--force', '-o', `${d}/merged/`]);
+    expect(m.code).toBe(2);
+    expect(readdirSync(d)).toEqual(['old.json']);
+    expect(readFileSync(join(d, 'old.json'), 'utf8')).toBe('kept');
+  });
+
   it('merge -o into a missing directory: exit 2 before reading anything', async () => {
     const r = await runCli(['merge', saved, saved, '-o', join(base, 'no/such/dir/m.json')]);
     expect(r.code).toBe(2);
