@@ -146,6 +146,8 @@ export async function fakeEngine(o: {
   }
   class FakeChannel extends DnsChannel {
     private readonly schedule: Scheduled[] = [];
+    /** 1 for an ID still in the schedule (not collected), as NativeUdpChannel.notSent: the sweep stops there. */
+    private readonly notSent = new Uint8Array(65536);
     constructor(ctx: ChannelContext) {
       super(ctx);
     }
@@ -160,6 +162,7 @@ export async function fakeEngine(o: {
       t.chargeFrom(id, -1);
       const e: Scheduled = { id, due, lateMs, at: null };
       this.schedule.push(e);
+      this.notSent[id] = 1;
       timers.at(due + (o.scheduleLagMs?.(scheduledCount++) ?? 0), () => {
         if (e.at !== null) return;
         const now = timers.now();
@@ -188,7 +191,7 @@ export async function fakeEngine(o: {
     }
     override sweep(now: number, timeoutMs: number): number {
       this.collect();
-      return super.sweep(now, timeoutMs, this.schedule.length > 0 ? this.schedule[0]!.id : -1);
+      return super.sweep(now, timeoutMs, this.schedule.length > 0 ? this.notSent : null);
     }
     /** What the schedule did, oldest first, as NativeUdpChannel.collectScheduled counts it. */
     private collect(): void {
@@ -197,6 +200,7 @@ export async function fakeEngine(o: {
       let freed = false;
       while (this.schedule.length > 0 && this.schedule[0]!.at !== null) {
         const e = this.schedule.shift()!;
+        this.notSent[e.id] = 0;
         const qi = t.query[e.id]!;
         const at = e.at;
         if (typeof at === 'number') {
