@@ -39,7 +39,9 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
   const quiet = o.quiet === true;
   const human = !quiet && o.json !== '-';
   // A capacity report re-renders as the live search printed it: steps, the step at capacity, "Capacity:".
-  if (human) con.out(combined.capacity !== undefined ? renderCapacity(combined, outputWidth(con)) : renderHuman(combined, outputWidth(con)));
+  // Each target's status lines come from the run it was saved in (its command line, -l, title).
+  const origins = reports.length > 1 ? reports.flatMap((r) => r.targets.map(() => r)) : undefined;
+  if (human) con.out(combined.capacity !== undefined ? renderCapacity(combined, outputWidth(con)) : renderHuman(combined, outputWidth(con), origins));
   const capacityLast = human && combined.capacity !== undefined;
   const spread = combined.repeat !== undefined && human;
   if (spread) con.out(`${combined.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(combined.repeat!)}`);
