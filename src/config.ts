@@ -225,6 +225,12 @@ const MIN_TIMEOUT_SEC = 0.000001;
  * -T itself has no cap: the engine runs -T send/receive loops on min(-T, cores) threads.
  * Defaults: -T the CPU cores (at most -c), -c one socket per thread, -q 100.
  */
+/**
+ * A -T above this (dnsperf's per-thread socket cap, 256) with no -Q is more likely queryperf's
+ * `-T qps` than a thread count: the warning that lowers it then names -Q.
+ */
+const QUERYPERF_RATE_HINT_ABOVE = 256;
+
 function resolveConcurrency(raw: RawRunOptions, maxQps: number | null, warnings: string[]): { threads: number; sockets: number; outstanding: number } {
   const cores = Math.max(1, os.availableParallelism());
   const threadsGiven = raw.threads === undefined ? null : int('-T/--threads', raw.threads, 1, 1_000_000_000);
@@ -257,7 +263,11 @@ function resolveConcurrency(raw: RawRunOptions, maxQps: number | null, warnings:
   }
   if (threads > sockets) {
     if (threadsGiven !== null) {
-      warnings.push(`requested number of threads (-T ${threads}) exceeds number of clients (-c ${sockets}), lowering number of threads to ${sockets}`);
+      warnings.push(
+        `requested number of threads (-T ${threads}) exceeds number of clients (-c ${sockets}), lowering number of threads to ${sockets}` +
+          // queryperf's -T is a rate: a queryperf habit gets a hint, a dnsperf thread count keeps dnsperf's line.
+          (maxQps === null && threads > QUERYPERF_RATE_HINT_ABOVE ? ` (queryperf's -T ${threads}, queries per second, is -Q ${threads} here)` : ''),
+      );
     }
     threads = sockets;
   }

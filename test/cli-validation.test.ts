@@ -148,6 +148,18 @@ describe('dnsperf command lines are adjusted, not refused (issue 10 item 8)', ()
     expect([c.threads, c.sockets, c.outstanding]).toEqual([2, 2, 100]);
     expect(c.warnings).toEqual(['requested number of threads (-T 4) exceeds number of clients (-c 2), lowering number of threads to 2']);
   });
+  it("queryperf's -T 5000 (a rate there): lowered as dnsperf does, and the warning names -Q", async () => {
+    const c = await resolve({ threads: '5000' });
+    expect([c.threads, c.sockets, c.maxQps]).toEqual([100, 100, null]);
+    expect(c.warnings).toEqual([
+      "requested number of threads (-T 5000) exceeds number of clients (-c 100), lowering number of threads to 100 (queryperf's -T 5000, queries per second, is -Q 5000 here)",
+    ]);
+    // With -Q given the user already knows the rate flag; a dnsperf-sized -T keeps dnsperf's line.
+    const q = await resolve({ threads: '5000', maxQps: '20000' });
+    expect(q.warnings.join('\n')).not.toContain("queryperf's");
+    const d = await resolve({ threads: '256', clients: '8' });
+    expect(d.warnings).toEqual(['requested number of threads (-T 256) exceeds number of clients (-c 8), lowering number of threads to 8']);
+  });
   it('-c 16 -q 8 and -c 200 (default -q 100): as many sockets as outstanding queries, the same load', async () => {
     const a = await resolve({ clients: '16', outstanding: '8', threads: '2' });
     expect([a.threads, a.sockets, a.outstanding]).toEqual([2, 8, 8]);
