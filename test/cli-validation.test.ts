@@ -37,6 +37,8 @@ describe('flag validation (exit 2, one line, names the flag)', () => {
     [['-d', Q, '-S', '.'], /-S\/--stats-interval/],
     [['-d', Q, '-1', '-n', '2'], /-1 means -n 1 .* but -n 2 is given too/],
     [['-s', '127.0.0.1', '25353', '-d', Q], /unexpected argument '25353' \(did you mean -p 25353\?\)/],
+    [['-d', Q, '-e', '4096'], /unexpected argument '4096': -e takes no value \(did you mean --edns-size 4096\?\)/],
+    [['-d', Q, '-v', '5300'], /unexpected argument '5300': -v takes no value \(did you mean -p 5300\?\)/],
     [['-d', Q, '127.0.0.1'], /unexpected argument '127\.0\.0\.1' \(did you mean -s 127\.0\.0\.1\?\)/],
     [['-d', Q, '[::1]:5300'], /unexpected argument '\[::1\]:5300' \(did you mean -s \[::1\]:5300\?\)/],
     [['-s', '127.0.0.1', Q], /unexpected argument '.*test-com\.txt' \(did you mean -d .*test-com\.txt\?\)/],
