@@ -15,7 +15,11 @@ Examples:
   dnsbench -s 127.0.0.1 -d queries.txt -l 30 -Q 50000 --json run.json
       open-loop 50k qps; latency also reported from the scheduled send time
   cat queries.txt | dnsbench -s ::1 -n 3
-      three passes through stdin${TRANSPORT_EXAMPLES}
+      three passes through stdin
+  dnsbench -s 127.0.0.1 -d queries.txt -l 60 -S 1
+      a "<unix time>.<usec>: <qps>" line every second (dnsperf -S; queryperf's -i)
+  dnsbench report monday.json today.json --html compare.html
+      two saved --json runs side by side, every target compared with the first${TRANSPORT_EXAMPLES}
 
 Totals are global: -c, -q and -Q are split across the -T workers in equal shares, the remainder
 going one each to the first workers (-q 100 over 3 sockets = 34+33+33). -v prints the split.

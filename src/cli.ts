@@ -68,9 +68,18 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
 
   program
     .command('demo')
-    .description('start the embedded responder on a free loopback port, benchmark it with the bundled queries, write reports/demo.json')
+    .description('start the embedded responder on a free loopback port, benchmark it with the bundled queries, write reports/demo.json and reports/demo.html')
     .option('-l, --time-limit <secs>', 'length of the benchmark (default: 5)')
     .option('--out <dir>', 'where to write the reports (default: reports)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dnsbench demo
+      5 s against the responder; reports/demo.json and reports/demo.html (what npm run demo runs)
+  dnsbench demo -l 2 --out /tmp/demo
+      2 s, the reports in /tmp/demo`,
+    )
     .action((options: RawDemoOptions) => onParsed({ command: 'demo', options }));
 
   program
