@@ -51,6 +51,8 @@ describe('dnsbench report', () => {
     const combined = JSON.parse(readFileSync(json, 'utf8')) as Report;
     expect(combined.targets.map((t) => t.label)).toEqual(['vip', 'dns1', 'dns2', 'vip@today', 'dns1@today', 'dns2@today']);
     expect(combined.title).toBe('VIP vs backends vs today');
+    // The combined report was made by this command, not by the first run's (as merge records its own).
+    expect(combined.command).toEqual(['dnsbench', 'report', lastWeek, today]);
     const c = combined.comparison!;
     expect(c.reference).toBe('vip');
     expect(c.targets).toHaveLength(6);

@@ -35,7 +35,7 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
     files.map((f) => ['report', f] as const),
   );
   const reports = files.map(loadReport);
-  const combined = judgeSaved(combineReports(reports), gating, reports.length);
+  const combined = judgeSaved(combineReports(reports, ['dnsbench', 'report', ...files]), gating, reports.length);
   const quiet = o.quiet === true;
   const human = !quiet && o.json !== '-';
   // A capacity report re-renders as the live search printed it: steps, the step at capacity, "Capacity:".
@@ -58,8 +58,10 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
  * Several saved runs as one report whose targets are all the runs' targets, in order. Labels are
  * made unique by suffixing the run's title or start time, so "today vs last week" reads clearly.
  * The comparison is rebuilt for the combined targets (the first target of the first file leads).
+ * `command` (the `dnsbench report ...` that combined them) becomes the report's command line, as
+ * `merge` records its own: the first run's would claim every target ran with its flags.
  */
-export function combineReports(reports: Report[]): Report {
+export function combineReports(reports: Report[], command?: string[]): Report {
   if (reports.length === 1) return reports[0]!;
   const total = reports.reduce((n, r) => n + r.targets.length, 0);
   if (total > MAX_TARGETS) {
@@ -79,6 +81,7 @@ export function combineReports(reports: Report[]): Report {
   return withTargets(
     {
       ...first,
+      ...(command !== undefined ? { command } : {}),
       title: reports.map((r) => r.title).filter((t) => t !== null).join(' vs ') || null,
       startedAt: reports.map((r) => r.startedAt).sort()[0]!,
       endedAt: reports.map((r) => r.endedAt).sort().at(-1)!,
