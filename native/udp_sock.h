@@ -127,7 +127,8 @@ typedef struct {
  * checked every index and offset; they are checked again as they are read, and a message that
  * changed into something out of bounds meanwhile (shared memory) is refused with -EINVAL.
  * sent_at[i] gets the CLOCK_MONOTONIC ms read right before the sendmmsg that carried message i, or
- * -errno when the kernel refused that message (it is skipped, not retried). Stops early on
+ * -errno when the kernel refused that message (it is skipped, not retried). Message 0 goes in a
+ * call of its own (it may pay for waking the server), the rest in calls of at most send_cap. Stops early on
  * EAGAIN/ENOBUFS. Pending ICMP errors that surface on a send are pushed to errs (connected sockets
  * only; an unconnected socket reads them from its error queue).
  */

@@ -14,7 +14,7 @@
 //   startup     process start to first query, and its CPU, for the default -T and for -T 100 -c 100
 //               (with peak memory).
 // Everything goes to 127.0.0.1 only. Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_RATES
-// (1000,10000,30000), BENCH_SECTIONS (full,rate,startup). Exit 0 when every run worked.
+// (1000,10000,30000), BENCH_SECTIONS (full,rate,burst,startup). Exit 0 when every run worked.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -28,7 +28,7 @@ const ROUNDS = intEnv('BENCH_ROUNDS', 3, 1, 50);
 const RATES = (process.env.BENCH_RATES ?? '1000,10000,30000').split(',').map(Number).filter((n) => n > 0 && n <= 1e6);
 /** Fixed-rate runs are longer: their steady state is what is compared. */
 const RATE_SECS = Math.max(SECS, 8);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'full,rate,startup').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'full,rate,burst,startup').split(','));
 
 function intEnv(name, def, lo, hi) {
   const v = process.env[name];
@@ -261,6 +261,58 @@ if (SECTIONS.has('rate')) {
   }
   table(['rate', 'C floor µs/q', 'dnsperf CPU µs/q', 'native CPU µs/q', 'native steady µs/q', 'dgram CPU µs/q', 'native lag p50 µs', 'lag p99 µs', 'native p50 µs', 'corrected p50 µs', 'dnsperf p50 µs', 'skipped'], rows);
   console.log('\nCPU µs/q: the whole process minus a one-query run of the same tool (startup). Steady: dnsbench\'s worker threads\' own CPU over the intervals after the first two, per query sent in them. C floor: scripts/wake-floor.c, one timerfd wake-up and one sendto per query and nothing else (the least any tool that sends each query on time can spend).');
+}
+
+// ---------------------------------------------------------------------------------------------
+// burst: 20 queries at once against an idle server (-n 1 -q 20), the latency each tool reports.
+// It shows what a send time includes: dnsperf reads the clock before each sendto; dnsbench's
+// native path before each sendmmsg (the first query alone, then at most 8 per call).
+
+if (SECTIONS.has('burst')) {
+  const burst = join(work, 'burst.txt');
+  writeFileSync(burst, Array.from({ length: 20 }, (_, i) => `h${i}.test.com A\n`).join(''));
+  const BURST_ROUNDS = Math.max(ROUNDS, 8);
+  section(`Burst: 20 queries at once (-n 1 -q 20 -c 1 -T 1) against idle knotd, ${BURST_ROUNDS} rounds`);
+  const tools = [
+    { name: 'dnsperf', cmd: () => dnsperf(['-d', burst, '-n', '1', '-c', '1', '-T', '1', '-q', '20']) },
+    { name: 'dnsbench native', cmd: (j) => dnsbench('native', ['-d', burst, '-n', '1', '-c', '1', '-T', '1', '-q', '20'], j) },
+    { name: 'dnsbench dgram', cmd: (j) => dnsbench('dgram', ['-d', burst, '-n', '1', '-c', '1', '-T', '1', '-q', '20'], j) },
+  ];
+  const got = new Map(tools.map((t) => [t.name, { mean: [], min: [], max: [] }]));
+  for (let round = 1; round <= BURST_ROUNDS; round++) {
+    for (const t of tools) {
+      const json = t.name === 'dnsperf' ? null : join(work, `burst-${round}.json`);
+      const [cmd, args] = t.cmd(json);
+      const r = runMeasured(cmd, args, { timeoutSec: 30 });
+      const g = got.get(t.name);
+      let m = null;
+      if (json === null) {
+        const x = /Average Latency \(s\):\s+([\d.]+) \(min ([\d.]+), max ([\d.]+)\)/.exec(r.text);
+        if (x) m = { mean: Number(x[1]) * 1e6, min: Number(x[2]) * 1e6, max: Number(x[3]) * 1e6 };
+      } else {
+        try {
+          const lat = JSON.parse(readFileSync(json, 'utf8')).targets[0].latency;
+          m = { mean: lat.mean, min: lat.min, max: lat.max };
+        } catch {
+          m = null;
+        }
+      }
+      if (r.rc !== 0 || m === null) {
+        failures++;
+        console.log(`  round ${round} ${t.name}: failed (exit ${r.rc})`);
+        continue;
+      }
+      for (const k of ['mean', 'min', 'max']) g[k].push(m[k]);
+      console.log(`  round ${round} ${t.name.padEnd(16)} mean ${fmt(m.mean).padStart(6)} µs  min ${fmt(m.min).padStart(6)} µs  max ${fmt(m.max).padStart(6)} µs`);
+    }
+  }
+  table(
+    ['median of rounds', 'mean latency µs', 'min latency µs', 'max latency µs'],
+    tools.map((t) => {
+      const g = got.get(t.name);
+      return [t.name, fmt(median(g.mean)), fmt(median(g.min)), fmt(median(g.max))];
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

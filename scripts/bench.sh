@@ -5,7 +5,7 @@
 # in the machine hits every tool alike: full speed, fixed rates and startup (see bench-run.mjs).
 #
 # Env: BENCH_SECONDS (default 5) per run, BENCH_ROUNDS (default 3) rounds, BENCH_RATES
-# (1000,10000,30000), BENCH_SECTIONS (full,rate,startup).
+# (1000,10000,30000), BENCH_SECTIONS (full,rate,burst,startup).
 # Exit: 0 all runs ok; 1 a run failed (the tables are still printed) or knotd could not start.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

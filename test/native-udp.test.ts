@@ -120,7 +120,8 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     const st = sock.stats();
     expect(st.sent).toBe(n);
     expect(st.received).toBe(n);
-    expect(st.sendCalls).toBe(1);
+    // The first message alone (it may wake the server), then the rest in calls of at most the cap.
+    expect(st.sendCalls).toBe(1 + Math.ceil((n - 1) / addon.sendCap));
   });
 
   it('sends a batch larger than the sendmmsg cap in several calls, every ID exactly once', async () => {
@@ -134,7 +135,7 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     const sentAt = new Float64Array(n);
     const answered0 = responder.stats().answered;
     expect(sock.sendBatch(ids, qi, n, sentAt)).toBe(n);
-    expect(sock.stats().sendCalls).toBeGreaterThanOrEqual(Math.ceil(n / addon.sendCap));
+    expect(sock.stats().sendCalls).toBeGreaterThanOrEqual(1 + Math.ceil((n - 1) / addon.sendCap));
     // Each message's time is that of its own sendmmsg: non-decreasing over the batch.
     for (let i = 1; i < n; i++) expect(sentAt[i]!).toBeGreaterThanOrEqual(sentAt[i - 1]!);
     await until(() => c.got.length >= n, `${n} answers`);
@@ -151,16 +152,19 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     expect(c.got.length).toBe(n);
   });
 
-  it('honours a lower sendCap: one clock read per sendmmsg call', async () => {
+  it('honours a lower sendCap: the first message alone, then one clock read per sendmmsg call', async () => {
     const qs = querySet(QUERIES);
     const sock = open({ port: responder.port, sendCap: 10 });
     sock.setQueries(new Uint8Array(qs.wire), new Uint32Array(qs.offsets));
     const c = collect(sock);
-    const n = 25;
+    const n = 26;
     const sentAt = new Float64Array(n);
     expect(sock.sendBatch(Uint16Array.from({ length: n }, (_, i) => i), new Int32Array(n), n, sentAt)).toBe(n);
-    expect(sock.stats().sendCalls).toBe(3);
-    for (let i = 0; i < n; i++) expect(sentAt[i]).toBe(sentAt[Math.floor(i / 10) * 10]);
+    // Calls: [0], [1..10], [11..20], [21..25].
+    expect(sock.stats().sendCalls).toBe(4);
+    expect(sentAt[1]!).toBeGreaterThan(sentAt[0]!);
+    for (let i = 1; i < n; i++) expect(sentAt[i]).toBe(sentAt[1 + Math.floor((i - 1) / 10) * 10]);
+    for (const first of [11, 21]) expect(sentAt[first]!).toBeGreaterThan(sentAt[first - 1]!);
     await until(() => c.got.length === n, `${n} answers`);
   });
 
@@ -410,26 +414,36 @@ describe.skipIf(!load.ok)('native UDP addon', () => {
     }, `${n} scheduled results`);
     expect(done.length).toBe(n);
     expect(done[0]).toBe(0);
+    // Each of 1..n-1 was sent from C by the timer (not held back by this test's own 2 ms polling),
+    // at most 150 µs early (the timer is armed ahead by its measured wake-up latency) and never
+    // 1 ms late; or, when this thread woke more than 1 ms late (a busy 2-core machine running
+    // other tests), not sent at all and counted as skipped.
+    const sentIds: number[] = [];
+    let lateSkips = 0;
     for (let i = 1; i < n; i++) {
-      // Sent from C by the timer (not held back by this test's own 2 ms polling), at most 150 µs
-      // early (the timer is armed ahead by its measured wake-up latency) and never 1 ms late.
+      if (done[i] === 0) {
+        lateSkips++;
+        continue;
+      }
       expect(done[i]!).toBeGreaterThanOrEqual(due[i]! - 0.15);
       expect(done[i]!).toBeLessThan(due[i]! + 1);
+      sentIds.push(ids[i]!);
     }
+    expect(sentIds.length, 'most were sent on time').toBeGreaterThanOrEqual(n / 2);
     expect(sock.stats().scheduleEarlyUs).toBeGreaterThanOrEqual(0);
     expect(sock.stats().scheduleEarlyUs).toBeLessThanOrEqual(150);
     const st = sock.stats();
     expect(st.scheduled).toBe(n + 2);
-    expect(st.skippedLate).toBe(1);
+    expect(st.skippedLate).toBe(1 + lateSkips);
     expect(st.scheduleWakeups).toBeGreaterThan(0);
-    await until(() => arrived.length >= n - 1, 'the scheduled queries at the peer');
-    expect(arrived.map((a) => a.id)).toEqual(Array.from({ length: n - 1 }, (_, i) => 1001 + i));
+    await until(() => arrived.length >= sentIds.length, 'the scheduled queries at the peer');
+    expect(arrived.map((a) => a.id)).toEqual(sentIds);
     expect(sock.cancelScheduled()).toBe(2);
     expect(sock.takeSent(out)).toBe(2);
     expect([out[0], out[1]]).toEqual([0, 0]);
     expect(sock.cancelScheduled()).toBe(0);
     await settle(20);
-    expect(arrived.length).toBe(n - 1);
+    expect(arrived.length).toBe(sentIds.length);
   });
 
   it('cancelScheduled(true) sends what is due first, as the timer would in the same turn; Ctrl-C-style cancel sends nothing', async () => {

@@ -146,7 +146,7 @@ export async function fakeEngine(o: {
   }
   class FakeChannel extends DnsChannel {
     private readonly schedule: Scheduled[] = [];
-    /** 1 for an ID still in the schedule (not collected), as NativeUdpChannel.notSent: the sweep stops there. */
+    /** 1 for a scheduled ID not sent yet (as NativeUdpChannel.notSent): the sweep stops there. */
     private readonly notSent = new Uint8Array(65536);
     constructor(ctx: ChannelContext) {
       super(ctx);

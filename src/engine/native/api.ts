@@ -42,9 +42,11 @@ export interface NativeUdpOpenOptions {
   /**
    * Most messages per sendmmsg call, 1..256 (addon.sendCap); null or absent: 256. Every message of
    * one call gets the time read just before the call, and the kernel sends them one after another
-   * (about 1-3 µs each on this project's machines, including loopback delivery), so the k-th
+   * (about 2-4 µs each on this project's machines, including loopback delivery), so the k-th
    * message of a call is charged up to k x that much of the client's own sending as latency: a
-   * smaller cap bounds that error at the price of more syscalls.
+   * smaller cap bounds that error at the price of more syscalls. The first message of each
+   * sendBatch goes in a call of its own whatever the cap: delivering it may wake the server, which
+   * a VM pays for inside that call, after the datagram is queued.
    */
   sendCap?: number | null;
 }
@@ -137,7 +139,7 @@ export interface NativeUdpSocket {
    */
   setQueries(wire: Uint8Array, offsets: Uint32Array): void;
   /**
-   * Sends messages 0..n-1 with sendmmsg, at most open()'s `sendCap` per call, zero-copy: message i is
+   * Sends messages 0..n-1 with sendmmsg, message 0 alone, then at most open()'s `sendCap` per call, zero-copy: message i is
    * ids[i] (big-endian, 2 bytes) followed by bytes 2.. of query queryIndex[i]. Every index and
    * offset is checked before anything is sent (RangeError). sentAt[i] gets the CLOCK_MONOTONIC ms
    * read right before the sendmmsg that carried message i (a lower bound of when it left: latency

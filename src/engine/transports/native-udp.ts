@@ -14,11 +14,12 @@ import { formatHostPort } from '../../util/hostport.js';
 
 /**
  * Most messages per sendmmsg. Every message of one call gets the time read just before the call
- * and the kernel sends them one after another (1-3 µs each on loopback), so the k-th is charged up
- * to k x that much of our own sending; 32 bounds that at ~0.1 ms and costs no measurable CPU over
- * 256 (docs/native-udp.md).
+ * and the kernel sends them one after another (2-4 µs each on loopback, delivery included), so the
+ * k-th is charged up to k x that much of our own sending as latency; 8 bounds that at ~25 µs. The
+ * addon sends the first message of each batch alone (it may pay for waking the server).
+ * docs/native-udp.md "Clock" has the measurements.
  */
-const SEND_CAP = 32;
+const SEND_CAP = 8;
 /** Receive ring: messages per recvmmsg. */
 const RING_SLOTS = 64;
 /**
@@ -382,10 +383,10 @@ export class NativeUdpChannel extends DnsChannel {
       if (len >= 2) {
         const id = (this.ring[i * size]! << 8) | this.ring[i * size + 1]!;
         // An ID whose query has not left yet (it waits in the schedule, or behind a full socket
-        // buffer), or an answer that reached
-        // the socket before its query left (read later, once the query had gone): a guess or a
-        // forgery, never this query's answer. Counted as the answer it would complete a query at
-        // a latency of zero or less, and the real answer would then be the one turned away.
+        // buffer), or an answer that reached the socket before its query left (read later, once
+        // the query had gone): a guess or a forgery, never this query's answer. Counted as the
+        // answer, it would complete a query before it left, and the real answer would then be
+        // the one turned away.
         if ((this.notSentCount > 0 && this.notSent[id] === 1) || (table.state[id] === INFLIGHT && at < table.sentAt[id]! - ARRIVED_BEFORE_SENT_MS)) {
           this.recorder.event('mismatched', at);
           continue;
