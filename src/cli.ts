@@ -259,9 +259,10 @@ function switchBefore(program: Command, arg: string): string | null {
 
 /**
  * "unexpected argument '25353' (did you mean -p 25353?)": a word where a flag was expected,
- * usually a value whose flag was forgotten. The guess: a number from 512 after -e/--edns -> --edns-size (its range),
- * a port number -> -p, an address or host:port -> -s, an existing file -> -d. `after` is the
- * flag that takes no value written just before the word (named in the message), or null.
+ * usually a value whose flag was forgotten. The guess: a number from 512 (--edns-size's range)
+ * after -e/--edns -> --edns-size, a port number -> -p, an address or host:port -> -s, an existing
+ * file -> -d. `after` is the flag that takes no value written just before the word (named in the
+ * message), or null.
  */
 export function strayArgument(arg: string, fileExists: (p: string) => boolean = existsSync, after: string | null = null): string {
   const shown = JSON.stringify(arg).slice(1, -1);

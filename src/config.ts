@@ -226,6 +226,12 @@ export const MIN_STATS_INTERVAL_SEC = 0.01;
 const MIN_TIMEOUT_SEC = 0.000001;
 
 /**
+ * A -T above this (dnsperf's per-thread socket cap, 256) with no -Q is more likely queryperf's
+ * `-T qps` than a thread count: the warning that lowers it then names -Q.
+ */
+const QUERYPERF_RATE_HINT_ABOVE = 256;
+
+/**
  * -T, -c and -q as the engine can run them, adjusting what dnsperf would have run instead of
  * refusing it (src/dnsperf.c setup() and threadinfo_init()), with one warning per adjustment:
  * - -Q below -T lowers the threads (a thread needs at least 1 qps), as dnsperf does;
@@ -240,12 +246,6 @@ const MIN_TIMEOUT_SEC = 0.000001;
  * -T itself has no cap: the engine runs -T send/receive loops on min(-T, cores) threads.
  * Defaults: -T the CPU cores (at most -c), -c one socket per thread, -q 100.
  */
-/**
- * A -T above this (dnsperf's per-thread socket cap, 256) with no -Q is more likely queryperf's
- * `-T qps` than a thread count: the warning that lowers it then names -Q.
- */
-const QUERYPERF_RATE_HINT_ABOVE = 256;
-
 function resolveConcurrency(raw: RawRunOptions, maxQps: number | null, warnings: string[]): { threads: number; sockets: number; outstanding: number } {
   const cores = Math.max(1, os.availableParallelism());
   const threadsGiven = raw.threads === undefined ? null : int('-T/--threads', raw.threads, 1, 1_000_000_000);
