@@ -8,7 +8,7 @@ import { CapacitySearch, roundRate } from '../src/capacity/search.js';
 import { judgeStep } from '../src/capacity/judge.js';
 import { rampOutcome, rampScheduled, rampWindows } from '../src/capacity/ramp.js';
 import { capacityExitCode, capacitySummary } from '../src/capacity/section.js';
-import { checkGenerator, generatorLimitText, generatorNotes } from '../src/results/generator.js';
+import { checkGenerator, generatorLimitText, generatorNotes, lateSkipNote, SKIP_LIMIT_PCT } from '../src/results/generator.js';
 import { parseProcUdp, procKey, udpReceiveDrops } from '../src/engine/udp-drops.js';
 import { createSocket } from 'node:dgram';
 import { evaluateGates } from '../src/gates/evaluate.js';
@@ -461,5 +461,19 @@ describe('the generator\'s own receive-buffer drops (engine/udp-drops.ts)', () =
     const f = judgeStep(few, SLO);
     expect(f.verdict).toBe('fail');
     expect(f.reasons.join()).toMatch(/the generator was behind too \(the generator's own sockets dropped 3 answers/);
+  });
+});
+
+describe('the note on -Q slots skipped because the generator was late', () => {
+  it('a few late wake-ups on a busy machine are not called a generator limit', () => {
+    const few = lateSkipNote('knot', 2, 500);
+    expect(few).toBe(
+      'knot: 2 scheduled queries (0.40% of the schedule) were skipped because the generator woke too late for them (not the server), as happens on a busy machine; -Q is a ceiling, so they were not sent later and the offered rate is that much below -Q.',
+    );
+    expect(few).not.toMatch(/add -T|limit/);
+  });
+  it(`from ${SKIP_LIMIT_PCT}% of the schedule on, it says the generator may be the limit`, () => {
+    expect(lateSkipNote('vip', 50, 1000)).toMatch(/^vip: 50 scheduled queries \(5\.0% of the schedule\) .*the generator may be the limit; add -T/);
+    expect(lateSkipNote('vip', 49, 1000)).toMatch(/\(4\.90% of the schedule\) .*busy machine/);
   });
 });
