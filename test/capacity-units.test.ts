@@ -371,6 +371,18 @@ function sectionFixture(result: CapacitySection['result'], capacityQps: number |
 }
 
 describe('the capacity section, its gate and its text', () => {
+  it('a ramp that held its SLO but never sent near its top says so, not "held up to the top of the ramp"', () => {
+    const input = {
+      method: 'ramp' as const, result: 'at-least-max' as const, failedQps: null, slo: 'p99<5ms', startQps: null, maxQps: 20_000, generator: null,
+      generatorStarved: false, threads: 2, cores: 2, server: '127.0.0.1:5353', startReasons: [],
+    };
+    const short = capacitySummary({ ...input, capacityQps: 14_027 });
+    expect(short).toMatch(/^at least 14,027 qps within p99<5ms: the SLO held to the end of the ramp, but no window sent more than 14,027 qps of the 20,000 qps scheduled at its top/);
+    expect(short).not.toContain('held up to the top');
+    // Within 10% of the top (judge.ts REACHED_SHARE): the top was offered.
+    expect(capacitySummary({ ...input, capacityQps: 19_500 })).toBe('at least 19,500 qps within p99<5ms: the SLO held up to the top of the ramp (20,000 qps); raise --max to find the limit');
+  });
+
   it('words the result once, and maps it to the exit code', () => {
     expect(sectionFixture('found', 2000).capacity!.summary).toBe('2,000 qps within p99<5ms, loss<0.1% (a step offering 4,000 qps failed)');
     expect(capacityExitCode('found')).toBe(0);
