@@ -376,11 +376,12 @@ describe('the capacity section, its gate and its text', () => {
       method: 'ramp' as const, result: 'at-least-max' as const, failedQps: null, slo: 'p99<5ms', startQps: null, maxQps: 20_000, generator: null,
       generatorStarved: false, threads: 2, cores: 2, server: '127.0.0.1:5353', startReasons: [],
     };
-    const short = capacitySummary({ ...input, capacityQps: 14_027 });
-    expect(short).toMatch(/^at least 14,027 qps within p99<5ms: the SLO held to the end of the ramp, but no window sent more than 14,027 qps of the 20,000 qps scheduled at its top/);
+    // Its last 1 s window of a 10 s ramp to 20,000 qps is scheduled at 19,000 qps on average.
+    const short = capacitySummary({ ...input, capacityQps: 14_027, topWindowQps: 19_000 });
+    expect(short).toMatch(/^at least 14,027 qps within p99<5ms: the SLO held to the end of the ramp, but no window sent more than 14,027 qps of the 19,000 qps its last window scheduled/);
     expect(short).not.toContain('held up to the top');
-    // Within 10% of the top (judge.ts REACHED_SHARE): the top was offered.
-    expect(capacitySummary({ ...input, capacityQps: 19_500 })).toBe('at least 19,500 qps within p99<5ms: the SLO held up to the top of the ramp (20,000 qps); raise --max to find the limit');
+    // Within 10% of the last window's schedule (judge.ts REACHED_SHARE): the top was offered.
+    expect(capacitySummary({ ...input, capacityQps: 17_200, topWindowQps: 19_000 })).toBe('at least 17,200 qps within p99<5ms: the SLO held up to the top of the ramp (20,000 qps); raise --max to find the limit');
   });
 
   it('words the result once, and maps it to the exit code', () => {

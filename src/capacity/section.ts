@@ -18,6 +18,8 @@ export interface SummaryInput {
   slo: string;
   startQps: number | null;
   maxQps: number | null;
+  /** A ramp: the rate scheduled in its last whole window (the highest any window was offered), qps; else null. */
+  topWindowQps?: number | null;
   generator: { qps: number; reasons: string[] } | null;
   /** The generator was starved of CPU rather than saturated (the advice differs). */
   generatorStarved: boolean;
@@ -41,8 +43,9 @@ export function capacitySummary(s: SummaryInput): string {
     case 'at-least-max':
       // A ramp's windows that sent well under their schedule (timers woke late on a busy machine)
       // still pass at the rate they sent: then the top of the ramp was scheduled, never offered.
-      if (s.method === 'ramp' && s.maxQps !== null && cap! < REACHED_SHARE * s.maxQps) {
-        return `at least ${qps(cap!)} ${within}: the SLO held to the end of the ramp, but no window sent more than ${qps(cap!)} of the ${qps(s.maxQps)} scheduled at its top (the generator fell behind its schedule; see the windows); give the generator cores of its own (taskset, a quieter machine) to offer the top`;
+      const top = s.topWindowQps ?? null;
+      if (s.method === 'ramp' && top !== null && cap! < REACHED_SHARE * top) {
+        return `at least ${qps(cap!)} ${within}: the SLO held to the end of the ramp, but no window sent more than ${qps(cap!)} of the ${qps(top)} its last window scheduled (the generator fell behind its schedule; see the windows); give the generator cores of its own (taskset, a quieter machine) to offer the top`;
       }
       return `at least ${qps(cap!)} ${within}: the SLO held up to ${s.method === 'ramp' ? 'the top of the ramp' : '--max'} (${qps(s.maxQps ?? cap!)}); raise --max to find the limit`;
     case 'generator': {
