@@ -224,6 +224,20 @@ describe('dnsperf command lines are adjusted, not refused (issue 10 item 8)', ()
   });
 });
 
+describe("a query file with queryperf's #server line", () => {
+  it('warns on stderr, naming the file and line, that -s and -p decide; --quiet keeps it out', async () => {
+    const f = join(dir, 'qp-directives.txt');
+    writeFileSync(f, '#server 198.51.100.7\nwww.example.com A\n');
+    // Port 9 (discard) on loopback with a 1 ms timeout: nothing answers, the run is short (exit 3).
+    const r = await runCli(['-s', '127.0.0.1', '-p', '9', '-d', f, '-n', '1', '-t', '0.001']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr.split('\n')[0]).toBe(`Warning: ${f} line 1: queryperf's directive "#server 198.51.100.7" is read as a comment; the server and port are -s and -p`);
+    expect(r.stdout).toContain('Sending queries (to 127.0.0.1:9)');
+    const q = await runCli(['-s', '127.0.0.1', '-p', '9', '-d', f, '-n', '1', '-t', '0.001', '--quiet']);
+    expect(q.stderr).not.toContain('Warning');
+  });
+});
+
 describe('a local bind that fails names the flag to change (exit 3, nothing sent)', () => {
   // Both UDP paths word their bind errors differently; the native one only where the addon loads.
   const paths = loadNativeUdp({ env: process.env, platform: process.platform }).ok ? ['native', 'dgram'] : ['dgram'];
