@@ -15,7 +15,11 @@ Examples:
   dnsbench -s 127.0.0.1 -d queries.txt -l 30 -Q 50000 --json run.json
       open-loop 50k qps; latency also reported from the scheduled send time
   cat queries.txt | dnsbench -s ::1 -n 3
-      three passes through stdin${TRANSPORT_EXAMPLES}
+      three passes through stdin
+  dnsbench -s 127.0.0.1 -d queries.txt -l 60 -S 1
+      a "<unix time>.<usec>: <qps>" line every second (dnsperf -S; queryperf's -i)
+  dnsbench report monday.json today.json --html compare.html
+      two saved --json runs side by side, every target compared with the first${TRANSPORT_EXAMPLES}
 
 Totals are global: -c, -q and -Q are split across the -T workers in equal shares, the remainder
 going one each to the first workers (-q 100 over 3 sockets = 34+33+33). -v prints the split.
@@ -48,7 +52,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('-s, --server <addr>', 'server: host, host:port, [v6]:port, optionally label=...; repeatable (default: 127.0.0.1)', collect)
     .option('-p, --port <port>', 'default server port (default: 53; 853 with -m dot, 443 with -m doh)')
     .option('-d, --datafile <file>', 'query file, "name type" per line; - for stdin (default: -)')
-    .option('-l, --time-limit <secs>', 'stop sending after this many seconds (any fraction, e.g. 0.0001; 0 = no limit)')
+    .option('-l, --time-limit <secs>', 'stop sending after this many seconds (any fraction, e.g. 0.5; 0 = no limit)')
     .option('-n, --runs <n>', 'passes through the query file; with -l, whichever ends first (default without -l: 1)')
     .option('-1, --one-pass', 'one pass through the query file (queryperf -1; the same as -n 1)')
     .option('-c, --clients <n>', 'UDP sockets (or TCP/DoT/DoH connections) in total, at most 1024 and at most -q (default: one per thread)')

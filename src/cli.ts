@@ -39,7 +39,10 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
   program.action((options: RawRunOptions, cmd: Command) => {
     const swallowed = flagTakenAsValue(cmd, options as Record<string, unknown>);
     if (swallowed !== null) program.error(swallowed, { exitCode: 2, code: 'dnsbench.flagAsValue' });
-    if (cmd.args.length > 0) program.error(strayArgument(cmd.args[0]!), { exitCode: 2, code: 'dnsbench.unexpectedArgument' });
+    if (cmd.args.length > 0) {
+      const stray = cmd.args[0]!;
+      program.error(strayArgument(stray, existsSync, switchBefore(program, stray)), { exitCode: 2, code: 'dnsbench.unexpectedArgument' });
+    }
     onParsed({ command: 'run', options });
   });
 
@@ -65,9 +68,18 @@ export function buildProgram(onParsed: (p: Parsed) => void): Command {
 
   program
     .command('demo')
-    .description('start the embedded responder on a free loopback port, benchmark it with the bundled queries, write reports/demo.json')
+    .description('start the embedded responder on a free loopback port, benchmark it with the bundled queries, write reports/demo.json and reports/demo.html')
     .option('-l, --time-limit <secs>', 'length of the benchmark (default: 5)')
     .option('--out <dir>', 'where to write the reports (default: reports)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dnsbench demo
+      5 s against the responder; reports/demo.json and reports/demo.html (what npm run demo runs)
+  dnsbench demo -l 2 --out /tmp/demo
+      2 s, the reports in /tmp/demo`,
+    )
     .action((options: RawDemoOptions) => onParsed({ command: 'demo', options }));
 
   program
@@ -229,14 +241,36 @@ export function flagTakenAsValue(cmd: Command, options: Record<string, unknown>)
 }
 
 /**
- * "unexpected argument '25353' (did you mean -p 25353?)": a word where a flag was expected,
- * usually a value whose flag was forgotten. The guess: a port number -> -p, an address or
- * host:port -> -s, an existing file -> -d.
+ * The flag that takes no value (-e, -v, -D ...) written just before the stray word `arg` on the
+ * command line, as the user typed it; null when there is none. `-e 4096` is queryperf/dnsperf
+ * muscle memory for an EDNS buffer size, which is --edns-size here.
  */
-export function strayArgument(arg: string, fileExists: (p: string) => boolean = existsSync): string {
+function switchBefore(program: Command, arg: string): string | null {
+  // commander keeps the argv it parsed in rawArgs (untyped, set by parse() in every release since 2.x).
+  const raw = (program as unknown as { rawArgs?: readonly string[] }).rawArgs ?? [];
+  for (let i = 1; i < raw.length; i++) {
+    if (raw[i] !== arg) continue;
+    const prev = raw[i - 1]!;
+    const o = program.options.find((x) => x.short === prev || x.long === prev);
+    if (o !== undefined && !o.required && !o.optional) return prev;
+  }
+  return null;
+}
+
+/**
+ * "unexpected argument '25353' (did you mean -p 25353?)": a word where a flag was expected,
+ * usually a value whose flag was forgotten. The guess: a number from 512 (--edns-size's range)
+ * after -e/--edns -> --edns-size, a port number -> -p, an address or host:port -> -s, an existing
+ * file -> -d. `after` is the flag that takes no value written just before the word (named in the
+ * message), or null.
+ */
+export function strayArgument(arg: string, fileExists: (p: string) => boolean = existsSync, after: string | null = null): string {
   const shown = JSON.stringify(arg).slice(1, -1);
+  const isPort = /^\d{1,5}$/.test(arg) && Number(arg) >= 1 && Number(arg) <= 65535;
   const guess =
-    /^\d{1,5}$/.test(arg) && Number(arg) >= 1 && Number(arg) <= 65535
+    isPort && Number(arg) >= 512 && (after === '-e' || after === '--edns')
+      ? `--edns-size ${arg}`
+      : isPort
       ? `-p ${arg}`
       : isIP(arg) !== 0 || /^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(arg) || /^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/.test(arg)
         ? `-s ${arg}`
@@ -246,5 +280,5 @@ export function strayArgument(arg: string, fileExists: (p: string) => boolean = 
   // Echoed only when it is a port, an address or an existing file: any other stray word may be a
   // value whose flag was lost, such as a TSIG secret (README "TSIG"), and is never printed.
   if (guess === null) return 'too many arguments: a word where a flag was expected (not shown: it may be a value such as a key; give each value its flag)';
-  return `unexpected argument '${shown}' (did you mean ${guess}?)`;
+  return `unexpected argument '${shown}'${after !== null ? `: ${after} takes no value` : ''} (did you mean ${guess}?)`;
 }

@@ -120,18 +120,33 @@ export interface RawRunOptions extends RawGateOptions, RawTransportOptions, RawO
 
 // --- number parsing ---------------------------------------------------------------------------
 
-function num(flag: string, value: string, o: { min: number; max: number; integer: boolean; what: string }): number {
+/**
+ * A decimal number in [min, max]; throws UsageError naming the flag, the range (`range` words it
+ * when the caller refuses more, such as -t 0) and what was given, plus `hint` (how to write a unit).
+ */
+function num(flag: string, value: string, o: { min: number; max: number; integer: boolean; what: string; range?: string; hint?: string }): number {
   const s = value.trim();
   const n = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s) ? Number(s) : NaN;
   const ok = Number.isFinite(n) && n >= o.min && n <= o.max && (!o.integer || Number.isInteger(n));
-  if (!ok) throw new UsageError(`${flag}: expected ${o.what} from ${o.min} to ${o.max}, got "${value}"`);
+  if (!ok) throw new UsageError(`${flag}: expected ${o.what} ${o.range ?? `from ${o.min} to ${o.max}`}, got "${value}"${o.hint ?? ''}`);
   return n;
 }
 
 const int = (flag: string, value: string, min: number, max: number, what = 'a whole number'): number =>
   num(flag, value, { min, max, integer: true, what });
-const seconds = (flag: string, value: string, min: number, max: number): number =>
-  num(flag, value, { min, max, integer: false, what: 'seconds (fractions allowed)' });
+
+/** Seconds, as dnsperf's -l/-t/-S take them: a plain number, no unit. "500ms" gets "(... e.g. 0.5 for 500ms)". */
+const seconds = (flag: string, value: string, min: number, max: number, range?: string): number =>
+  num(flag, value, { min, max, integer: false, what: 'seconds (fractions allowed)', range, hint: unitHint(value) });
+
+/** " (a plain number of seconds, without a unit: 0.5 for 500ms)" when `value` is a number with a time unit. */
+function unitHint(value: string): string {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|min)\s*$/i.exec(value);
+  if (m === null) return '';
+  const scale: Record<string, number> = { us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, min: 60 };
+  const sec = Number(m[1]) * scale[m[2]!.toLowerCase()]!;
+  return ` (a plain number of seconds, without a unit: ${String(Number(sec.toPrecision(6)))} for ${m[1]}${m[2]})`;
+}
 
 // --- targets -------------------------------------------------------------------------------------
 
@@ -211,6 +226,12 @@ export const MIN_STATS_INTERVAL_SEC = 0.01;
 const MIN_TIMEOUT_SEC = 0.000001;
 
 /**
+ * A -T above this (dnsperf's per-thread socket cap, 256) with no -Q is more likely queryperf's
+ * `-T qps` than a thread count: the warning that lowers it then names -Q.
+ */
+const QUERYPERF_RATE_HINT_ABOVE = 256;
+
+/**
  * -T, -c and -q as the engine can run them, adjusting what dnsperf would have run instead of
  * refusing it (src/dnsperf.c setup() and threadinfo_init()), with one warning per adjustment:
  * - -Q below -T lowers the threads (a thread needs at least 1 qps), as dnsperf does;
@@ -257,7 +278,11 @@ function resolveConcurrency(raw: RawRunOptions, maxQps: number | null, warnings:
   }
   if (threads > sockets) {
     if (threadsGiven !== null) {
-      warnings.push(`requested number of threads (-T ${threads}) exceeds number of clients (-c ${sockets}), lowering number of threads to ${sockets}`);
+      warnings.push(
+        `requested number of threads (-T ${threads}) exceeds number of clients (-c ${sockets}), lowering number of threads to ${sockets}` +
+          // queryperf's -T is a rate: a queryperf habit gets a hint, a dnsperf thread count keeps dnsperf's line.
+          (maxQps === null && threads > QUERYPERF_RATE_HINT_ABOVE ? ` (queryperf's -T ${threads}, queries per second, is -Q ${threads} here)` : ''),
+      );
     }
     threads = sockets;
   }
@@ -328,7 +353,7 @@ export async function resolveConfig(
   const passes = raw.onePass === true ? 1 : raw.runs === undefined ? null : int('-n/--runs', raw.runs, 1, 1_000_000_000);
   const maxQps = raw.maxQps === undefined ? null : int('-Q/--max-qps', raw.maxQps, 1, 100_000_000, 'queries per second');
   const { threads, sockets, outstanding } = resolveConcurrency(raw, maxQps, warnings);
-  const timeoutSec = raw.timeout === undefined ? 5 : seconds('-t/--timeout', raw.timeout, 0, 3600);
+  const timeoutSec = raw.timeout === undefined ? 5 : seconds('-t/--timeout', raw.timeout, 0, 3600, 'above 0, at most 3600');
   if (timeoutSec < MIN_TIMEOUT_SEC) {
     throw new UsageError(`-t/--timeout ${raw.timeout}: expected more than 0 seconds (a query needs some time to be answered; e.g. -t 0.001)`);
   }

@@ -13,7 +13,7 @@ import { describeInterleave, describePlan, planWorkers, type WorkerPlan } from '
 import { buildReport, targetReport } from './results/build.js';
 import { answeredNothing, type GeneratorReport, type Machine, type Report, type TargetReport } from './results/report.js';
 import { answerNotes, tsigNotes } from './results/transport.js';
-import { generatorNotes } from './results/generator.js';
+import { generatorNotes, lateSkipNote } from './results/generator.js';
 import { runScaleFields } from './results/segments.js';
 import { VERSION } from './version.js';
 import { availableParallelism } from 'node:os';
@@ -210,7 +210,7 @@ function runNotes(config: BenchConfig, targets: readonly TargetReport[], interru
     }
     // When the generator was the limit, its own note (results/generator.ts) says so instead.
     if (p !== undefined && p.skipped > p.skippedWindowFull && !generatorLimited) {
-      notes.push(`${t.label}: ${p.skipped - p.skippedWindowFull} scheduled queries were skipped because the generator fell behind the schedule (not the server): the generator may be the limit; add -T or use more generators.`);
+      notes.push(lateSkipNote(t.label, p.skipped - p.skippedWindowFull, t.counters.sent + p.skipped));
     }
     notes.push(...tsigNotes(t, config.transport.tsig));
     notes.push(...answerNotes(t));

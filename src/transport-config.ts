@@ -80,11 +80,13 @@ export function resolveTransport(given: RawTransportOptions): TransportConfig {
   if (raw.tcpFallback && mode !== 'udp') {
     throw new UsageError(`--tcp-fallback: only with -m udp (over ${mode} there is no truncation to fall back from)`);
   }
-  for (const [flag, given] of [['--insecure', raw.insecure], ['--tls-ca', raw.tlsCa], ['--tls-sni', raw.tlsSni]] as const) {
-    if (given !== undefined && given !== false && !tls) throw new UsageError(`${flag}: only with -m dot or -m doh`);
+  // A setting that came from dnsperf's -O is named as the user wrote it, not as our long flag.
+  const named = (flag: string, own: unknown, option: string): string => (own === undefined ? `-O ${option}=` : flag);
+  for (const [flag, value] of [['--insecure', raw.insecure], ['--tls-ca', raw.tlsCa], [named('--tls-sni', given.tlsSni, 'tls-sni'), raw.tlsSni]] as const) {
+    if (value !== undefined && value !== false && !tls) throw new UsageError(`${flag}: only with -m dot or -m doh`);
   }
-  for (const [flag, given] of [['--doh-uri', raw.dohUri], ['--doh-method', raw.dohMethod]] as const) {
-    if (given !== undefined && mode !== 'doh') throw new UsageError(`${flag}: only with -m doh`);
+  for (const [flag, value] of [[named('--doh-uri', given.dohUri, 'doh-uri'), raw.dohUri], [named('--doh-method', given.dohMethod, 'doh-method'), raw.dohMethod]] as const) {
+    if (value !== undefined && mode !== 'doh') throw new UsageError(`${flag}: only with -m doh`);
   }
   if (raw.insecure && raw.tlsCa !== undefined) throw new UsageError('--insecure and --tls-ca: choose one (--insecure skips the check --tls-ca configures)');
 

@@ -427,3 +427,25 @@ describe('response-code names from a saved report are names only (issue 11 item 
     expect(html).not.toMatch(/native code|NaN|\[object Object\]/);
   });
 });
+
+describe('a run whose answers were mostly REFUSED says so', () => {
+  // REFUSED completes its query (dnsperf counts it the same way), so the qps looks fine while the
+  // server resolved nothing: a view or ACL not matching, or names it is not authoritative for.
+  const target = (rcodes: Record<string, number>): Parameters<typeof answerNotes>[0] => {
+    const t = fixtureTarget([100, 200]);
+    const completed = Object.values(rcodes).reduce((a, b) => a + b, 0);
+    return { ...t, rcodes, counters: { ...t.counters, completed } };
+  };
+  it('at half the answers or more: one note naming the count and the likely causes', () => {
+    const notes = answerNotes(target({ REFUSED: 500, NOERROR: 500 }));
+    expect(notes).toEqual([
+      'dns1: 500 of 1000 answers (50.00%) were REFUSED: they count as completed and in the qps, as in dnsperf, but nothing was resolved. ' +
+        'Is the server authoritative for these names (or recursive for this client), and does its ACL or view match this source address or TSIG key?',
+    ]);
+  });
+  it('below half, or with no answers, nothing', () => {
+    expect(answerNotes(target({ REFUSED: 499, NOERROR: 501 }))).toEqual([]);
+    expect(answerNotes(target({}))).toEqual([]);
+    expect(answerNotes(target({ NOERROR: 10, NXDOMAIN: 10 }))).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@ import { CapacitySearch, roundRate } from '../src/capacity/search.js';
 import { judgeStep } from '../src/capacity/judge.js';
 import { rampOutcome, rampScheduled, rampWindows } from '../src/capacity/ramp.js';
 import { capacityExitCode, capacitySummary } from '../src/capacity/section.js';
-import { checkGenerator, generatorLimitText, generatorNotes } from '../src/results/generator.js';
+import { checkGenerator, generatorLimitText, generatorNotes, lateSkipNote, SKIP_LIMIT_PCT } from '../src/results/generator.js';
 import { parseProcUdp, procKey, udpReceiveDrops } from '../src/engine/udp-drops.js';
 import { createSocket } from 'node:dgram';
 import { evaluateGates } from '../src/gates/evaluate.js';
@@ -371,6 +371,19 @@ function sectionFixture(result: CapacitySection['result'], capacityQps: number |
 }
 
 describe('the capacity section, its gate and its text', () => {
+  it('a ramp that held its SLO but never sent near its top says so, not "held up to the top of the ramp"', () => {
+    const input = {
+      method: 'ramp' as const, result: 'at-least-max' as const, failedQps: null, slo: 'p99<5ms', startQps: null, maxQps: 20_000, generator: null,
+      generatorStarved: false, threads: 2, cores: 2, server: '127.0.0.1:5353', startReasons: [],
+    };
+    // Its last 1 s window of a 10 s ramp to 20,000 qps is scheduled at 19,000 qps on average.
+    const short = capacitySummary({ ...input, capacityQps: 14_027, topWindowQps: 19_000 });
+    expect(short).toMatch(/^at least 14,027 qps within p99<5ms: the SLO held to the end of the ramp, but no window sent more than 14,027 qps of the 19,000 qps its last window scheduled/);
+    expect(short).not.toContain('held up to the top');
+    // Within 10% of the last window's schedule (judge.ts REACHED_SHARE): the top was offered.
+    expect(capacitySummary({ ...input, capacityQps: 17_200, topWindowQps: 19_000 })).toBe('at least 17,200 qps within p99<5ms: the SLO held up to the top of the ramp (20,000 qps); raise --max to find the limit');
+  });
+
   it('words the result once, and maps it to the exit code', () => {
     expect(sectionFixture('found', 2000).capacity!.summary).toBe('2,000 qps within p99<5ms, loss<0.1% (a step offering 4,000 qps failed)');
     expect(capacityExitCode('found')).toBe(0);
@@ -461,5 +474,19 @@ describe('the generator\'s own receive-buffer drops (engine/udp-drops.ts)', () =
     const f = judgeStep(few, SLO);
     expect(f.verdict).toBe('fail');
     expect(f.reasons.join()).toMatch(/the generator was behind too \(the generator's own sockets dropped 3 answers/);
+  });
+});
+
+describe('the note on -Q slots skipped because the generator was late', () => {
+  it('a few late wake-ups on a busy machine are not called a generator limit', () => {
+    const few = lateSkipNote('knot', 2, 500);
+    expect(few).toBe(
+      'knot: 2 scheduled queries (0.40% of the schedule) were skipped because the generator woke too late for them (not the server), as happens on a busy machine; -Q is a ceiling, so they were not sent later and the offered rate is that much below -Q.',
+    );
+    expect(few).not.toMatch(/add -T|limit/);
+  });
+  it(`from ${SKIP_LIMIT_PCT}% of the schedule on, it says the generator may be the limit`, () => {
+    expect(lateSkipNote('vip', 50, 1000)).toMatch(/^vip: 50 scheduled queries \(5\.0% of the schedule\) .*the generator may be the limit; add -T/);
+    expect(lateSkipNote('vip', 49, 1000)).toMatch(/\(4\.90% of the schedule\) .*busy machine/);
   });
 });

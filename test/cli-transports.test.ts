@@ -48,7 +48,11 @@ describe('transport flag validation (exit 2, one line, names the flag)', () => {
     [['-a', '127.0.0.1,127.0.0.1', '-c', '2', '-T', '1'], /-a\/--local-addr: an address is listed twice/],
     [['-a', '127.0.0.1,::1', '-c', '2', '-T', '1', '-s', '127.0.0.1'], /-a\/--local-addr ::1 is IPv6 but -s 127\.0\.0\.1 is IPv4/],
     // dnsperf's -O: the settings we have become our flags (and their checks), the rest is refused.
-    [['-O', 'doh-uri=/q'], /--doh-uri: only with -m doh/],
+    // ... named as given: -O doh-uri= is what the user wrote, not --doh-uri.
+    [['-O', 'doh-uri=/q'], /^dnsbench: -O doh-uri=: only with -m doh/],
+    [['-O', 'doh-method=POST'], /^dnsbench: -O doh-method=: only with -m doh/],
+    [['-O', 'tls-sni=dns.test'], /^dnsbench: -O tls-sni=: only with -m dot or -m doh/],
+    [['--doh-method', 'POST'], /^dnsbench: --doh-method: only with -m doh/],
     [['-m', 'doh', '-O', 'doh-method=PUT'], /--doh-method: expected GET or POST, got "PUT"/],
     [['-O', 'doh-uri'], /-O: expected NAME=VALUE as in dnsperf \(e\.g\. -O doh-method=POST\), got "doh-uri"/],
     [['-O', 'num-queries-per-conn=10'], /-O num-queries-per-conn: not supported .*connections here stay open/],

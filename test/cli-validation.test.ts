@@ -33,10 +33,15 @@ describe('flag validation (exit 2, one line, names the flag)', () => {
     [['-d', Q, '-Q', '0'], /-Q\/--max-qps/],
     [['-d', Q, '-t', 'x'], /-t\/--timeout/],
     [['-d', Q, '-t', '0'], /-t\/--timeout 0: expected more than 0 seconds/],
+    [['-d', Q, '-t', 'x'], /-t\/--timeout: expected seconds \(fractions allowed\) above 0, at most 3600, got "x"/],
+    [['-d', Q, '-t', '500ms'], /-t\/--timeout: expected .* got "500ms" \(a plain number of seconds, without a unit: 0\.5 for 500ms\)/],
+    [['-d', Q, '-l', '2m'], /-l\/--time-limit: expected seconds \(fractions allowed\) from 0 to 31536000, got "2m" \(a plain number of seconds, without a unit: 120 for 2m\)/],
     [['-d', Q, '-S', '-1'], /-S\/--stats-interval/],
     [['-d', Q, '-S', '.'], /-S\/--stats-interval/],
     [['-d', Q, '-1', '-n', '2'], /-1 means -n 1 .* but -n 2 is given too/],
     [['-s', '127.0.0.1', '25353', '-d', Q], /unexpected argument '25353' \(did you mean -p 25353\?\)/],
+    [['-d', Q, '-e', '4096'], /unexpected argument '4096': -e takes no value \(did you mean --edns-size 4096\?\)/],
+    [['-d', Q, '-v', '5300'], /unexpected argument '5300': -v takes no value \(did you mean -p 5300\?\)/],
     [['-d', Q, '127.0.0.1'], /unexpected argument '127\.0\.0\.1' \(did you mean -s 127\.0\.0\.1\?\)/],
     [['-d', Q, '[::1]:5300'], /unexpected argument '\[::1\]:5300' \(did you mean -s \[::1\]:5300\?\)/],
     [['-s', '127.0.0.1', Q], /unexpected argument '.*test-com\.txt' \(did you mean -d .*test-com\.txt\?\)/],
@@ -148,6 +153,18 @@ describe('dnsperf command lines are adjusted, not refused (issue 10 item 8)', ()
     expect([c.threads, c.sockets, c.outstanding]).toEqual([2, 2, 100]);
     expect(c.warnings).toEqual(['requested number of threads (-T 4) exceeds number of clients (-c 2), lowering number of threads to 2']);
   });
+  it("queryperf's -T 5000 (a rate there): lowered as dnsperf does, and the warning names -Q", async () => {
+    const c = await resolve({ threads: '5000' });
+    expect([c.threads, c.sockets, c.maxQps]).toEqual([100, 100, null]);
+    expect(c.warnings).toEqual([
+      "requested number of threads (-T 5000) exceeds number of clients (-c 100), lowering number of threads to 100 (queryperf's -T 5000, queries per second, is -Q 5000 here)",
+    ]);
+    // With -Q given the user already knows the rate flag; a dnsperf-sized -T keeps dnsperf's line.
+    const q = await resolve({ threads: '5000', maxQps: '20000' });
+    expect(q.warnings.join('\n')).not.toContain("queryperf's");
+    const d = await resolve({ threads: '256', clients: '8' });
+    expect(d.warnings).toEqual(['requested number of threads (-T 256) exceeds number of clients (-c 8), lowering number of threads to 8']);
+  });
   it('-c 16 -q 8 and -c 200 (default -q 100): as many sockets as outstanding queries, the same load', async () => {
     const a = await resolve({ clients: '16', outstanding: '8', threads: '2' });
     expect([a.threads, a.sockets, a.outstanding]).toEqual([2, 8, 8]);
@@ -204,6 +221,20 @@ describe('dnsperf command lines are adjusted, not refused (issue 10 item 8)', ()
     const saved = JSON.parse(readFileSync(join(dir, 'w.json'), 'utf8')) as { config: Record<string, unknown> };
     expect(saved.config['warnings']).toBeUndefined();
     expect(saved.config['threads']).toBe(2);
+  });
+});
+
+describe("a query file with queryperf's #server line", () => {
+  it('warns on stderr, naming the file and line, that -s and -p decide; --quiet keeps it out', async () => {
+    const f = join(dir, 'qp-directives.txt');
+    writeFileSync(f, '#server 198.51.100.7\nwww.example.com A\n');
+    // Port 9 (discard) on loopback with a 1 ms timeout: nothing answers, the run is short (exit 3).
+    const r = await runCli(['-s', '127.0.0.1', '-p', '9', '-d', f, '-n', '1', '-t', '0.001']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr.split('\n')[0]).toBe(`Warning: ${f} line 1: queryperf's directive "#server 198.51.100.7" is read as a comment; the server and port are -s and -p`);
+    expect(r.stdout).toContain('Sending queries (to 127.0.0.1:9)');
+    const q = await runCli(['-s', '127.0.0.1', '-p', '9', '-d', f, '-n', '1', '-t', '0.001', '--quiet']);
+    expect(q.stderr).not.toContain('Warning');
   });
 });
 

@@ -143,7 +143,7 @@ describe('bad CI flags exit 2 before a single packet is sent', () => {
     [['--gate', 'vpi:p99<2ms'], /--gate "vpi:p99<2ms": no target "vpi" in this run \(targets: 127\.0\.0\.1\)/],
     [['--gate', 'corrected.p99<2ms'], /corrected\.p99: corrected latency exists only for rate-limited runs; add -Q/],
     [['--max-regression', 'qps=5%'], /--max-regression needs --baseline/],
-    [['--baseline', '/nonexistent/base.json', '--max-regression', 'qps=5%'], /cannot read report "\/nonexistent\/base.json": no such file/],
+    [['--baseline', '/nonexistent/base.json', '--max-regression', 'qps=5%'], /--baseline: cannot read report "\/nonexistent\/base.json": no such file/],
     [['--repeat', '0'], /--repeat: expected a whole number from 1 to 100, got "0"/],
     [['--junit', '/nonexistent/dir/gates.xml'], /--junit \/nonexistent\/dir\/gates.xml: directory "\/nonexistent\/dir" does not exist/],
     [['--markdown', '/nonexistent/dir/summary.md'], /--markdown .*does not exist/],

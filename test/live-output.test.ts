@@ -69,7 +69,11 @@ describe.skipIf(skipWithout('knotd'))('live output of several sequential targets
     // The comparison follows both blocks and fits the default width of a pipe (100 columns).
     const cmp = find(lines, /^Comparison against knot/);
     expect(cmp).toBeGreaterThan(h2);
-    for (const l of lines.slice(cmp)) expect(l.length, l).toBeLessThanOrEqual(100);
+    // (The notes after it are one line each, wrapped by the terminal: "other" answered REFUSED,
+    // which has its own note.)
+    const notes = lines.findIndex((l, i) => i > cmp && l.startsWith('Note: '));
+    expect(lines[notes], lines.slice(cmp).join('\n')).toMatch(/^Note: other: 6 of 6 answers \(100\.00%\) were REFUSED/);
+    for (const l of lines.slice(cmp, notes)) expect(l.length, l).toBeLessThanOrEqual(100);
   });
 
   it('one target: nothing before the banner, the title after dnsperf\'s block, the command line quoted', async () => {

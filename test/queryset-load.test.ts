@@ -119,6 +119,22 @@ describe('loadQuerySet from a file', () => {
   });
 });
 
+describe("queryperf's directive lines", () => {
+  it('are read as comments, and the first one is kept (line and text, escaped) for the warning', async () => {
+    const qs = await loadQuerySet(file('; a comment\nwww.example.com A\n#server 10.0.0.1\n  #PORT 5353\n#maxwait 2\nmail.example.com MX\n'), plain);
+    expect(qs.count).toBe(2);
+    expect(qs.directive).toEqual({ line: 3, text: '#server 10.0.0.1' });
+    const esc = await loadQuerySet(file('#port \x1b[31m53\nwww.example.com A\n'), plain);
+    expect(esc.directive).toEqual({ line: 1, text: '#port \\x1b[31m53' });
+  });
+
+  it('a plain # comment is not one', async () => {
+    for (const text of ['# server 10.0.0.1\n', '#servers\n', '#comment\n', '']) {
+      expect((await loadQuerySet(file(`${text}www.example.com A\n`), plain)).directive, JSON.stringify(text)).toBeNull();
+    }
+  });
+});
+
 describe('loadQuerySet from stdin', () => {
   it('reads all of stdin (chunks split mid-line) into a set that can be replayed', async () => {
     const chunks = ['www.exa', 'mple.com A\r\nsecond.exa', 'mple.com MX\n; end\n', 'third.example AAAA'];

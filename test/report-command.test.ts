@@ -51,6 +51,8 @@ describe('dnsbench report', () => {
     const combined = JSON.parse(readFileSync(json, 'utf8')) as Report;
     expect(combined.targets.map((t) => t.label)).toEqual(['vip', 'dns1', 'dns2', 'vip@today', 'dns1@today', 'dns2@today']);
     expect(combined.title).toBe('VIP vs backends vs today');
+    // The combined report was made by this command, not by the first run's (as merge records its own).
+    expect(combined.command).toEqual(['dnsbench', 'report', lastWeek, today]);
     const c = combined.comparison!;
     expect(c.reference).toBe('vip');
     expect(c.targets).toHaveLength(6);
@@ -58,8 +60,30 @@ describe('dnsbench report', () => {
     expect(c.targets[3]!.qpsRatio).toBeCloseTo(1, 12);
     expect(c.targets[4]!.qpsRatio).toBeCloseTo((combined.targets[4]!.qps) / combined.targets[0]!.qps, 12);
     expect(r.stdout).toContain(renderComparison(c));
-    expect(r.stdout).toContain('[Status] Title: VIP vs backends vs today\n');
+    // Each run's blocks carry that run's own title; the combined one names the JSON report.
+    expect(r.stdout).toContain('[Status] Title: VIP vs backends\n');
+    expect(r.stdout).toContain('[Status] Title: today\n');
     expect(r.stdout.indexOf('Comparison against vip')).toBeGreaterThan(r.stdout.lastIndexOf('Statistics:'));
+  });
+
+  it("prints each run's own command line and limit, not the first run's, above its targets", async () => {
+    const { lastWeek } = twoRuns();
+    const other = fixtureReport({ mode: 'sequential' });
+    other.targets = other.targets.slice(0, 1);
+    delete other.comparison;
+    other.command = ['dnsbench', '-s', '127.0.0.1', '-p', '5399', '-d', 'q.txt', '-n', '3'];
+    other.config = { ...other.config, timeLimitSec: null, passes: 3 };
+    const r = await run(['report', lastWeek, save('other.json', other)]);
+    expect(r.code).toBe(0);
+    const blocks = r.stdout.split(/^=== /m).slice(1);
+    expect(blocks).toHaveLength(4);
+    for (const b of blocks.slice(0, 3)) {
+      expect(b).toContain('[Status] Command line: dnsbench -s vip=');
+      expect(b).toContain('[Status] Stopping after 2.500000 seconds\n');
+    }
+    expect(blocks[3]).toContain('[Status] Command line: dnsbench -s 127.0.0.1 -p 5399 -d q.txt -n 3\n');
+    expect(blocks[3]).toContain('[Status] Stopping after 3 runs through file\n');
+    expect(blocks[3]).not.toContain('2.500000 seconds');
   });
 
   it('writes --html and --csv through the same renderers as a live run', async () => {

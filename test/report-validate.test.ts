@@ -32,15 +32,15 @@ function savedText(text: string): string {
   return file;
 }
 
-/** exit 2, nothing on stdout, one line on stderr naming the file, matching `pattern`, no stack. */
-async function refused(args: string[], file: string, pattern: RegExp): Promise<string> {
+/** exit 2, nothing on stdout, one line on stderr naming the file (after `flag: ` when given), matching `pattern`, no stack. */
+async function refused(args: string[], file: string, pattern: RegExp, flag?: string): Promise<string> {
   const con = captureConsole();
   const code = await main(args, con);
   expect(code, con.stderr).toBe(2);
   expect(con.stdout).toBe('');
   const lines = con.stderr.trimEnd().split('\n');
   expect(lines, con.stderr).toHaveLength(1);
-  expect(lines[0]!.startsWith(`dnsbench: ${file}: `), lines[0]).toBe(true);
+  expect(lines[0]!.startsWith(`dnsbench: ${flag === undefined ? '' : `${flag}: `}${file}: `), lines[0]).toBe(true);
   expect(lines[0]).toMatch(pattern);
   expect(con.stderr).not.toMatch(/internal error|\n\s+at /);
   return lines[0]!;
@@ -143,6 +143,7 @@ describe('merge and --baseline check their files before anything else', () => {
       ['-s', `127.0.0.1:${responder.port}`, '-d', join(ROOT, 'querysets/demo.txt'), '-n', '1', '--baseline', bad, '--max-regression', 'qps=5%'],
       bad,
       /\/targets\/0\/intervals must be array/,
+      '--baseline',
     );
     expect(responder.stats().received).toBe(0);
   });

@@ -3,9 +3,11 @@
 // the line the live run printed.
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { aboutQps, generatorAdvice } from '../results/generator.js';
+import { REACHED_SHARE } from './judge.js';
 import type { CapacityResult } from '../results/report.js';
 
 const qps = (n: number): string => `${Math.round(n).toLocaleString('en-US')} qps`;
+
 
 export interface SummaryInput {
   method: 'search' | 'ramp';
@@ -16,6 +18,8 @@ export interface SummaryInput {
   slo: string;
   startQps: number | null;
   maxQps: number | null;
+  /** A ramp: the rate scheduled in its last whole window (the highest any window was offered), qps; else null. */
+  topWindowQps?: number | null;
   generator: { qps: number; reasons: string[] } | null;
   /** The generator was starved of CPU rather than saturated (the advice differs). */
   generatorStarved: boolean;
@@ -37,6 +41,12 @@ export function capacitySummary(s: SummaryInput): string {
     case 'found':
       return `${qps(cap!)} ${within}${s.failedQps !== null ? ` (${s.method === 'ramp' ? 'a window' : 'a step'} offering ${qps(s.failedQps)} failed)` : ''}`;
     case 'at-least-max':
+      // A ramp's windows that sent well under their schedule (timers woke late on a busy machine)
+      // still pass at the rate they sent: then the top of the ramp was scheduled, never offered.
+      const top = s.topWindowQps ?? null;
+      if (s.method === 'ramp' && top !== null && cap! < REACHED_SHARE * top) {
+        return `at least ${qps(cap!)} ${within}: the SLO held to the end of the ramp, but no window sent more than ${qps(cap!)} of the ${qps(top)} its last window scheduled (the generator fell behind its schedule; see the windows); give the generator cores of its own (taskset, a quieter machine) to offer the top`;
+      }
       return `at least ${qps(cap!)} ${within}: the SLO held up to ${s.method === 'ramp' ? 'the top of the ramp' : '--max'} (${qps(s.maxQps ?? cap!)}); raise --max to find the limit`;
     case 'generator': {
       const g = s.generator;

@@ -273,6 +273,7 @@ function sectionOf(c: Ctx, plan: CapacityPlan, p: SectionParts): CapacitySection
     slo: plan.sloParts.join(', '),
     startQps: plan.settings.startQps,
     maxQps: plan.settings.maxQps,
+    topWindowQps: p.windows.length > 0 ? Math.max(...p.windows.map((w) => w.offeredQps)) : null,
     generator: p.generator,
     generatorStarved,
     generatorDroppedOnly: generatorDroppedOnly === true,

@@ -26,9 +26,11 @@ export async function demoCommand(o: RawDemoOptions, con: Console): Promise<numb
   const html = join(outDir, 'demo.html');
   const responder = await runServe({ address: '127.0.0.1', port: 0, faults: {} }, (line) => con.err(line + '\n'));
   try {
-    const args = ['-s', `demo=127.0.0.1:${responder.port}`, '-d', join(PACKAGE_ROOT, 'querysets', 'demo.txt'), '-l', o.timeLimit ?? '5', '--title', 'dnsbench demo', '--json', json, '--html', html];
+    // The echoed command line is the run's whole configuration, -T and -c included, so that pasting
+    // it back (with the responder still up) runs the same benchmark.
+    const args = ['-s', `demo=127.0.0.1:${responder.port}`, '-d', join(PACKAGE_ROOT, 'querysets', 'demo.txt'), '-l', o.timeLimit ?? '5', '-T', '1', '-c', '2', '--title', 'dnsbench demo', '--json', json, '--html', html];
     const config = await resolveConfig(
-      { server: [args[1]!], datafile: args[3]!, timeLimit: args[5]!, title: 'dnsbench demo', json, html, threads: '1', clients: '2' },
+      { server: [args[1]!], datafile: args[3]!, timeLimit: args[5]!, threads: args[7]!, clients: args[9]!, title: 'dnsbench demo', json, html },
       { stdinIsTTY: false, native: nativeUdp() },
     );
     const querySet = await loadQuerySet(config.queryFile, config.encode);

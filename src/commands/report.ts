@@ -35,11 +35,13 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
     [...files.map((f) => ['report', f] as const), ['--baseline', gating.baseline?.file] as const],
   );
   const reports = files.map(loadReport);
-  const combined = judgeSaved(combineReports(reports), gating, reports.length);
+  const combined = judgeSaved(combineReports(reports, ['dnsbench', 'report', ...files]), gating, reports.length);
   const quiet = o.quiet === true;
   const human = !quiet && o.json !== '-';
   // A capacity report re-renders as the live search printed it: steps, the step at capacity, "Capacity:".
-  if (human) con.out(combined.capacity !== undefined ? renderCapacity(combined, outputWidth(con)) : renderHuman(combined, outputWidth(con)));
+  // Each target's status lines come from the run it was saved in (its command line, -l, title).
+  const origins = reports.length > 1 ? reports.flatMap((r) => r.targets.map(() => r)) : undefined;
+  if (human) con.out(combined.capacity !== undefined ? renderCapacity(combined, outputWidth(con)) : renderHuman(combined, outputWidth(con), origins));
   const capacityLast = human && combined.capacity !== undefined;
   const spread = combined.repeat !== undefined && human;
   if (spread) con.out(`${combined.notes.length > 0 ? '\n' : ''}${renderRepeatSummary(combined.repeat!)}`);
@@ -56,8 +58,10 @@ export async function reportCommand(files: string[], o: RawReportOptions, con: C
  * Several saved runs as one report whose targets are all the runs' targets, in order. Labels are
  * made unique by suffixing the run's title or start time, so "today vs last week" reads clearly.
  * The comparison is rebuilt for the combined targets (the first target of the first file leads).
+ * `command` (the `dnsbench report ...` that combined them) becomes the report's command line, as
+ * `merge` records its own: the first run's would claim every target ran with its flags.
  */
-export function combineReports(reports: Report[]): Report {
+export function combineReports(reports: Report[], command?: string[]): Report {
   if (reports.length === 1) return reports[0]!;
   const total = reports.reduce((n, r) => n + r.targets.length, 0);
   if (total > MAX_TARGETS) {
@@ -77,6 +81,7 @@ export function combineReports(reports: Report[]): Report {
   return withTargets(
     {
       ...first,
+      ...(command !== undefined ? { command } : {}),
       title: reports.map((r) => r.title).filter((t) => t !== null).join(' vs ') || null,
       startedAt: reports.map((r) => r.startedAt).sort()[0]!,
       endedAt: reports.map((r) => r.endedAt).sort().at(-1)!,

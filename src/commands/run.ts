@@ -35,6 +35,11 @@ export async function runCommand(raw: RawRunOptions, argv: string[], con: Consol
  */
 export async function withQuerySet<T>(config: BenchConfig, con: Console, body: (querySet: QuerySet) => Promise<T>): Promise<T> {
   const loaded = await loadQuerySet(config.queryFile, config.encode, con.stdin, config.segment, streamTuning(process.env));
+  const d = loaded.directive ?? null;
+  if (d !== null && !config.quiet) {
+    // queryperf read these as settings; a file written for it would otherwise send elsewhere unseen.
+    con.err(`Warning: ${loaded.source} line ${d.line}: queryperf's directive "${d.text}" is read as a comment; the server and port are -s and -p\n`);
+  }
   try {
     // --expect: a side table beside the query set (only the queries with an expectation cost anything).
     const querySet =

@@ -77,8 +77,28 @@ export async function serveCommand(o: RawServeOptions, con: Console): Promise<nu
   const s = responder.stats();
   const t = responder.tcpStats();
   await responder.close();
-  const over = (n: number): string => (o.capacity === undefined ? '' : `, ${n} over capacity`);
-  const tcp = t === null ? '' : `; tcp: ${t.received} queries on ${t.connections} connection(s) (${t.answered} answered, ${t.dropped} dropped${over(t.overCapacity)})`;
-  con.err(`dnsbench serve: stopped after ${s.received} queries (${s.answered} answered, ${s.dropped} dropped${over(s.overCapacity)})${tcp}\n`);
+  const tcp = t === null ? '' : `; tcp: ${t.received} queries on ${t.connections} connection(s) (${outcomes(t, o.capacity !== undefined)})`;
+  con.err(`dnsbench serve: stopped after ${s.received} queries (${outcomes(s, o.capacity !== undefined)})${tcp}\n`);
   return 0;
+}
+
+/**
+ * "11841 answered, 5033 truncated, 0 dropped": every outcome that happened, so the parts add up
+ * to the queries received (ResponderStats); answered and dropped always, over capacity whenever
+ * --capacity is set. A truncated or SERVFAIL reply is a fault the user asked for, not an answer.
+ */
+function outcomes(s: { answered: number; dropped: number; overCapacity: number; truncated?: number; garbage?: number; wrongId?: number; servfail?: number; malformed: number; errors?: number }, capacity: boolean): string {
+  const parts = [`${s.answered} answered`];
+  const faults: Array<[number | undefined, string]> = [
+    [s.truncated, 'truncated'],
+    [s.servfail, 'SERVFAIL'],
+    [s.garbage, 'garbage'],
+    [s.wrongId, 'wrong ID'],
+    [s.malformed, 'malformed'],
+    [s.errors, 'internal errors'],
+  ];
+  for (const [n, what] of faults) if (n !== undefined && n > 0) parts.push(`${n} ${what}`);
+  parts.push(`${s.dropped} dropped`);
+  if (capacity) parts.push(`${s.overCapacity} over capacity`);
+  return parts.join(', ');
 }

@@ -2,7 +2,7 @@
 // validated GatingConfig. Called from resolveConfig before the query file is read, so a typo
 // in a gate or a missing baseline file exits 2 before a single packet is sent.
 import { checkWritableDir } from '../paths.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { loadReport } from '../results/load.js';
 import { formatServer, type Report, type ReportConfig } from '../results/report.js';
 import { matchBaseline } from './baseline.js';
@@ -49,8 +49,18 @@ export function resolveGating(raw: RawGateOptions, o: { repeatAllowed: boolean }
   const baseline =
     raw.baseline === undefined
       ? null
-      : { file: raw.baseline, report: loadReport(raw.baseline), allowances, maxRegression: raw.maxRegression! };
+      : { file: raw.baseline, report: loadBaseline(raw.baseline), allowances, maxRegression: raw.maxRegression! };
   return { gates, baseline, repeat, junit: raw.junit ?? null, markdown: raw.markdown ?? null };
+}
+
+/** loadReport with the flag named in its error ("--baseline: cannot read report ..."), which a CI log needs to be read alone. */
+function loadBaseline(file: string): Report {
+  try {
+    return loadReport(file);
+  } catch (e) {
+    if (e instanceof InputError && e.lines.length === 1) throw new InputError(`--baseline: ${e.lines[0]!}`);
+    throw e;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { LineProblem } from '../errors.js';
 import { ecsColumn, encodeEcsList } from './ecs.js';
 import { QueryEncoder, questionLength } from './encode.js';
-import { LineKind, LineScanner } from './parse.js';
+import { LineKind, LineScanner, shownToken } from './parse.js';
 import { inSegment, type Segment } from './segment.js';
 import type { EncodeOptions } from './types.js';
 
@@ -61,6 +61,12 @@ export class LineEncoder {
     this.rotation = typeof rotation === 'string' ? [] : rotation;
   }
 
+  /**
+   * The first queryperf directive line (`#server`, `#port`, `#maxwait`), which dnsbench reads as a
+   * comment: the server and port come from -s/-p. Null when the file has none.
+   */
+  directive: QueryperfDirective | null = null;
+
   /** Length of a message with a one-octet name (the root) and no ECS: the per-line fixed cost. */
   get minMessageLength(): number {
     return this.encoder.messageLength(1);
@@ -78,7 +84,10 @@ export class LineEncoder {
   parse(src: Uint8Array, start: number, end: number, line: number): Line {
     const scanner = this.scanner;
     const kind = scanner.scan(src, start, end);
-    if (kind === LineKind.skip) return Line.skip;
+    if (kind === LineKind.skip) {
+      if (this.directive === null) this.directive = queryperfDirective(src, start, scanner.lineEnd, line);
+      return Line.skip;
+    }
     if (kind === LineKind.bad) return this.bad(line, scanner.reason);
     // Columns after the type are ignored, except a client subnet `ecs=ADDR/PREFIX`.
     const rotation = this.rotation;
@@ -125,4 +134,26 @@ export class LineEncoder {
     if (this.problems.length < MAX_SHOWN_PROBLEMS) this.problems.push({ file: this.source, line, reason });
     return Line.bad;
   }
+}
+
+/** A queryperf directive line met in a query file: its line number and text (shown safely). */
+export interface QueryperfDirective {
+  line: number;
+  text: string;
+}
+
+const DIRECTIVE = /^#(server|port|maxwait)\b/i;
+
+/**
+ * src[start..end) (a line the scanner skipped) as a queryperf directive (queryperf's input format:
+ * `#server`, `#port`, `#maxwait` lines change where and how it sends), or null. Only the first 64
+ * bytes are looked at, and the text is escaped for a terminal (shownToken).
+ */
+function queryperfDirective(src: Uint8Array, start: number, end: number, line: number): QueryperfDirective | null {
+  let i = start;
+  while (i < end && (src[i] === 0x20 || src[i] === 0x09)) i++;
+  if (i >= end || src[i] !== 0x23) return null;
+  const head = String.fromCharCode(...src.subarray(i, Math.min(end, i + 16)));
+  if (!DIRECTIVE.test(head)) return null;
+  return { line, text: shownToken(src, i, end) };
 }

@@ -192,6 +192,7 @@ export function buildQuerySet(raw: Uint8Array, source: string, opts: EncodeOptio
     sha256: createHash('sha256').update(raw).digest('hex'),
     fileCount: fileQueries,
     segment: segment === null ? null : { index: segment.index, count: segment.count },
+    directive: enc.directive,
   };
 }
 

@@ -69,6 +69,11 @@ export interface QuerySet {
    * if they used the same set.
    */
   readonly sha256: string;
+  /**
+   * The first queryperf directive line (`#server`, `#port`, `#maxwait`) of a file loaded whole,
+   * read as a comment (the CLI warns that -s/-p decide); null or absent when none was met.
+   */
+  readonly directive?: { line: number; text: string } | null;
   /** Queries in the whole file; equals `count` unless `segment` is set. */
   readonly fileCount: number;
   /**

@@ -77,17 +77,29 @@ export function renderTail(saved: Report, width = DEFAULT_WIDTH): string {
   return out;
 }
 
-/** The whole human view of a saved (or just finished) report, each target under its own heading. */
-export function renderHuman(saved: Report, width = DEFAULT_WIDTH): string {
+/**
+ * The whole human view of a saved (or just finished) report, each target under its own heading.
+ * `origins` (same length as the targets) names the saved run each target came from when several
+ * runs were combined (`dnsbench report a.json b.json`): each block's status lines (command line,
+ * "Stopping after", title, end reason) are then that run's, not the first run's.
+ */
+export function renderHuman(saved: Report, width = DEFAULT_WIDTH, origins?: readonly Report[]): string {
   const report = forTerminal(saved);
   const ctx = blockContext(report);
+  const several = report.targets.length > 1;
   let out = '';
-  if (report.mode === 'interleave' && report.targets.length > 1) {
+  if (report.mode === 'interleave' && several) {
     // An interleaved run printed one header for all targets: so does its re-rendering.
     out += renderStatusHeader({ ...statusInfo(report, report.targets[0]!), server: report.targets.map((t) => t.server).join(', ') });
     for (const t of report.targets) out += targetBanner(report, t) + renderTargetBlock(t, ctx);
   } else {
-    for (const t of report.targets) out += targetBanner(report, t) + renderStatusHeader(statusInfo(report, t)) + renderTargetBlock(t, ctx);
+    report.targets.forEach((t, i) => {
+      const origin = origins?.[i];
+      const src = origin === undefined ? report : forTerminal(origin);
+      const info = origin === undefined ? statusInfo(report, t) : { ...statusInfo(src, t), several };
+      const tctx = origin === undefined ? ctx : { ...blockContext(src), several };
+      out += targetBanner(report, t) + renderStatusHeader(info) + renderTargetBlock(t, tctx);
+    });
   }
   return out + renderTail(report, width);
 }

@@ -191,6 +191,19 @@ export function generatorLimitText(c: GeneratorCheck, threads: number, cores: nu
 }
 
 /**
+ * The note for -Q slots skipped because the generator was late (not because the window was full),
+ * when the generator was not judged the limit: `late` of `scheduled` slots (sent + skipped). Under
+ * SKIP_LIMIT_PCT it is a busy machine's late wake-ups, and says so; advising more threads for 2
+ * skips in 500 (measured at -Q 500 beside a test suite) sent people looking for a problem.
+ */
+export function lateSkipNote(label: string, late: number, scheduled: number): string {
+  const pct = (100 * late) / Math.max(1, scheduled);
+  return pct < SKIP_LIMIT_PCT
+    ? `${label}: ${late} scheduled queries (${pct.toFixed(2)}% of the schedule) were skipped because the generator woke too late for them (not the server), as happens on a busy machine; -Q is a ceiling, so they were not sent later and the offered rate is that much below -Q.`
+    : `${label}: ${late} scheduled queries (${pct.toFixed(1)}% of the schedule) were skipped because the generator fell behind the schedule (not the server): the generator may be the limit; add -T or use more generators.`;
+}
+
+/**
  * A plain run's notes about the generator: that it was the limit, or that it ran on a busy machine
  * (latency then includes its own wait for a CPU). Skipped slots have their own note (measure.ts).
  */

@@ -71,8 +71,17 @@ function hostOf(endpoint: string): string {
 }
 
 /**
+ * A REFUSED answer completes its query (as in dnsperf) and counts in the qps, yet nothing was
+ * resolved: at or above this share of the completed queries the run most likely measured a
+ * server refusing (not authoritative for the names, recursion off, a view or ACL not matching
+ * the source address or key), and a note says so.
+ */
+export const REFUSED_NOTE_PCT = 50;
+
+/**
  * Plain-language notes about the answer path: replies that came from an unexpected source
- * (never counted as answers), and tables keyed by server data that hit their cap (tally.ts).
+ * (never counted as answers), tables keyed by server data that hit their cap (tally.ts), and
+ * answers that were mostly REFUSED (REFUSED_NOTE_PCT).
  * Derived from the TargetReport alone, so `dnsbench report` and `merge` can say the same.
  */
 export function answerNotes(t: {
@@ -80,10 +89,19 @@ export function answerNotes(t: {
   host: string;
   server: string;
   counters: Counters;
+  rcodes?: Record<string, number>;
   foreignSources?: Record<string, number>;
   nsid?: Record<string, number> | null;
 }): string[] {
   const notes: string[] = [];
+  const refused = t.rcodes === undefined ? 0 : countOf(t.rcodes, 'REFUSED');
+  const completed = t.counters.completed;
+  if (completed > 0 && refused > 0 && (100 * refused) / completed >= REFUSED_NOTE_PCT) {
+    notes.push(
+      `${t.label}: ${refused} of ${completed} answers (${((100 * refused) / completed).toFixed(2)}%) were REFUSED: they count as completed and in the qps, as in dnsperf, but nothing was resolved. ` +
+        'Is the server authoritative for these names (or recursive for this client), and does its ACL or view match this source address or TSIG key?',
+    );
+  }
   const n = t.counters.foreignSource ?? 0;
   if (n > 0) {
     const sources = Object.entries(t.foreignSources ?? {}).filter(([k, v]) => k !== OTHER_KEY && typeof v === 'number' && v > 0);
