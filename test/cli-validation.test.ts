@@ -236,6 +236,19 @@ describe("a query file with queryperf's #server line", () => {
     const q = await runCli(['-s', '127.0.0.1', '-p', '9', '-d', f, '-n', '1', '-t', '0.001', '--quiet']);
     expect(q.stderr).not.toContain('Warning');
   });
+
+  it("escapes the file's name: an escape sequence in it reaches the terminal as text", async () => {
+    // A file name is outside text (a shared directory, a name from a tarball): ESC ] 0 ; sets the
+    // terminal's title, ESC [ 2 J clears the screen.
+    const f = join(dir, 'qp-\x1b]0;pwned\x07-\x1b[2J.txt');
+    writeFileSync(f, '#port 5300\nwww.example.com A\n');
+    const r = await runCli(['-s', '127.0.0.1', '-p', '9', '-d', f, '-n', '1', '-t', '0.001']);
+    expect(r.code, r.stderr).toBe(3);
+    const warning = r.stderr.split('\n')[0]!;
+    expect(warning).toContain('line 1: queryperf\'s directive "#port 5300"');
+    expect(warning).not.toMatch(/[\x00-\x1f\x7f]/);
+    expect(warning).toContain('qp-\\x1b]0;pwned\\x07-\\x1b[2J.txt');
+  });
 });
 
 describe('a local bind that fails names the flag to change (exit 3, nothing sent)', () => {

@@ -18,6 +18,7 @@ import { machineInfo } from './machine.js';
 import { OpsRun } from './ops.js';
 import { loadExpectations } from '../queryset/expect.js';
 import { nativeUdp } from './native.js';
+import { terminalText } from '../report/escape.js';
 
 export async function runCommand(raw: RawRunOptions, argv: string[], con: Console): Promise<RunResult> {
   const config = await resolveConfig(raw, { stdinIsTTY: con.stdinIsTTY, native: nativeUdp() });
@@ -38,7 +39,8 @@ export async function withQuerySet<T>(config: BenchConfig, con: Console, body: (
   const d = loaded.directive ?? null;
   if (d !== null && !config.quiet) {
     // queryperf read these as settings; a file written for it would otherwise send elsewhere unseen.
-    con.err(`Warning: ${loaded.source} line ${d.line}: queryperf's directive "${d.text}" is read as a comment; the server and port are -s and -p\n`);
+    // The file's name is outside text (the directive's text is escaped where it was read).
+    con.err(`Warning: ${terminalText(loaded.source)} line ${d.line}: queryperf's directive "${d.text}" is read as a comment; the server and port are -s and -p\n`);
   }
   try {
     // --expect: a side table beside the query set (only the queries with an expectation cost anything).
