@@ -8,9 +8,13 @@
 // Checked: a held query has not left, so (1) no answer can be its answer, however well forged,
 // and (2) it cannot time out; one held for -t is not sent at all (a socket error, as when the
 // kernel refuses a message), and the run accounts for every query that left.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, listNamespaces, netnsSkip, pidAlive, skipReason, type Lab, type LabProcess } from './support/netns.js';
 import { dnsbenchIn } from './support/netns-dnsbench.js';
+import { BIN } from './support/cli.js';
+import type { Report } from '../src/results/report.js';
 import { expectAccounted } from './support/accounting.js';
 import { loadNativeUdp } from '../src/engine/native/addon.js';
 
@@ -137,5 +141,62 @@ describe.skipIf(netnsSkip(reason))('queries held after EAGAIN on the native path
     // (A held query swept as a timeout would be lost without having left.)
     expect(t.counters.lost, JSON.stringify(t.counters)).toBe(0);
     expect(t.counters.completed).toBe(t.counters.sent);
+  });
+
+  it('-y: a signed query the full buffer refused is not counted sent (it never left)', async () => {
+    const p = await peer('signed', 'plain');
+    // Signed queries leave one sendto each (sendRaw), not from the held queue: one refused with
+    // EAGAIN is dropped at once. The peer echoes the query, TSIG and all, so its answers fail
+    // verification (tsigFailed) and those queries time out: not asserted, only what left is.
+    const r = await dnsbenchIn(lab!, 'c', [...base, '-q', '500', '-b', '4', '-d', queries, '-l', '2', '-t', '1', '-y', 'hmac-sha256:k:' + Buffer.alloc(32, 7).toString('base64')], { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 1000)); // the qdisc's last queries (the socket's 8 kB) reach the peer
+    const at = await peerCounts(p);
+    expect(r.report, r.stderr).not.toBeNull();
+    const t = r.report!.targets[0]!;
+    expectAccounted(t.counters, 'signed run');
+    expect(t.counters.socketErrors, 'the buffer filled: sends were refused').toBeGreaterThan(0);
+    expect(t.counters.sent, 'what was counted sent is what left').toBe(at.received);
+  });
+
+  it('Ctrl-C while queries are held: the held ones are neither sent nor interrupted', async () => {
+    const p = await peer('sigint', 'plain');
+    const out = join(dirname(queries), 'sigint.json');
+    const d = lab!.spawn('c', 'dnsbench-sigint', [process.execPath, BIN, ...base, '-q', '1000', '-b', '16', '-d', queries, '-l', '20', '-t', '10', '--json', out, '--quiet']);
+    // Long enough for the buffer to fill and hundreds of queries to be held (~140 leave a second).
+    await new Promise((r) => setTimeout(r, 2500));
+    d.signal('SIGINT');
+    const exit = await Promise.race([d.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    if (exit === null) await d.stop();
+    expect(exit, d.logTail()).not.toBeNull();
+    // What had left waits in the qdisc (~120 queries, ~0.9 s at 100 kbit/s) after the exit: let
+    // it reach the peer before the peer is asked what it received.
+    await new Promise((r) => setTimeout(r, 2500));
+    const at = await peerCounts(p);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+    const t = report.targets[0]!;
+    expectAccounted(t.counters, 'interrupted run');
+    expect(t.counters.sent, 'what was counted sent is what left').toBe(at.received);
+    // At most the queries that had left and were unanswered (the qdisc holds ~120) are interrupted.
+    expect(t.counters.interrupted, JSON.stringify(t.counters)).toBeLessThanOrEqual(t.counters.sent);
+  });
+
+  it('a socket that never drains: the run still ends about -t after -l', async () => {
+    // 8 bit/s: after the first burst nothing more leaves, the socket stays full for good.
+    await lab!.exec('c', ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'tbf', 'rate', '8bit', 'burst', '1600', 'limit', '100000']);
+    try {
+      const p = await peer('stuck', 'plain');
+      const r = await dnsbenchIn(lab!, 'c', [...base, '-q', '500', '-b', '4', '-d', queries, '-l', '1', '-t', '1'], { timeoutMs: 40_000 });
+      const at = await peerCounts(p);
+      expect(r.report, r.stderr).not.toBeNull();
+      const t = r.report!.targets[0]!;
+      expectAccounted(t.counters, 'stuck run');
+      expect(t.counters.sent, 'what was counted sent is what left').toBeGreaterThanOrEqual(at.received);
+      expect(t.counters.socketErrors, 'held past -t: not sent').toBeGreaterThan(0);
+      // -l 1 -t 1: about 2 s plus start-up; generous for a busy 2-core machine, far under the
+      // 40 s bound a run held open by its stuck queries would hit.
+      expect(r.ms, r.stderr).toBeLessThan(20_000);
+    } finally {
+      await lab!.exec('c', ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'tbf', 'rate', '100kbit', 'burst', '1600', 'limit', '100000']);
+    }
   });
 });

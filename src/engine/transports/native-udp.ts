@@ -5,7 +5,8 @@
 // are checked where they lie (no Buffer per answer), timed by the kernel's receive timestamp
 // (SO_TIMESTAMPNS) against a send time read in C right before each sendmmsg: the latency is the
 // server's and the network's, not the event loop's.
-import { DnsChannel, type ChannelContext } from '../channel.js';
+import { constants } from 'node:os';
+import { copyQuery, DnsChannel, type ChannelContext } from '../channel.js';
 import { INFLIGHT } from '../idtable.js';
 import { clockOffsetMs } from '../native/addon.js';
 import { FLAG_FROM_TARGET, FLAG_TRUNCATED, META, type NativeUdpAddon, type NativeUdpSocket } from '../native/api.js';
@@ -36,6 +37,9 @@ const SCHEDULE_MAX = 1024;
  */
 const ARRIVED_BEFORE_SENT_MS = 0.02;
 
+/** sendRaw's results that mean "the socket buffer is full, try again on onWritable" (native/api.ts). */
+const RAW_BLOCKED = new Set([-constants.errno.EAGAIN, -constants.errno.EWOULDBLOCK, -constants.errno.ENOBUFS]);
+
 export class NativeUdpChannel extends DnsChannel {
   private readonly sock: NativeUdpSocket;
   private readonly offset: number;
@@ -43,6 +47,8 @@ export class NativeUdpChannel extends DnsChannel {
   private pendIds: Uint16Array;
   private pendQi: Int32Array;
   private pendCharged: Float64Array;
+  /** Signed queries (-y) only: each queued query's message, built and signed in send(). */
+  private pendMsg: (Buffer | undefined)[] = [];
   private pendN = 0;
   private readonly sentAt: Float64Array;
   private blocked = false;
@@ -122,14 +128,16 @@ export class NativeUdpChannel extends DnsChannel {
   }
 
   /**
-   * Queue query `queryIndex`; it leaves in flush(). Signed queries (-y) are built per query in
-   * JavaScript and go through transmit()/sendRaw instead.
+   * Queue query `queryIndex`; it leaves in flush(). A signed query (-y) is built and signed here
+   * (before any clock read, so the HMAC is not charged as latency) and leaves by sendRaw in
+   * flush(), held like the others while the socket buffer is full: counted sent only once the
+   * kernel took it, as a query that never left is neither sent nor lost.
    */
   override send(queryIndex: number, chargedFrom: number): void {
-    if (this.features !== null) return super.send(queryIndex, chargedFrom);
     const t = this.table;
     const id = t.acquire();
     t.query[id] = queryIndex;
+    const msg = this.features === null ? undefined : this.features.prepare(copyQuery(this.q, queryIndex, id), id);
     // Not on the wire yet: the send time is set in flush(); until then the sweep sees "now".
     t.sentAt[id] = this.now();
     if (this.pendN === this.pendIds.length) this.grow();
@@ -139,6 +147,7 @@ export class NativeUdpChannel extends DnsChannel {
     this.pendIds[n] = id;
     this.pendQi[n] = queryIndex;
     this.pendCharged[n] = chargedFrom;
+    if (msg !== undefined) this.pendMsg[n] = msg;
   }
 
   private grow(): void {
@@ -278,6 +287,7 @@ export class NativeUdpChannel extends DnsChannel {
     this.pendIds.copyWithin(0, k, this.pendN);
     this.pendQi.copyWithin(0, k, this.pendN);
     this.pendCharged.copyWithin(0, k, this.pendN);
+    if (this.features !== null) this.pendMsg.copyWithin(0, k, this.pendN).fill(undefined, this.pendN - k, this.pendN);
     this.pendN -= k;
     if (this.pendN === 0) this.blocked = false;
     if (asErrors) this.recorder.event('socketErrors', now, k);
@@ -293,6 +303,7 @@ export class NativeUdpChannel extends DnsChannel {
   override flush(): void {
     if (this.schStaged > 0 && !this.closed) this.handOver();
     if (this.pendN === 0 || this.blocked || this.closed) return;
+    if (this.features !== null) return this.flushSigned();
     const n = this.pendN;
     const sentAt = this.sentAt.length >= n ? this.sentAt : new Float64Array(n);
     const t = this.table;
@@ -330,10 +341,48 @@ export class NativeUdpChannel extends DnsChannel {
     this.pendN = n - done;
   }
 
-  /** Signed queries (built per query in JavaScript): one sendRaw each. */
-  protected transmit(msg: Buffer, _id: number): void {
-    // The send time stays the one send() read (the recorder counted the query in that interval).
-    if (this.sock.sendRaw(msg) < 0) this.recorder.event('socketErrors', this.now());
+  /**
+   * Signed queries (-y, built per query in send()): one sendRaw each, in order, as flush() sends
+   * the others: one the kernel refuses for good is not sent (a socket error, its ID freed); at
+   * EAGAIN/ENOBUFS it and those after it wait for onWritable, or dropHeld after -t.
+   */
+  private flushSigned(): void {
+    const t = this.table;
+    const n = this.pendN;
+    let i = 0;
+    for (; i < n; i++) {
+      const id = this.pendIds[i]!;
+      const msg = this.pendMsg[i]!;
+      const at = this.sock.sendRaw(msg);
+      if (RAW_BLOCKED.has(at)) {
+        this.blocked = true;
+        break;
+      }
+      this.pendMsg[i] = undefined;
+      this.notSent[id] = 0;
+      this.notSentCount--;
+      if (at < 0) {
+        t.release(id, 0);
+        this.recorder.event('socketErrors', this.now());
+        this.owner.slotFreed(this);
+        continue;
+      }
+      const now = at + this.offset;
+      t.sentAt[id] = now;
+      t.chargeFrom(id, this.pendCharged[i]!);
+      this.recorder.sent(now, msg.length);
+    }
+    if (i > 0 && i < n) {
+      this.pendIds.copyWithin(0, i, n);
+      this.pendCharged.copyWithin(0, i, n);
+      this.pendMsg.copyWithin(0, i, n).fill(undefined, n - i, n);
+    }
+    this.pendN = n - i;
+  }
+
+  /** Never called: send() queues every query, signed ones too, and flush() sends them. */
+  protected transmit(_msg: Buffer, _id: number): void {
+    throw new Error('native UDP sends from flush()');
   }
 
   private deferred = false;
