@@ -43,9 +43,10 @@ export function capacitySummary(s: SummaryInput): string {
     case 'at-least-max':
       // A ramp's windows that sent well under their schedule (timers woke late on a busy machine)
       // still pass at the rate they sent: then the top of the ramp was scheduled, never offered.
+      // Only windows that met the SLO are spoken for: one that failed earlier may have sent more.
       const top = s.topWindowQps ?? null;
       if (s.method === 'ramp' && top !== null && cap! < REACHED_SHARE * top) {
-        return `at least ${qps(cap!)} ${within}: the SLO held to the end of the ramp, but no window sent more than ${qps(cap!)} of the ${qps(top)} its last window scheduled (the generator fell behind its schedule; see the windows); give the generator cores of its own (taskset, a quieter machine) to offer the top`;
+        return `at least ${qps(cap!)} ${within}: the SLO held to the end of the ramp, but the best window that met it sent ${qps(cap!)} of the ${qps(top)} its last window scheduled (the generator fell behind its schedule; see the windows); give the generator cores of its own (taskset, a quieter machine) to offer the top`;
       }
       return `at least ${qps(cap!)} ${within}: the SLO held up to ${s.method === 'ramp' ? 'the top of the ramp' : '--max'} (${qps(s.maxQps ?? cap!)}); raise --max to find the limit`;
     case 'generator': {
