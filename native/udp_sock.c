@@ -314,8 +314,8 @@ us_send_result us_send_batch(const us_socket *s, us_send_scratch *sc, unsigned n
        VM that wake-up (an IPI to a halted vCPU) is paid inside this sendmmsg after the datagram is
        queued, tens of µs: messages sharing its call would leave that much after the time read for
        them. Alone, it is charged nothing it did not cause, and the next call's clock read comes
-       after the wake-up (a 20-query burst against an idle knotd: mean latency ~70 µs instead of
-       ~300 µs; docs/native-udp.md "Clock"). */
+       after the wake-up (a 20-query burst against an idle knotd, quiet machine: mean latency
+       164-186 µs instead of 213-291 µs; docs/native-udp.md "Clock"). */
     if (done == 0 && k > 1) k = 1;
     for (unsigned j = 0; j < k; j++) {
       unsigned i = done + j;
