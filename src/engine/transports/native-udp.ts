@@ -284,11 +284,7 @@ export class NativeUdpChannel extends DnsChannel {
       this.notSentCount--;
       t.release(id, 0);
     }
-    this.pendIds.copyWithin(0, k, this.pendN);
-    this.pendQi.copyWithin(0, k, this.pendN);
-    this.pendCharged.copyWithin(0, k, this.pendN);
-    if (this.features !== null) this.pendMsg.copyWithin(0, k, this.pendN).fill(undefined, this.pendN - k, this.pendN);
-    this.pendN -= k;
+    this.shiftPending(k);
     if (this.pendN === 0) this.blocked = false;
     if (asErrors) this.recorder.event('socketErrors', now, k);
     this.owner.slotFreed(this);
@@ -313,32 +309,45 @@ export class NativeUdpChannel extends DnsChannel {
     const done = this.sock.sendBatch(this.pendIds, this.pendQi, n, sentAt);
     const offsets = this.q.offsets;
     for (let i = 0; i < done; i++) {
-      const id = this.pendIds[i]!;
-      const at = sentAt[i]!;
-      this.notSent[id] = 0;
-      this.notSentCount--;
-      if (at < 0) {
-        // The kernel refused this one message (-errno): it never left, so it is not sent.
-        t.release(id, 0);
-        this.recorder.event('socketErrors', this.now());
-        this.owner.slotFreed(this);
-        continue;
-      }
-      const now = at + this.offset;
-      t.sentAt[id] = now;
-      const charged = this.pendCharged[i]!;
-      t.chargeFrom(id, charged);
       const qi = this.pendQi[i]!;
-      this.recorder.sent(now, offsets[qi + 1]! - offsets[qi]!);
+      this.left(this.pendIds[i]!, sentAt[i]!, this.pendCharged[i]!, offsets[qi + 1]! - offsets[qi]!);
     }
     if (done < n) {
       // EAGAIN/ENOBUFS: the rest waits for onWritable, in order.
-      this.pendIds.copyWithin(0, done, n);
-      this.pendQi.copyWithin(0, done, n);
-      this.pendCharged.copyWithin(0, done, n);
+      this.shiftPending(done);
       this.blocked = true;
+    } else this.pendN = 0;
+  }
+
+  /**
+   * Pending query `id` has been handed to the kernel: `at` is its send time (addon clock, ms), or
+   * -errno when the kernel refused it for good. Either way it is no longer waiting; a refused one
+   * never left, so it is not counted sent (a socket error, its ID freed).
+   */
+  private left(id: number, at: number, chargedFrom: number, bytes: number): void {
+    const t = this.table;
+    this.notSent[id] = 0;
+    this.notSentCount--;
+    if (at < 0) {
+      t.release(id, 0);
+      this.recorder.event('socketErrors', this.now());
+      this.owner.slotFreed(this);
+      return;
     }
-    this.pendN = n - done;
+    const now = at + this.offset;
+    t.sentAt[id] = now;
+    t.chargeFrom(id, chargedFrom);
+    this.recorder.sent(now, bytes);
+  }
+
+  /** Drops the first k pending entries (sent, refused or dropped), keeping the rest in order. */
+  private shiftPending(k: number): void {
+    const n = this.pendN;
+    this.pendIds.copyWithin(0, k, n);
+    this.pendQi.copyWithin(0, k, n);
+    this.pendCharged.copyWithin(0, k, n);
+    if (this.features !== null) this.pendMsg.copyWithin(0, k, n).fill(undefined, n - k, n);
+    this.pendN = n - k;
   }
 
   /**
@@ -347,37 +356,18 @@ export class NativeUdpChannel extends DnsChannel {
    * EAGAIN/ENOBUFS it and those after it wait for onWritable, or dropHeld after -t.
    */
   private flushSigned(): void {
-    const t = this.table;
     const n = this.pendN;
     let i = 0;
     for (; i < n; i++) {
-      const id = this.pendIds[i]!;
       const msg = this.pendMsg[i]!;
       const at = this.sock.sendRaw(msg);
       if (RAW_BLOCKED.has(at)) {
         this.blocked = true;
         break;
       }
-      this.pendMsg[i] = undefined;
-      this.notSent[id] = 0;
-      this.notSentCount--;
-      if (at < 0) {
-        t.release(id, 0);
-        this.recorder.event('socketErrors', this.now());
-        this.owner.slotFreed(this);
-        continue;
-      }
-      const now = at + this.offset;
-      t.sentAt[id] = now;
-      t.chargeFrom(id, this.pendCharged[i]!);
-      this.recorder.sent(now, msg.length);
+      this.left(this.pendIds[i]!, at, this.pendCharged[i]!, msg.length);
     }
-    if (i > 0 && i < n) {
-      this.pendIds.copyWithin(0, i, n);
-      this.pendCharged.copyWithin(0, i, n);
-      this.pendMsg.copyWithin(0, i, n).fill(undefined, n - i, n);
-    }
-    this.pendN = n - i;
+    this.shiftPending(i);
   }
 
   /** Never called: send() queues every query, signed ones too, and flush() sends them. */
